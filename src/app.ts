@@ -1,0 +1,17 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./http/types";
+import { health } from "./routes/health";
+import { landing } from "./routes/landing";
+
+/** The Worker's HTTP surface; each route module owns one concern. */
+export const app = new Hono<AppEnv>();
+
+app.route("/", landing);
+app.route("/", health);
+
+app.notFound((c) => c.json({ error: { type: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
+app.onError((err, c) => {
+  // Unexpected failures: log the class and message only (never request bodies, which may hold secrets).
+  console.error(JSON.stringify({ msg: "unhandled error", path: c.req.path, error: err.name, detail: err.message }));
+  return c.json({ error: { type: "internal", message: "Internal error" } }, 500);
+});

@@ -1,0 +1,162 @@
+import * as z from "zod/mini";
+
+/**
+ * Worker configuration: every var and secret of the public contract (ARCHITECTURE.md
+ * "Configuration"), parsed once per `env` object into a typed {@link Config}.
+ */
+
+const required = (name: string) =>
+  z.string({ error: (iss) => (iss.input === undefined ? `${name} is not set` : `${name} must be a string`) }).check(
+    z.trim(),
+    z.minLength(1, `${name} is empty`),
+  );
+
+const httpUrl = (name: string, fallback: string) =>
+  z._default(
+    z.string().check(
+      z.trim(),
+      z.refine((v) => isHttpUrl(v), `${name} must be an http(s) URL`),
+    ),
+    fallback,
+  );
+
+/** 32 random bytes, base64 (standard or url-safe alphabet). */
+const encryptionKey = z.string({ error: "TOKEN_ENCRYPTION_KEY is not set" }).check(
+  z.trim(),
+  z.refine((v) => decodeBase64(v)?.length === 32, "TOKEN_ENCRYPTION_KEY must be 32 random bytes, base64-encoded"),
+);
+
+const envSchema = z.object({
+  LIVECHAT_CLIENT_ID: required("LIVECHAT_CLIENT_ID"),
+  LIVECHAT_CLIENT_SECRET: required("LIVECHAT_CLIENT_SECRET"),
+  LIVECHAT_WEBHOOK_SECRET: required("LIVECHAT_WEBHOOK_SECRET"),
+  LIVECHAT_WEBHOOK_SECRET_PREVIOUS: z.optional(z.string()),
+  LIVECHAT_ACCOUNTS_URL: httpUrl("LIVECHAT_ACCOUNTS_URL", "https://accounts.livechat.com"),
+  LIVECHAT_API_URL: httpUrl("LIVECHAT_API_URL", "https://api.livechatinc.com"),
+  LIVECHAT_API_VERSION: z._default(
+    z.string().check(z.trim(), z.regex(/^3\.[5-9]$/, "LIVECHAT_API_VERSION must be 3.5 or later, e.g. 3.6")),
+    "3.6",
+  ),
+  TOKEN_ENCRYPTION_KEY: encryptionKey,
+  ADMIN_TOKEN: required("ADMIN_TOKEN").check(z.minLength(16, "ADMIN_TOKEN must be at least 16 characters")),
+  PUBLIC_URL: z.optional(
+    z.string().check(z.trim(), z.refine((v) => isHttpUrl(v), "PUBLIC_URL must be an absolute URL")),
+  ),
+  REPLY_TIMEOUT_SECONDS: z._default(
+    z.string().check(
+      z.trim(),
+      z.refine((v) => /^\d+$/.test(v) && +v >= 5 && +v <= 86_400, "REPLY_TIMEOUT_SECONDS must be an integer from 5 to 86400"),
+    ),
+    "120",
+  ),
+});
+
+/** The validated configuration the rest of the Worker reads. */
+export interface Config {
+  clientId: string;
+  clientSecret: string;
+  /** Accepted webhook secrets: the current one first, then the previous one during a rotation. */
+  webhookSecrets: string[];
+  accountsUrl: string;
+  apiUrl: string;
+  apiVersion: string;
+  tokenEncryptionKey: string;
+  adminToken: string;
+  /** Public origin of the Worker when set; otherwise routes derive it from the request. */
+  publicUrl: string | undefined;
+  replyTimeoutSeconds: number;
+}
+
+/** One configuration problem: the variable's name and what is wrong with it, never its value. */
+export interface ConfigProblem {
+  name: string;
+  problem: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+
+const cache = new WeakMap<object, ConfigResult>();
+
+/**
+ * Parse and validate the Worker's env once (cached per env object).
+ *
+ * @example
+ * const result = loadConfig(env);
+ * if (!result.ok) console.error(result.problems.map((p) => p.problem).join("; "));
+ */
+export function loadConfig(env: object): ConfigResult {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const result = parseConfig(env as Record<string, unknown>);
+  cache.set(env, result);
+  return result;
+}
+
+/** Like {@link loadConfig} but throws a {@link ConfigError} naming every problem. */
+export function requireConfig(env: object): Config {
+  const result = loadConfig(env);
+  if (!result.ok) throw new ConfigError(result.problems);
+  return result.config;
+}
+
+/** Thrown when configuration is missing or malformed; its message names variables, never values. */
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`Invalid configuration: ${problems.map((p) => p.problem).join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function parseConfig(env: Record<string, unknown>): ConfigResult {
+  // Vars may arrive as numbers (wrangler.toml); an empty string counts as "not set".
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    input[key] = typeof value === "number" ? String(value) : value === "" ? undefined : value;
+  }
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => ({
+      name: String(issue.path[0] ?? "config"),
+      problem: issue.message,
+    }));
+    return { ok: false, problems };
+  }
+  const v = parsed.data;
+  const previous = v.LIVECHAT_WEBHOOK_SECRET_PREVIOUS?.trim();
+  return {
+    ok: true,
+    config: {
+      clientId: v.LIVECHAT_CLIENT_ID,
+      clientSecret: v.LIVECHAT_CLIENT_SECRET,
+      webhookSecrets: previous ? [v.LIVECHAT_WEBHOOK_SECRET, previous] : [v.LIVECHAT_WEBHOOK_SECRET],
+      accountsUrl: v.LIVECHAT_ACCOUNTS_URL.replace(/\/+$/, ""),
+      apiUrl: v.LIVECHAT_API_URL.replace(/\/+$/, ""),
+      apiVersion: v.LIVECHAT_API_VERSION,
+      tokenEncryptionKey: v.TOKEN_ENCRYPTION_KEY,
+      adminToken: v.ADMIN_TOKEN,
+      publicUrl: v.PUBLIC_URL ? v.PUBLIC_URL.replace(/\/+$/, "") : undefined,
+      replyTimeoutSeconds: Number(v.REPLY_TIMEOUT_SECONDS),
+    },
+  };
+}
+
+/** Decode standard or url-safe base64; undefined when malformed. */
+export function decodeBase64(value: string): Uint8Array | undefined {
+  try {
+    const normalized = value.replace(/-/g, "+").replace(/_/g, "/");
+    const bin = atob(normalized + "===".slice((normalized.length + 3) % 4));
+    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}

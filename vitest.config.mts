@@ -1,0 +1,37 @@
+import { defineConfig } from "vitest/config";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+
+/** Values every test sees; .dev.vars leaks into tests otherwise (TOOLCHAIN.md G4). */
+export const testBindings = {
+  LIVECHAT_CLIENT_ID: "test-client-id",
+  LIVECHAT_CLIENT_SECRET: "test-client-secret",
+  LIVECHAT_WEBHOOK_SECRET: "test-webhook-secret",
+  LIVECHAT_WEBHOOK_SECRET_PREVIOUS: "",
+  LIVECHAT_ACCOUNTS_URL: "https://accounts.livechat.test",
+  LIVECHAT_API_URL: "https://api.livechat.test",
+  LIVECHAT_API_VERSION: "3.6",
+  TOKEN_ENCRYPTION_KEY: "AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wMfO1dw=",
+  ADMIN_TOKEN: "test-admin-token-0123456789",
+  PUBLIC_URL: "https://edge.example.test",
+  REPLY_TIMEOUT_SECONDS: "120",
+};
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      main: "./src/index.ts",
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: testBindings,
+        // Anything a test did not mock with the fetch spy must not leave the machine.
+        outboundService(request: Request) {
+          return new Response(`blocked outbound ${new URL(request.url).href}`, { status: 599 });
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+  },
+});
