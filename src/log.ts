@@ -1,0 +1,56 @@
+/**
+ * Structured JSON logging: one line per call, with fields that can never carry secrets.
+ * Keys that look like credentials are replaced before serialisation, so a careless
+ * `log.info("x", { body })` still cannot leak a token (ARCHITECTURE.md "Secrets stay secret").
+ */
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** A logger whose lines all carry `fields` (e.g. organization and chat ids). */
+  child(fields: LogFields): Logger;
+}
+
+const SECRET_KEY = /(secret|token|password|authorization|code_verifier|verifier|^code$|api_?key|cookie)/i;
+const TOKENISH = /\b(?:[a-z]{3}(?:-[a-z])?:)?[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b|\b(?:dal|fra)(?:-[a-z])?:[A-Za-z0-9_-]{6,}/g;
+
+/** Deep copy of `value` with secret-looking keys and bearer/JWT-looking strings masked. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 8) return "[deep]";
+  if (typeof value === "string") return value.replace(TOKENISH, "[redacted]");
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  if (value instanceof Error) return { name: value.name, message: redact(value.message, depth + 1) };
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(v, depth + 1);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Create a logger writing JSON lines to the console (Workers Logs / `wrangler tail`).
+ *
+ * @example
+ * const log = createLogger({ organization_id: org });
+ * log.info("webhook", { action, outcome: "accepted", duration_ms: 3 });
+ */
+export function createLogger(base: LogFields = {}): Logger {
+  const write = (level: "debug" | "info" | "warn" | "error", msg: string, fields?: LogFields) => {
+    const line = JSON.stringify(redact({ level, msg, ...base, ...fields }));
+    if (level === "error") console.error(line);
+    else if (level === "warn") console.warn(line);
+    else console.log(line);
+  };
+  return {
+    debug: (m, f) => write("debug", m, f),
+    info: (m, f) => write("info", m, f),
+    warn: (m, f) => write("warn", m, f),
+    error: (m, f) => write("error", m, f),
+    child: (fields) => createLogger({ ...base, ...fields }),
+  };
+}
