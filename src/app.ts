@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./http/types";
+import { appWebhooks } from "./routes/app-webhooks";
 import { health } from "./routes/health";
+import { install } from "./routes/install";
 import { landing } from "./routes/landing";
 
 /** The Worker's HTTP surface; each route module owns one concern. */
@@ -8,6 +10,8 @@ export const app = new Hono<AppEnv>();
 
 app.route("/", landing);
 app.route("/", health);
+app.route("/", install);
+app.route("/", appWebhooks);
 
 app.notFound((c) => c.json({ error: { type: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
 app.onError((err, c) => {

@@ -1,0 +1,27 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { randomToken } from "../licenses/crypto";
+import { escapeHtml } from "./config-middleware";
+
+/**
+ * A small self-contained HTML result page (install outcomes). Inline style and script are
+ * allowed only through a per-response nonce; nothing external is loaded.
+ */
+export function resultPage(
+  c: Context,
+  options: { title: string; message: string; status: ContentfulStatusCode; closePopup?: boolean },
+): Response {
+  const nonce = randomToken(16);
+  const script = options.closePopup
+    ? `<script nonce="${nonce}">if (window.opener) { setTimeout(function () { window.close(); }, 1500); }</script>`
+    : "";
+  const ok = options.status < 400;
+  const body = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>${escapeHtml(options.title)}</title>
+<style nonce="${nonce}">body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}h1{color:${ok ? "#1a7f37" : "#b42318"}}</style>
+<h1>${escapeHtml(options.title)}</h1><p>${escapeHtml(options.message)}</p>${script}</html>`;
+  c.header("Content-Security-Policy", `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
+  c.header("Cache-Control", "no-store");
+  c.header("Referrer-Policy", "no-referrer");
+  return c.html(body, options.status);
+}

@@ -1,0 +1,68 @@
+import { Hono } from "hono";
+import * as z from "zod/mini";
+import { withConfig } from "../http/config-middleware";
+import { readJsonBody } from "../http/json-body";
+import type { AppEnv } from "../http/types";
+import { createLogger } from "../log";
+import { licenseStub } from "../licenses/stub";
+
+/**
+ * App Webhooks body (PLATFORM.md §7 / APPWH): `applicationID`, `clientID`, `date` (RFC 3339),
+ * `event`, `licenseID` (number), `organizationID`, `payload`, `userID`. Unknown fields pass.
+ */
+const appWebhookSchema = z.looseObject({
+  clientID: z.string(),
+  event: z.string().check(z.minLength(1)),
+  organizationID: z.string().check(z.minLength(1)),
+  date: z.optional(z.string()),
+  licenseID: z.optional(z.number()),
+  userID: z.optional(z.string()),
+  applicationID: z.optional(z.string()),
+  payload: z.optional(z.record(z.string(), z.unknown())),
+});
+
+/**
+ * `POST /webhooks/app`: `application_uninstalled` for our client id revokes and deletes the
+ * license's tokens; `application_installed` and `payment_*` are recorded. Events for other
+ * client ids are answered 200 and ignored. App Webhooks carry no secret (PLATFORM.md §7), so
+ * an uninstall older than the current installation is recorded but not acted on.
+ */
+export const appWebhooks = new Hono<AppEnv>().post("/webhooks/app", withConfig(), async (c) => {
+  const log = createLogger({ route: "webhooks/app" });
+  const body = await readJsonBody(c);
+  if (!body.ok) return c.json({ error: { type: body.type, message: body.message } }, body.status);
+  const parsed = appWebhookSchema.safeParse(body.value);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => i.path.join(".") || "body").join(", ");
+    return c.json({ error: { type: "invalid_app_webhook", message: `Missing or malformed: ${fields}` } }, 400);
+  }
+  const event = parsed.data;
+  if (event.clientID !== c.var.config.clientId) {
+    log.info("app webhook for another client ignored", { event: event.event });
+    return c.json({ ok: true, outcome: "ignored" });
+  }
+
+  const license = licenseStub(c.env, event.organizationID);
+  let outcome = "recorded";
+  if (event.event === "application_uninstalled") {
+    const installation = await license.installation();
+    const eventTime = event.date ? Date.parse(event.date) : NaN;
+    if (installation.installed && installation.installedAt && eventTime < installation.installedAt) {
+      outcome = "ignored_stale"; // an uninstall from before the current (re)installation
+    } else {
+      await license.uninstall();
+      outcome = "uninstalled";
+    }
+  }
+  await license.recordAppEvent({
+    event: event.event,
+    date: event.date,
+    receivedAt: Date.now(),
+    outcome,
+    licenseId: event.licenseID,
+    userId: event.userID,
+    payload: event.payload,
+  });
+  log.info("app webhook", { organization_id: event.organizationID, event: event.event, outcome });
+  return c.json({ ok: true, outcome });
+});

@@ -1,0 +1,92 @@
+import { Hono } from "hono";
+import { withConfig } from "../http/config-middleware";
+import { resultPage } from "../http/page";
+import type { AppEnv } from "../http/types";
+import { AccountsClient } from "../livechat/accounts";
+import { LiveChatError } from "../livechat/errors";
+import { createLogger } from "../log";
+import { consumeAuthorization, startAuthorization } from "../licenses/oauth-state";
+import { licenseStub } from "../licenses/stub";
+
+/**
+ * `GET /install`: the app's Direct installation URL (PLATFORM.md §7 / CHWH "Step 2").
+ *
+ * - no `code`: start the flow — redirect to LiveChat's authorize page with a one-shot
+ *   `state` and a PKCE S256 challenge (PLATFORM.md §6.1 / OAUTH);
+ * - `code` (+ `state` when we started the flow): exchange it (§6.2), store the grant in the
+ *   license's DO, and show what happened;
+ * - `error`: LiveChat reported a denied or failed authorization; nothing is stored.
+ */
+export const install = new Hono<AppEnv>().get("/install", withConfig("html"), async (c) => {
+  const config = c.var.config;
+  const log = createLogger({ route: "install" });
+  const redirectUri = `${config.publicUrl ?? new URL(c.req.url).origin}/install`;
+  const { code, state, error, error_description: errorDescription } = c.req.query();
+
+  if (error) {
+    log.warn("authorization denied", { error: error.slice(0, 100) });
+    return resultPage(c, {
+      title: "The app was not installed",
+      message: `LiveChat reported: ${(errorDescription || error).slice(0, 300)}`,
+      status: error === "access_denied" ? 403 : 400,
+    });
+  }
+
+  if (!code) {
+    const started = await startAuthorization(c.env.TOKENS, config.tokenEncryptionKey, redirectUri);
+    const authorize = new URL(`${config.accountsUrl}/`);
+    authorize.search = new URLSearchParams({
+      response_type: "code",
+      client_id: config.clientId,
+      redirect_uri: redirectUri,
+      state: started.state,
+      code_challenge: started.codeChallenge,
+      code_challenge_method: "S256",
+    }).toString();
+    c.header("Cache-Control", "no-store");
+    return c.redirect(authorize.toString(), 302);
+  }
+
+  // With a state we started the flow, so it must be ours, unused and fresh, and its verifier
+  // goes with the exchange. Without one, LiveChat's Marketplace started it (no PKCE then).
+  let codeVerifier: string | undefined;
+  if (state !== undefined) {
+    const pending = await consumeAuthorization(c.env.TOKENS, config.tokenEncryptionKey, state);
+    if (!pending) {
+      log.warn("install with unknown, used or expired state");
+      return resultPage(c, {
+        title: "This installation link has expired",
+        message: "The authorization state is unknown, expired or already used. Start the installation again.",
+        status: 400,
+      });
+    }
+    codeVerifier = pending.verifier;
+  }
+
+  const accounts = new AccountsClient({
+    accountsUrl: config.accountsUrl,
+    clientId: config.clientId,
+    clientSecret: config.clientSecret,
+  });
+  let tokens;
+  try {
+    tokens = await accounts.exchangeCode({ code, redirectUri, codeVerifier });
+  } catch (err) {
+    const type = err instanceof LiveChatError ? err.type : "network";
+    log.warn("code exchange failed", { error: type });
+    return resultPage(c, {
+      title: "The app was not installed",
+      message: `LiveChat did not accept the authorization (${type}). Start the installation again.`,
+      status: 400,
+    });
+  }
+
+  const installation = await licenseStub(c.env, tokens.organization_id).install(tokens);
+  log.info("installed", { organization_id: tokens.organization_id, region: installation.region });
+  return resultPage(c, {
+    title: "livechat-edge is installed",
+    message: `The app is installed for organization ${tokens.organization_id}. You can close this window.`,
+    status: 200,
+    closePopup: true,
+  });
+});

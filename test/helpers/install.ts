@@ -1,0 +1,28 @@
+import { SELF } from "cloudflare:test";
+import { fixture } from "./fixtures";
+import type { mockLiveChat } from "./livechat-mock";
+
+export const ORIGIN = "https://edge.example.test";
+
+/** A token response for `organizationId` based on the documented sample (PLATFORM.md §6.2). */
+export function tokenResponse(organizationId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    ...fixture("accounts.token.authorization_code.response"),
+    organization_id: organizationId,
+    access_token: `dal:access-${organizationId}-${crypto.randomUUID()}`,
+    refresh_token: `refresh-${organizationId}-${crypto.randomUUID()}`,
+    ...overrides,
+  };
+}
+
+/** Drive `/install` the way LiveChat's Marketplace does (code, no state) with a mocked exchange. */
+export async function installLicense(
+  lc: ReturnType<typeof mockLiveChat>,
+  organizationId: string,
+  overrides: Record<string, unknown> = {},
+) {
+  const tokens = tokenResponse(organizationId, overrides);
+  lc.on("POST", "/v2/token", Response.json(tokens));
+  const res = await SELF.fetch(`${ORIGIN}/install?code=${encodeURIComponent(`dal:code-${organizationId}`)}`);
+  return { res, tokens };
+}

@@ -1,0 +1,84 @@
+import { env } from "cloudflare:workers";
+import { SELF } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { licenseStub } from "../../src/licenses/stub";
+import { TokenStore } from "../../src/licenses/token-store";
+import { fixture } from "../helpers/fixtures";
+import { ORIGIN, installLicense } from "../helpers/install";
+import { mockLiveChat } from "../helpers/livechat-mock";
+
+let lc: ReturnType<typeof mockLiveChat>;
+beforeEach(() => {
+  lc = mockLiveChat();
+});
+afterEach(() => vi.restoreAllMocks());
+
+function appWebhook(name: "application_installed" | "application_uninstalled", org: string, overrides = {}) {
+  return {
+    ...fixture(`app_webhook.${name}`),
+    clientID: "test-client-id",
+    organizationID: org,
+    date: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+const post = (body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) =>
+  SELF.fetch(`${ORIGIN}/webhooks/app`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+
+describe("POST /webhooks/app", () => {
+  it("application_uninstalled revokes and deletes the license's tokens", async () => {
+    const org = "org-app-uninstall";
+    const { tokens } = await installLicense(lc, org);
+    lc.on("DELETE", "/v2/token", Response.json({}));
+    const res = await post(appWebhook("application_uninstalled", org));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, outcome: "uninstalled" });
+    const revoked = lc.calls("/v2/token").filter((c) => c.method === "DELETE");
+    expect(revoked.map((c) => c.headers.get("authorization") ?? c.url.searchParams.get("code"))).toEqual(
+      expect.arrayContaining([expect.stringContaining(tokens.access_token)]),
+    );
+    expect(await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org)).toBeNull();
+    const stub = licenseStub(env, org);
+    expect((await stub.installation()).installed).toBe(false);
+    expect((await stub.listAppEvents())[0]).toMatchObject({ event: "application_uninstalled", outcome: "uninstalled" });
+  });
+
+  it("still deletes the tokens when revocation fails", async () => {
+    const org = "org-app-uninstall-revoke-fails";
+    await installLicense(lc, org);
+    lc.on("DELETE", "/v2/token", new Response("down", { status: 503 }));
+    expect((await post(appWebhook("application_uninstalled", org))).status).toBe(200);
+    expect(await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org)).toBeNull();
+  });
+
+  it("ignores an uninstall dated before the current installation", async () => {
+    const org = "org-app-stale-uninstall";
+    await installLicense(lc, org);
+    const res = await post(appWebhook("application_uninstalled", org, { date: "2020-09-14T15:29:49+02:00" }));
+    expect(await res.json()).toEqual({ ok: true, outcome: "ignored_stale" });
+    expect((await licenseStub(env, org).installation()).installed).toBe(true);
+  });
+
+  it("records application_installed", async () => {
+    const org = "org-app-installed";
+    const res = await post(appWebhook("application_installed", org));
+    expect(await res.json()).toEqual({ ok: true, outcome: "recorded" });
+    expect((await licenseStub(env, org).listAppEvents())[0]).toMatchObject({ event: "application_installed", licenseId: 104130623 });
+  });
+
+  it("ignores events for other client ids with 200", async () => {
+    const org = "org-app-other-client";
+    await installLicense(lc, org);
+    const res = await post({ ...appWebhook("application_uninstalled", org), clientID: "someone-else" });
+    expect(await res.json()).toEqual({ ok: true, outcome: "ignored" });
+    expect((await licenseStub(env, org).installation()).installed).toBe(true);
+  });
+
+  it("answers precise 4xx for bad input", async () => {
+    expect((await post("{nope")).status).toBe(400);
+    expect((await post({ event: "application_installed" })).status).toBe(400);
+    expect((await post("{}", { "content-type": "text/plain" })).status).toBe(415);
+    expect((await post(JSON.stringify({ pad: "x".repeat(1024 * 1024 + 1) }))).status).toBe(413);
+  });
+});

@@ -1,0 +1,150 @@
+import { env } from "cloudflare:workers";
+import { SELF } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { sha256Base64Url } from "../../src/licenses/crypto";
+import { licenseKey, TokenStore } from "../../src/licenses/token-store";
+import { licenseStub } from "../../src/licenses/stub";
+import { ORIGIN, installLicense, tokenResponse } from "../helpers/install";
+import { mockLiveChat } from "../helpers/livechat-mock";
+
+let lc: ReturnType<typeof mockLiveChat>;
+beforeEach(() => {
+  lc = mockLiveChat();
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+const store = () => new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!);
+
+/** Start the flow and return the authorize URL the Worker redirected to. */
+async function startInstall(): Promise<URL> {
+  const res = await SELF.fetch(`${ORIGIN}/install`, { redirect: "manual" });
+  expect(res.status).toBe(302);
+  return new URL(res.headers.get("location")!);
+}
+
+describe("GET /install without code", () => {
+  it("redirects to LiveChat's authorize page with a one-shot state and PKCE S256", async () => {
+    const url = await startInstall();
+    expect(url.origin).toBe("https://accounts.livechat.test");
+    expect(url.searchParams.get("response_type")).toBe("code");
+    expect(url.searchParams.get("client_id")).toBe("test-client-id");
+    expect(url.searchParams.get("redirect_uri")).toBe(`${ORIGIN}/install`);
+    expect(url.searchParams.get("code_challenge_method")).toBe("S256");
+    expect(url.searchParams.get("code_challenge")).toMatch(/^[\w-]{43}$/);
+    const state = url.searchParams.get("state")!;
+    expect(state).toMatch(/^[\w-]{32}$/);
+    const stored = await env.TOKENS.get(`oauth-state:${state}`);
+    expect(stored).toMatch(/^v1\./); // sealed: the verifier is not readable in KV
+  });
+});
+
+describe("GET /install with code and state", () => {
+  it("exchanges the code with the PKCE verifier and stores the grant encrypted", async () => {
+    const org = "org-install-pkce";
+    const url = await startInstall();
+    const tokens = tokenResponse(org);
+    lc.on("POST", "/v2/token", Response.json(tokens));
+    const res = await SELF.fetch(`${ORIGIN}/install?code=dal%3Acode-1&state=${url.searchParams.get("state")}`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain("installed");
+    expect(html).toContain("window.close");
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+
+    const [call] = lc.calls("/v2/token");
+    const body = call.body as Record<string, string>;
+    expect(body.grant_type).toBe("authorization_code");
+    expect(body.code).toBe("dal:code-1");
+    expect(body.client_id).toBe("test-client-id");
+    expect(body.client_secret).toBe("test-client-secret");
+    expect(body.redirect_uri).toBe(`${ORIGIN}/install`);
+    expect(await sha256Base64Url(body.code_verifier)).toBe(url.searchParams.get("code_challenge"));
+
+    const raw = await env.TOKENS.get(licenseKey(org));
+    expect(raw).not.toBeNull();
+    expect(raw).not.toContain(tokens.access_token);
+    expect(raw).not.toContain(tokens.refresh_token);
+    expect(raw).not.toContain("access-");
+    const record = await store().get(org);
+    expect(record).toMatchObject({ organizationId: org, accessToken: tokens.access_token, region: "dal" });
+    expect(record!.scopes).toEqual(["chats--all:ro", "chats--all:rw"]);
+    expect((await licenseStub(env, org).installation()).installed).toBe(true);
+  });
+
+  it("accepts a state only once", async () => {
+    const url = await startInstall();
+    const state = url.searchParams.get("state")!;
+    lc.on("POST", "/v2/token", Response.json(tokenResponse("org-once")));
+    expect((await SELF.fetch(`${ORIGIN}/install?code=c1&state=${state}`)).status).toBe(200);
+    const again = await SELF.fetch(`${ORIGIN}/install?code=c2&state=${state}`);
+    expect(again.status).toBe(400);
+    expect(await again.text()).toContain("expired");
+    expect(lc.calls("/v2/token")).toHaveLength(1);
+  });
+
+  it("rejects an unknown or missing-in-store state without exchanging", async () => {
+    const res = await SELF.fetch(`${ORIGIN}/install?code=c&state=${"x".repeat(32)}`);
+    expect(res.status).toBe(400);
+    const bad = await SELF.fetch(`${ORIGIN}/install?code=c&state=${encodeURIComponent("<script>")}`);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).not.toContain("<script>");
+    expect(lc.calls("/v2/token")).toHaveLength(0);
+  });
+
+  it("rejects an expired state", async () => {
+    const url = await startInstall();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 11 * 60_000);
+    const res = await SELF.fetch(`${ORIGIN}/install?code=c&state=${url.searchParams.get("state")}`);
+    expect(res.status).toBe(400);
+    expect(lc.calls("/v2/token")).toHaveLength(0);
+  });
+});
+
+describe("GET /install from the Marketplace (code without state)", () => {
+  it("exchanges without a verifier", async () => {
+    const { res } = await installLicense(lc, "org-marketplace");
+    expect(res.status).toBe(200);
+    const body = lc.calls("/v2/token")[0].body as Record<string, string>;
+    expect(body.code_verifier).toBeUndefined();
+  });
+
+  it("replaces the tokens idempotently on reinstall and revokes the old access token", async () => {
+    const org = "org-reinstall";
+    const first = await installLicense(lc, org);
+    lc.on("DELETE", "/v2/token", Response.json({}));
+    const second = await installLicense(lc, org);
+    expect(second.res.status).toBe(200);
+    const record = await store().get(org);
+    expect(record!.accessToken).toBe(second.tokens.access_token);
+    expect(lc.calls("/v2/token").filter((c) => c.method === "DELETE")).toHaveLength(1);
+    expect(first.tokens.access_token).not.toBe(second.tokens.access_token);
+    // Installing the same grant again changes nothing and revokes nothing.
+    lc.on("POST", "/v2/token", Response.json(second.tokens));
+    await SELF.fetch(`${ORIGIN}/install?code=same`);
+    expect((await store().get(org))!.accessToken).toBe(second.tokens.access_token);
+    expect(lc.calls("/v2/token").filter((c) => c.method === "DELETE")).toHaveLength(1);
+  });
+});
+
+describe("GET /install failures", () => {
+  it("shows denied consent with 403 and stores nothing", async () => {
+    const res = await SELF.fetch(`${ORIGIN}/install?error=access_denied&error_description=${encodeURIComponent("User <b>denied</b>")}`);
+    expect(res.status).toBe(403);
+    const html = await res.text();
+    expect(html).toContain("User &#60;b&#62;denied&#60;/b&#62;");
+    expect(lc.calls()).toHaveLength(0);
+  });
+
+  it("shows a failed exchange with 400 and stores nothing", async () => {
+    lc.on("POST", "/v2/token", Response.json({ error: "invalid_grant", error_description: "code expired" }, { status: 400 }));
+    const res = await SELF.fetch(`${ORIGIN}/install?code=stale`);
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("invalid_grant");
+    const listed = await store().list();
+    expect(listed.licenses.map((l) => l.organizationId)).not.toContain("390e44e6-f1e6-0368c-z6ddb-74g14508c2ex");
+  });
+});
