@@ -1,0 +1,52 @@
+import * as z from "zod/mini";
+
+/** Accounts / OAuth bodies (PLATFORM.md §6.2; examples/accounts.*.json). */
+
+/**
+ * `POST /v2/token` response, same shape for both grants (PLATFORM.md §6.2). `refresh_token` is
+ * optional so a response without one still parses (store the new one whenever present).
+ */
+export const tokenResponseSchema = z.looseObject({
+  access_token: z.string(),
+  refresh_token: z.optional(z.string()),
+  /** Seconds; default 28800 (8 h). */
+  expires_in: z.number(),
+  organization_id: z.string(),
+  account_id: z.string(),
+  /** Comma-separated scopes, e.g. "chats--all:ro,chats--all:rw". */
+  scope: z.string(),
+  token_type: z.string(),
+});
+export type TokenResponse = z.infer<typeof tokenResponseSchema>;
+
+/** `GET /v2/info` response: adds `client_id`; `expires_in` is the remaining lifetime (PLATFORM.md §6.2). */
+export const tokenInfoSchema = z.looseObject({
+  access_token: z.optional(z.string()),
+  account_id: z.string(),
+  client_id: z.string(),
+  expires_in: z.number(),
+  organization_id: z.string(),
+  scope: z.string(),
+  token_type: z.string(),
+});
+export type TokenInfo = z.infer<typeof tokenInfoSchema>;
+
+/** Authorization-code grant body; JSON as GAPI declares and the Go SDK posts (PLATFORM.md §6.2). */
+export const authorizationCodeRequestSchema = z.object({
+  grant_type: z.literal("authorization_code"),
+  code: z.string(),
+  client_id: z.string(),
+  client_secret: z.string(),
+  redirect_uri: z.string(),
+  code_verifier: z.optional(z.string()),
+});
+export type AuthorizationCodeRequest = z.infer<typeof authorizationCodeRequestSchema>;
+
+/** Refresh grant body (PLATFORM.md §6.2 "Using the refresh token"). */
+export const refreshTokenRequestSchema = z.object({
+  grant_type: z.literal("refresh_token"),
+  refresh_token: z.string(),
+  client_id: z.string(),
+  client_secret: z.string(),
+});
+export type RefreshTokenRequest = z.infer<typeof refreshTokenRequestSchema>;

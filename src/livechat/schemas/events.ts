@@ -1,0 +1,37 @@
+import * as z from "zod/mini";
+import { propertiesSchema, visibilitySchema } from "./common";
+
+/**
+ * Chat events as the Agent Chat API returns them (PLATFORM.md §4.4; samples
+ * examples/event.v3.6.*.json). Only the common fields are typed; type-specific ones
+ * (`fields`, `content`, `elements`, `url`…) pass through.
+ */
+export const eventSchema = z.looseObject({
+  id: z.string(),
+  type: z.string(),
+  created_at: z.optional(z.string()),
+  /** Absent on `system_message` events (ADS "System message"). */
+  author_id: z.optional(z.string()),
+  visibility: z.optional(z.string()),
+  custom_id: z.optional(z.string()),
+  text: z.optional(z.string()),
+  properties: z.optional(propertiesSchema),
+  /** 3.6: true for deleted events (PLATFORM.md §4.4). */
+  deleted: z.optional(z.boolean()),
+  system_message_type: z.optional(z.string()),
+  text_vars: z.optional(z.record(z.string(), z.unknown())),
+});
+export type ChatEvent = z.infer<typeof eventSchema>;
+
+/**
+ * An event to send with `send_event` (PLATFORM.md §4.3: `{type:"message", text, visibility?,
+ * custom_id?, properties?}`); other event types add their own fields.
+ */
+export const eventInputSchema = z.looseObject({
+  type: z.string(),
+  text: z.optional(z.string()),
+  visibility: z.optional(visibilitySchema),
+  custom_id: z.optional(z.string()),
+  properties: z.optional(propertiesSchema),
+});
+export type EventInput = z.input<typeof eventInputSchema>;
