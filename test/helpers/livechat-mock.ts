@@ -11,11 +11,25 @@ export interface RecordedCall {
 }
 
 type Reply = Response | ((call: RecordedCall) => Response | Promise<Response>);
+type StoredReply = { materialize(): Promise<Response> } | ((call: RecordedCall) => Response | Promise<Response>);
+
+/**
+ * A canned Response is read once, in the test's own context, and rebuilt per call: workerd
+ * does not let a Worker request (SELF.fetch, a DO) read a body stream created by the test.
+ */
+function storeReply(reply: Reply): StoredReply {
+  if (typeof reply === "function") return reply;
+  const status = reply.status;
+  const headers = [...reply.headers];
+  const body = reply.arrayBuffer();
+  body.catch(() => {});
+  return { materialize: async () => new Response(status === 204 ? null : await body, { status, headers }) };
+}
 
 interface Route {
   method: string;
   match: (url: URL) => boolean;
-  replies: Reply[];
+  replies: StoredReply[];
   /** The last reply is reused once the queue is down to one. */
 }
 
@@ -47,8 +61,7 @@ export function mockLiveChat() {
     const route = routes.find((r) => r.method === call.method && r.match(call.url));
     if (!route) return new Response(`unmocked ${call.method} ${call.url.href}`, { status: 599 });
     const reply = route.replies.length > 1 ? route.replies.shift()! : route.replies[0];
-    const response = typeof reply === "function" ? await reply(call) : reply.clone();
-    return response;
+    return typeof reply === "function" ? await reply(call) : reply.materialize();
   });
 
   const api = {
@@ -59,7 +72,7 @@ export function mockLiveChat() {
      */
     on(method: string, path: string | RegExp, ...replies: Reply[]) {
       const match = typeof path === "string" ? (u: URL) => u.pathname.endsWith(path) : (u: URL) => path.test(u.href);
-      routes.unshift({ method, match, replies });
+      routes.unshift({ method, match, replies: replies.map(storeReply) });
       return api;
     },
     /** Calls whose path ends with `path` (all calls without an argument). */
