@@ -1,0 +1,182 @@
+import type { AgentChatApi } from "../livechat/agent-chat";
+import type { Credentials } from "../livechat/auth";
+import type { ConfigurationApi } from "../livechat/configuration";
+import { LiveChatError } from "../livechat/errors";
+import type { RoutingStatus } from "../livechat/schemas/agent-chat";
+import type { Logger } from "../log";
+import { importSealingKey, seal, unseal } from "./crypto";
+
+/** Bot tokens live 24 h (PLATFORM.md §3.3 "Issue Bot Token"); renew this long before. */
+export const BOT_TOKEN_TTL_MS = 24 * 3600_000;
+export const BOT_TOKEN_RENEW_MARGIN_MS = 2 * 3600_000;
+
+/** What is stored about the license's bot; the secret and token are sealed. */
+interface BotRecord {
+  id: string;
+  name: string;
+  sealedSecret: string;
+  createdAt: number;
+  sealedToken?: string;
+  tokenExpiresAt?: number;
+  /** Last status we set or LiveChat reported (routing_status_set), normalised. */
+  routingStatus?: RoutingStatus;
+  routingStatusAt?: number;
+}
+
+/** The bot as operators and handlers see it: no secret, no token. */
+export interface BotInfo {
+  id: string;
+  name: string;
+  createdAt: number;
+  tokenExpiresAt?: number;
+  routingStatus?: RoutingStatus;
+  routingStatusAt?: number;
+}
+
+/** LiveChat clients acting as the license (the bot's own token is made here). */
+export interface LicenseApis {
+  configuration: ConfigurationApi;
+  agent: AgentChatApi;
+}
+
+/**
+ * The license's bot identity: one bot per license owned by our client id, created with
+ * `create_bot` or reused on reinstall, its secret sealed, its 24 h token renewed ahead of
+ * expiry (single-flight). In API v3.6 a bot acts only with its own token; `X-Author-Id` is
+ * gone (PLATFORM.md §4.2).
+ */
+export class LicenseBot {
+  private renewing: Promise<BotRecord> | undefined;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly encryptionKey: string,
+    private readonly clientId: string,
+    private readonly asLicense: () => LicenseApis,
+    private readonly log: Logger,
+  ) {}
+
+  /** The bot without secrets, or null before provisioning. */
+  async info(): Promise<BotInfo | null> {
+    const bot = await this.record();
+    if (!bot) return null;
+    const { sealedSecret: _s, sealedToken: _t, ...info } = bot;
+    return info;
+  }
+
+  /**
+   * Make sure the license has our bot: reuse the stored one when LiveChat still knows it,
+   * else adopt one of our app's bots with the same name (new secret via `reset_bot_secret`),
+   * else `create_bot` (PLATFORM.md §3.3). Idempotent; returns the bot.
+   */
+  async ensure(organizationId: string, name: string): Promise<BotInfo> {
+    const { configuration } = this.asLicense();
+    const stored = await this.record();
+    if (stored) {
+      try {
+        await configuration.getBot({ id: stored.id });
+        if (stored.name !== name) {
+          await configuration.updateBot({ id: stored.id, name });
+          await this.save({ ...stored, name });
+        }
+        return (await this.info())!;
+      } catch (err) {
+        if (!(err instanceof LiveChatError && err.type === "not_found")) throw err;
+        this.log.warn("stored bot no longer exists; recreating", { organization_id: organizationId, bot_id: stored.id });
+      }
+    }
+    // `list_bots` with all:false lists the bots created by this app (PLATFORM.md §3.3 footnote).
+    const ours = (await configuration.listBots({ all: false })).find((b) => b.name === name);
+    let id: string;
+    let secret: string;
+    if (ours) {
+      id = ours.id;
+      secret = (await configuration.resetBotSecret({ id })).secret;
+    } else {
+      // `supervisor` priority: the bot is never routed chats itself; it joins chats it acts in.
+      const created = await configuration.createBot({ name, default_group_priority: "supervisor", max_chats_count: 500 });
+      ({ id, secret } = created);
+    }
+    await this.save({ id, name, sealedSecret: await this.seal(secret, "secret"), createdAt: Date.now() });
+    this.log.info(ours ? "bot adopted" : "bot created", { organization_id: organizationId, bot_id: id });
+    return (await this.info())!;
+  }
+
+  /** Bearer credentials of the bot, renewed single-flight when its token is close to expiry. */
+  async credentials(organizationId: string, region: string | undefined): Promise<Credentials> {
+    let bot = await this.record();
+    if (!bot) throw new LiveChatError({ status: 0, type: "bot_not_provisioned", message: "The license has no bot yet" });
+    if (!bot.sealedToken || (bot.tokenExpiresAt ?? 0) - Date.now() <= BOT_TOKEN_RENEW_MARGIN_MS) {
+      bot = await this.renewToken(organizationId);
+    }
+    // Bot JWTs carry no region prefix: use the license's (PLATFORM.md §6.3).
+    return { kind: "bearer", token: await this.unseal(bot.sealedToken!, "token"), region };
+  }
+
+  /** Issue a fresh bot token now (single-flight). */
+  renewToken(organizationId: string): Promise<BotRecord> {
+    this.renewing ??= this.issue(organizationId).finally(() => {
+      this.renewing = undefined;
+    });
+    return this.renewing;
+  }
+
+  /** Set the bot's routing status with its own token and remember it. */
+  async setRoutingStatus(status: RoutingStatus, agent: AgentChatApi): Promise<void> {
+    const bot = await this.record();
+    if (!bot) throw new LiveChatError({ status: 0, type: "bot_not_provisioned", message: "The license has no bot yet" });
+    await agent.setRoutingStatus({ status, agent_id: bot.id });
+    await this.noteRoutingStatus(bot.id, status);
+  }
+
+  /** Record a status LiveChat reported for `agentId` (routing_status_set); other agents are ignored. */
+  async noteRoutingStatus(agentId: string, status: RoutingStatus, at = Date.now()): Promise<boolean> {
+    const bot = await this.record();
+    if (!bot || bot.id !== agentId) return false;
+    // Webhooks may arrive late: never let an older report overwrite a newer one.
+    if (bot.routingStatusAt && bot.routingStatusAt > at) return true;
+    await this.save({ ...bot, routingStatus: status, routingStatusAt: at });
+    return true;
+  }
+
+  /** Forget the bot locally (uninstall). */
+  async forget(): Promise<void> {
+    await this.storage.delete("bot");
+  }
+
+  /** The bot's id, or undefined. */
+  async id(): Promise<string | undefined> {
+    return (await this.record())?.id;
+  }
+
+  private async issue(organizationId: string): Promise<BotRecord> {
+    const bot = await this.record();
+    if (!bot) throw new LiveChatError({ status: 0, type: "bot_not_provisioned", message: "The license has no bot yet" });
+    const { token } = await this.asLicense().configuration.issueBotToken({
+      bot_id: bot.id,
+      client_id: this.clientId,
+      bot_secret: await this.unseal(bot.sealedSecret, "secret"),
+      organization_id: organizationId,
+    });
+    const next: BotRecord = { ...bot, sealedToken: await this.seal(token, "token"), tokenExpiresAt: Date.now() + BOT_TOKEN_TTL_MS };
+    await this.save(next);
+    this.log.info("bot token issued", { organization_id: organizationId, bot_id: bot.id, expires_at: next.tokenExpiresAt });
+    return next;
+  }
+
+  private async record(): Promise<BotRecord | undefined> {
+    return this.storage.get<BotRecord>("bot");
+  }
+
+  private async save(record: BotRecord): Promise<void> {
+    await this.storage.put("bot", record);
+  }
+
+  private async seal(value: string, what: string): Promise<string> {
+    return seal(await importSealingKey(this.encryptionKey), value, `bot-${what}`);
+  }
+
+  private async unseal(value: string, what: string): Promise<string> {
+    return unseal(await importSealingKey(this.encryptionKey), value, `bot-${what}`);
+  }
+}

@@ -1,0 +1,158 @@
+import * as z from "zod/mini";
+import type { Config } from "../config";
+
+/**
+ * Per-license settings (ARCHITECTURE.md: "Everything configurable per license lives in the
+ * License DO, with defaults from vars, and is editable through the admin API").
+ * Stored as overrides; reads merge them over the defaults.
+ */
+
+const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
+export type Weekday = (typeof DAYS)[number];
+
+const time = z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, "time must be HH:MM (00:00–24:00)"));
+const interval = z
+  .object({ start: time, end: time })
+  .check(z.refine((i) => i.start < i.end, "an interval must end after it starts"));
+
+const timezone = z.string().check(
+  z.refine((tz) => {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, "unknown IANA time zone"),
+);
+
+/** Weekly schedule in the license's time zone; outside it the bot goes to `outsideStatus`. */
+export const workingHoursSchema = z.object({
+  timezone,
+  days: z.partialRecord(z.enum(DAYS), z.array(interval).check(z.maxLength(6))),
+  outsideStatus: z._default(z.enum(["not_accepting_chats", "offline"]), "not_accepting_chats"),
+});
+export type WorkingHours = z.infer<typeof workingHoursSchema>;
+
+const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
+const httpsUrl = z.string().check(z.refine((v) => /^https?:\/\/\S+$/.test(v), "must be an http(s) URL"));
+
+/** Every setting with its value; what handlers read. */
+export const settingsSchema = z.object({
+  /** Seconds a customer may wait for an agent before the bot nudges. */
+  replyTimeoutSeconds: z.number().check(z.int(), z.gte(5), z.lte(86_400)),
+  /** What the bot tells a customer nobody answered in time (visible to the customer). */
+  replyMessage: text(2000),
+  /** Tag → canned responses the bot suggests to agents when a thread is tagged. */
+  tagSuggestions: z.record(text(100), z.array(text(2000)).check(z.maxLength(10))),
+  rating: z.object({
+    /** Agents-only suggestion after a good rating; `{reviewUrl}` is replaced with the link. */
+    goodMessage: text(2000),
+    /** Agents-only suggestion after a bad rating. */
+    badMessage: text(2000),
+    reviewUrl: z.optional(httpsUrl),
+  }),
+  /** Null: always accepting chats. */
+  workingHours: z.nullable(workingHoursSchema),
+  /** Display name of the license's bot. */
+  botName: text(60),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** A partial update, validated field by field (nested objects replace as a whole except `rating`). */
+export const settingsPatchSchema = z.object({
+  replyTimeoutSeconds: z.optional(settingsSchema.shape.replyTimeoutSeconds),
+  replyMessage: z.optional(settingsSchema.shape.replyMessage),
+  tagSuggestions: z.optional(settingsSchema.shape.tagSuggestions),
+  rating: z.optional(z.partial(settingsSchema.shape.rating)),
+  workingHours: z.optional(settingsSchema.shape.workingHours),
+  botName: z.optional(settingsSchema.shape.botName),
+});
+export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
+
+/** Defaults for a license that changed nothing; the reply timeout comes from REPLY_TIMEOUT_SECONDS. */
+export function defaultSettings(config: Pick<Config, "replyTimeoutSeconds">): Settings {
+  return {
+    replyTimeoutSeconds: config.replyTimeoutSeconds,
+    replyMessage: "Thanks for your patience! Everyone is busy right now, but an agent will be with you shortly.",
+    tagSuggestions: {},
+    rating: {
+      goodMessage: "The customer rated this chat as good. Consider asking them for a review: {reviewUrl}",
+      badMessage: "The customer rated this chat as bad. Consider asking what went wrong and how to make it right.",
+    },
+    workingHours: null,
+    botName: "Assistant",
+  };
+}
+
+/** Apply a validated patch to current settings. */
+export function applyPatch(current: Settings, patch: SettingsPatch): Settings {
+  return {
+    ...current,
+    ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
+    rating: { ...current.rating, ...(patch.rating ?? {}) },
+  } as Settings;
+}
+
+/** Settings persisted in the License DO's storage. */
+export class SettingsStore {
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly defaults: () => Settings,
+  ) {}
+
+  /** Current settings: stored overrides over the defaults. */
+  async get(): Promise<Settings> {
+    const stored = await this.storage.get<SettingsPatch>("settings");
+    return stored ? applyPatch(this.defaults(), stored) : this.defaults();
+  }
+
+  /**
+   * Validate and store a patch. Returns the new settings, or the validation problems
+   * (path + message) when the patch is rejected.
+   */
+  async update(patch: unknown): Promise<{ ok: true; settings: Settings } | { ok: false; problems: string[] }> {
+    const parsed = settingsPatchSchema.safeParse(patch);
+    if (!parsed.success) {
+      return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join(".") || "settings"}: ${i.message}`) };
+    }
+    const stored = (await this.storage.get<SettingsPatch>("settings")) ?? {};
+    const merged: SettingsPatch = { ...stored, ...stripUndefined(parsed.data) };
+    if (parsed.data.rating) merged.rating = { ...stored.rating, ...stripUndefined(parsed.data.rating) };
+    await this.storage.put("settings", merged);
+    return { ok: true, settings: applyPatch(this.defaults(), merged) };
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The weekday and minutes since midnight of `at` in `timezone`. */
+export function localTime(at: Date, timezone: string): { day: Weekday; minutes: number } {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: timezone,
+    weekday: "long",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(at);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return { day: get("weekday").toLowerCase() as Weekday, minutes: Number(get("hour")) * 60 + Number(get("minute")) };
+}
+
+/**
+ * The routing status the bot should have at `at`: `accepting_chats` without a schedule or
+ * inside it, the schedule's `outsideStatus` otherwise.
+ */
+export function desiredRoutingStatus(hours: WorkingHours | null, at: Date): "accepting_chats" | "not_accepting_chats" | "offline" {
+  if (!hours) return "accepting_chats";
+  const { day, minutes } = localTime(at, hours.timezone);
+  const open = (hours.days[day] ?? []).some((i) => minutes >= toMinutes(i.start) && minutes < toMinutes(i.end));
+  return open ? "accepting_chats" : hours.outsideStatus;
+}
+
+function toMinutes(hhmm: string): number {
+  const [h, m] = hhmm.split(":").map(Number);
+  return h * 60 + m;
+}
