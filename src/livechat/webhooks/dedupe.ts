@@ -1,0 +1,212 @@
+import { canonicalAction, type WebhookAction } from "./actions";
+import type { Envelope } from "./envelope";
+import { isRecord } from "./schemas/common";
+
+/**
+ * Dedupe keys: LiveChat retries a webhook until it gets HTTP 200 (PLATFORM.md §1.4), with the same
+ * body, and a Client ID may register up to 3 webhooks per action (§1.1), so the same event can arrive
+ * several times. The key is derived from the payload only (not `webhook_id` or `secret_key`), is
+ * stable across redeliveries and differs for genuinely different events.
+ *
+ * Two kinds of keys (see {@link dedupeKeyKind}):
+ * - `identity`: built from ids that LiveChat never reuses (event id, thread id): unique forever.
+ * - `content`: ids plus a SHA-256 of the payload (or part of it). A genuinely repeated identical change
+ *   (tag → untag → tag the same thread, accepting → not accepting → accepting) yields the same key
+ *   again, so claims of these keys should expire after the retry window (~1 minute in today's docs,
+ *   up to 6 hours in older ones, §1.4).
+ */
+
+const encoder = new TextEncoder();
+const SAFE_PART = /^[A-Za-z0-9._@+-]{1,128}$/;
+
+type Frame = { t: "value"; v: unknown } | { t: "text"; s: string } | { t: "exit"; o: object };
+
+/**
+ * Canonical JSON: object keys sorted, no whitespace, `undefined`/functions dropped from objects
+ * (`null` in arrays), non-finite numbers as `null`, like `JSON.stringify`. Iterative, so 10k-level
+ * nesting cannot overflow the stack; a cycle (impossible after `JSON.parse`) becomes `"[circular]"`.
+ */
+export function canonicalJson(value: unknown): string {
+  const out: string[] = [];
+  const stack: Frame[] = [{ t: "value", v: value }];
+  const open = new Set<object>();
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if (frame.t === "text") {
+      out.push(frame.s);
+      continue;
+    }
+    if (frame.t === "exit") {
+      open.delete(frame.o);
+      continue;
+    }
+    const v = frame.v;
+    switch (typeof v) {
+      case "string":
+        out.push(JSON.stringify(v));
+        continue;
+      case "number":
+        out.push(Number.isFinite(v) ? JSON.stringify(v) : "null");
+        continue;
+      case "boolean":
+        out.push(v ? "true" : "false");
+        continue;
+      case "bigint":
+        out.push(JSON.stringify(String(v)));
+        continue;
+      case "object":
+        break;
+      default: // undefined, function, symbol
+        out.push("null");
+        continue;
+    }
+    if (v === null) {
+      out.push("null");
+      continue;
+    }
+    if (open.has(v)) {
+      out.push('"[circular]"');
+      continue;
+    }
+    open.add(v);
+    stack.push({ t: "exit", o: v });
+    if (Array.isArray(v)) {
+      stack.push({ t: "text", s: "]" });
+      for (let i = v.length - 1; i >= 0; i--) {
+        stack.push({ t: "value", v: v[i] });
+        if (i > 0) stack.push({ t: "text", s: "," });
+      }
+      out.push("[");
+    } else {
+      const record = v as Record<string, unknown>;
+      const keys = Object.keys(record)
+        .filter((k) => {
+          const kind = typeof record[k];
+          return kind !== "undefined" && kind !== "function" && kind !== "symbol";
+        })
+        .sort();
+      stack.push({ t: "text", s: "}" });
+      for (let i = keys.length - 1; i >= 0; i--) {
+        stack.push({ t: "value", v: record[keys[i]] });
+        stack.push({ t: "text", s: `${i > 0 ? "," : ""}${JSON.stringify(keys[i])}:` });
+      }
+      out.push("{");
+    }
+  }
+  return out.join("");
+}
+
+/** Lower-case hex SHA-256 of a string (UTF-8). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+  let hex = "";
+  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/** What a key is built from: id parts (all must be present) and optionally hashed content. */
+interface KeySpec {
+  parts: unknown[];
+  content?: unknown;
+}
+
+const get = (value: unknown, key: string): unknown => (isRecord(value) ? value[key] : undefined);
+
+function keySpec(action: WebhookAction, p: Record<string, unknown>): KeySpec {
+  const { chat_id, thread_id, event_id } = p;
+  switch (action) {
+    case "incoming_chat":
+      return { parts: [get(p.chat, "id"), get(get(p.chat, "thread"), "id")] };
+    case "chat_deactivated":
+      return { parts: [chat_id, thread_id] };
+    case "incoming_event":
+      return { parts: [chat_id, thread_id, get(p.event, "id")] };
+    case "event_updated":
+      // Updates repeat the event id: the event's content tells the updates apart.
+      return { parts: [chat_id, thread_id, get(p.event, "id")], content: p.event };
+    case "event_deleted":
+      return { parts: [chat_id, thread_id, event_id] };
+    case "incoming_rich_message_postback":
+      return { parts: [chat_id, thread_id, event_id, p.user_id], content: p.postback };
+    case "chat_properties_updated":
+    case "chat_properties_deleted":
+      return { parts: [chat_id], content: p.properties };
+    case "thread_properties_updated":
+    case "thread_properties_deleted":
+      return { parts: [chat_id, thread_id], content: p.properties };
+    case "event_properties_updated":
+    case "event_properties_deleted":
+      return { parts: [chat_id, thread_id, event_id], content: p.properties };
+    case "thread_tagged":
+    case "thread_untagged":
+      return { parts: [chat_id, thread_id, p.tag] };
+    case "thread_summary_set":
+      return { parts: [chat_id, thread_id], content: p.summary };
+    case "user_added_to_chat":
+      return { parts: [chat_id, thread_id, get(p.user, "id")], content: p };
+    case "user_removed_from_chat":
+      return { parts: [chat_id, thread_id, p.user_id], content: p };
+    case "chat_transferred":
+    case "events_marked_as_seen":
+      return { parts: [chat_id], content: p };
+    case "chat_access_updated":
+    case "customer_session_fields_updated":
+      return { parts: [p.id], content: p };
+    case "routing_status_set":
+      return { parts: [p.agent_id], content: p };
+    default:
+      return { parts: [], content: p };
+  }
+}
+
+const identityActions: ReadonlySet<WebhookAction> = new Set<WebhookAction>([
+  "incoming_chat",
+  "chat_deactivated",
+  "incoming_event",
+  "event_deleted",
+]);
+
+/**
+ * `identity` when the action's dedupe key is made of ids LiveChat never reuses (claims can be kept
+ * indefinitely), `content` when it includes a payload hash (expire claims after the retry window).
+ */
+export function dedupeKeyKind(action: string): "identity" | "content" {
+  const name = canonicalAction(action);
+  return name && identityActions.has(name) ? "identity" : "content";
+}
+
+/** An id part as-is when it is short and plain; otherwise (colons, spaces, huge) a short hash, so keys stay unambiguous and bounded. */
+async function keyPart(value: string | number): Promise<string> {
+  const text = String(value);
+  return SAFE_PART.test(text) ? text : `~${(await sha256Hex(text)).slice(0, 32)}`;
+}
+
+function isIdPart(value: unknown): value is string | number {
+  return (typeof value === "string" && value.length > 0) || (typeof value === "number" && Number.isSafeInteger(value));
+}
+
+/**
+ * The dedupe key of a webhook, e.g. `incoming_event:PJ0MRSHTDG:K600PKZON8:K600PKZON8_4`,
+ * `thread_tagged:PJ0MRSHTDG:K600PKZON8:bug_report`, `thread_properties_updated:PJ0MRSHTDG:K600PKZON8:<sha256>`,
+ * `agent_created:<sha256 of the canonical payload>`. Works on raw payloads: when an id it needs is missing,
+ * the key falls back to `<action>:<sha256 of the canonical payload>`. Never contains the secret (the envelope
+ * is not part of the key; it is accepted for the caller's convenience only). The caller prefixes the
+ * webhook kind (license/bot) and scope itself. Never rejects.
+ */
+export async function dedupeKey(action: string, payload: unknown, envelope: Envelope): Promise<string> {
+  void envelope; // deliberately unused: webhook_id differs between registrations of the same event
+  const name = canonicalAction(action);
+  const label = name ?? (typeof action === "string" && /^[a-z0-9_]{1,64}$/.test(action) ? action : `~${(await sha256Hex(String(action))).slice(0, 16)}`);
+  try {
+    const spec: KeySpec = name && isRecord(payload) ? keySpec(name, payload) : { parts: [], content: payload };
+    if (spec.parts.every(isIdPart)) {
+      const parts = await Promise.all((spec.parts as (string | number)[]).map(keyPart));
+      if ("content" in spec) parts.push(await sha256Hex(canonicalJson(spec.content)));
+      return [label, ...parts].join(":");
+    }
+    return `${label}:${await sha256Hex(canonicalJson(payload))}`;
+  } catch {
+    // Unreachable for JSON input; keep the promise from rejecting for exotic objects.
+    return `${label}:unhashable`;
+  }
+}
