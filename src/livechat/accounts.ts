@@ -9,7 +9,7 @@ import {
   type TokenResponse,
 } from "./schemas/accounts";
 
-export type { TokenInfo, TokenResponse } from "./schemas/accounts";
+export { tokenInfoSchema, tokenResponseSchema, type TokenInfo, type TokenResponse } from "./schemas/accounts";
 
 /** Options of {@link AccountsClient}. */
 export interface AccountsClientOptions {

@@ -128,7 +128,11 @@ export class HttpClient {
         attempt -= 1;
         s.logger.info("livechat region corrected", { method: req.name, region: corrected, previous: region ?? null });
         region = corrected;
-        req.onRegion?.(corrected);
+        try {
+          req.onRegion?.(corrected);
+        } catch {
+          s.logger.warn("livechat onRegion callback failed", { method: req.name });
+        }
         continue;
       }
       if (!error.retryable || attempt >= s.maxAttempts) throw error;

@@ -402,3 +402,24 @@ function silentLogger() {
   const logger = { debug: noop, info: noop, warn: noop, error: noop, child: () => logger };
   return logger;
 }
+
+describe("onRegion callback", () => {
+  it("a throwing callback does not fail the re-routed call", async () => {
+    mockLiveChat().on(
+      "POST",
+      "/agent/action/list_chats",
+      livechatError(421, "misdirected_request", "Wrong region", { region: "fra" }),
+      Response.json({ ok: 1 }),
+    );
+    const { http, logs } = testHttp();
+    const res = await http.request(
+      req({
+        onRegion: () => {
+          throw new Error("store down");
+        },
+      }),
+    );
+    expect(res.body).toEqual({ ok: 1 });
+    expect(logs.map((l) => l.msg)).toEqual(["livechat region corrected", "livechat onRegion callback failed"]);
+  });
+});
