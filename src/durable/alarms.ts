@@ -1,0 +1,183 @@
+/**
+ * Named deadlines multiplexed over a Durable Object's single alarm (INTERNALS.md "Durable objects").
+ *
+ * Each deadline is a row `(name, at, version)` in the DO's SQLite storage; the storage alarm is
+ * always armed for the earliest row. `run()` (called from the DO's `alarm()`) executes every due
+ * deadline through the handler registered for its name prefix and re-arms for the next one.
+ *
+ * Alarms are at-least-once and a DO can restart mid-handler, so:
+ * - a due row is removed only after its handler returned, and only if nobody rescheduled it
+ *   meanwhile (the `version` check): a crash leaves it due, and the next alarm runs it again;
+ * - a spurious or repeated alarm finds nothing due and only re-arms;
+ * - handlers must therefore be idempotent.
+ */
+
+/** Runs one due deadline. `name` is the full deadline name, `at` the time it was due. */
+export type DeadlineHandler = (name: string, at: number) => Promise<void> | void;
+
+/** Options for {@link NamedAlarms}. */
+export interface NamedAlarmsOptions {
+  /** Clock (ms since epoch); injectable for tests. */
+  now?: () => number;
+  /** Delay before a deadline whose handler threw is tried again (ms), by consecutive failure count. */
+  retryDelayMs?: (failures: number) => number;
+  /** Called when a handler throws (after the retry is scheduled); never receives secrets from this module. */
+  onError?: (name: string, error: unknown) => void;
+}
+
+/** One pending deadline. */
+export interface Deadline {
+  name: string;
+  at: number;
+}
+
+type Row = { name: string; at: number; version: number; failures: number };
+
+const DDL = `CREATE TABLE IF NOT EXISTS alarm_deadlines (
+  name TEXT PRIMARY KEY,
+  at INTEGER NOT NULL,
+  version INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS alarm_deadlines_at ON alarm_deadlines(at);`;
+
+const defaultRetryDelay = (failures: number) => Math.min(1_000 * 2 ** Math.max(0, failures - 1), 5 * 60_000);
+
+/**
+ * Named deadlines over one DO alarm.
+ *
+ * @example
+ * // in the DO constructor
+ * this.alarms = new NamedAlarms(ctx.storage).handle("deliveries", () => this.inbox.process(...));
+ * // anywhere
+ * await this.alarms.schedule("timer:reply", Date.now() + 120_000);
+ * // the DO's alarm()
+ * override async alarm() { await this.alarms.run(); }
+ */
+export class NamedAlarms {
+  private readonly handlers: { prefix: string; handler: DeadlineHandler }[] = [];
+  private readonly now: () => number;
+  private readonly retryDelayMs: (failures: number) => number;
+  private readonly onError: (name: string, error: unknown) => void;
+  private running: Promise<void> | undefined;
+  private rerun = false;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    options: NamedAlarmsOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.retryDelayMs = options.retryDelayMs ?? defaultRetryDelay;
+    this.onError = options.onError ?? (() => {});
+    storage.sql.exec(DDL);
+  }
+
+  /**
+   * Register the handler for deadlines whose name equals `prefix` or starts with it
+   * (the longest matching prefix wins). Returns `this` for chaining.
+   */
+  handle(prefix: string, handler: DeadlineHandler): this {
+    this.handlers.push({ prefix, handler });
+    this.handlers.sort((a, b) => b.prefix.length - a.prefix.length);
+    return this;
+  }
+
+  /**
+   * Set deadline `name` to `at` (ms since epoch) and re-arm the DO alarm if needed.
+   * `mode: "earliest"` keeps an existing earlier deadline instead of moving it later.
+   */
+  async schedule(name: string, at: number, mode: "replace" | "earliest" = "replace"): Promise<void> {
+    const update = mode === "earliest" ? "MIN(at, excluded.at)" : "excluded.at";
+    this.storage.sql.exec(
+      `INSERT INTO alarm_deadlines (name, at, version, failures) VALUES (?, ?, 0, 0)
+       ON CONFLICT(name) DO UPDATE SET at = ${update}, version = version + 1, failures = 0`,
+      name,
+      Math.floor(at),
+    );
+    await this.arm();
+  }
+
+  /** Remove deadline `name` (no-op when absent) and re-arm for the next one. */
+  async cancel(name: string): Promise<void> {
+    this.storage.sql.exec("DELETE FROM alarm_deadlines WHERE name = ?", name);
+    await this.arm();
+  }
+
+  /** When deadline `name` is due, or undefined when it is not set. */
+  deadline(name: string): number | undefined {
+    return this.storage.sql.exec<{ at: number }>("SELECT at FROM alarm_deadlines WHERE name = ?", name).toArray()[0]?.at;
+  }
+
+  /** Pending deadlines, earliest first, optionally only those whose name starts with `prefix`. */
+  list(prefix = ""): Deadline[] {
+    return this.storage.sql
+      .exec<{ name: string; at: number }>(
+        "SELECT name, at FROM alarm_deadlines WHERE substr(name, 1, ?) = ? ORDER BY at, name",
+        prefix.length,
+        prefix,
+      )
+      .toArray();
+  }
+
+  /**
+   * Run every due deadline (`at <= now`), then re-arm for the next. Call from the DO's `alarm()`.
+   * An alarm that fires early or twice runs nothing before its time and only re-arms.
+   * Concurrent calls share one pass (plus one more pass if a call arrived mid-run).
+   * A handler that throws is retried later with backoff; the others still run.
+   */
+  run(): Promise<void> {
+    if (this.running) {
+      this.rerun = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.rerun = false;
+          await this.runOnce();
+        } while (this.rerun);
+      } finally {
+        this.running = undefined;
+        // Always write the alarm after a pass: the runtime clears the alarm that invoked us.
+        await this.arm(true);
+      }
+    })();
+    return this.running;
+  }
+
+  private async runOnce(): Promise<void> {
+    const due = this.storage.sql
+      .exec<Row>("SELECT name, at, version, failures FROM alarm_deadlines WHERE at <= ? ORDER BY at, name", this.now())
+      .toArray();
+    for (const row of due) {
+      const handler = this.handlers.find((h) => row.name.startsWith(h.prefix))?.handler;
+      try {
+        if (!handler) throw new Error(`no handler for deadline ${row.name}`);
+        await handler(row.name, row.at);
+        // Remove only the version we ran: a handler (or a request meanwhile) may have rescheduled it.
+        this.storage.sql.exec("DELETE FROM alarm_deadlines WHERE name = ? AND version = ?", row.name, row.version);
+      } catch (error) {
+        const failures = row.failures + 1;
+        this.storage.sql.exec(
+          "UPDATE alarm_deadlines SET at = ?, failures = ? WHERE name = ? AND version = ?",
+          this.now() + this.retryDelayMs(failures),
+          failures,
+          row.name,
+          row.version,
+        );
+        this.onError(row.name, error);
+      }
+    }
+  }
+
+  /** Point the storage alarm at the earliest deadline, or clear it when there is none. */
+  private async arm(force = false): Promise<void> {
+    const next = this.storage.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM alarm_deadlines").one().at;
+    const current = await this.storage.getAlarm();
+    if (next === null) {
+      if (current !== null) await this.storage.deleteAlarm();
+      return;
+    }
+    if (force || current !== next) await this.storage.setAlarm(next);
+  }
+}
