@@ -1,0 +1,429 @@
+import type { NamedAlarms } from "../durable/alarms";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
+import { type DeadLetterRow, type DeliveryRow, INBOX_DDL } from "./schema";
+import type {
+  AcceptResult,
+  DeadLetter,
+  DeliveryStatus,
+  IncomingDelivery,
+  Processor,
+  ReplayResult,
+  StoredDelivery,
+  WebhookKind,
+} from "./types";
+
+/** Deadline (over the DO alarm) that runs the processing pass. */
+export const PROCESS_DEADLINE = "inbox:process";
+/** Deadline that drops expired dedupe claims and dead letters in a DO that has gone quiet. */
+export const PRUNE_DEADLINE = "inbox:prune";
+
+/**
+ * Shortest dedupe claim: LiveChat retries within ~1 minute today, "up to 10 times within 6 hours" in
+ * older docs (PLATFORM.md §1.4), so a redelivery is recognised for at least 6 hours.
+ */
+export const MIN_DEDUPE_TTL_MS = 6 * 60 * 60_000;
+/** Default dedupe claim (keys made of ids LiveChat never reuses can safely be held longer). */
+export const DEDUPE_TTL_MS = 24 * 60 * 60_000;
+/** Terminal deliveries kept per DO for operators (the newest ones). */
+export const KEEP_FINISHED_DELIVERIES = 200;
+/** Dead letters not replayed within this time are dropped. */
+export const DEAD_LETTER_TTL_MS = 7 * 24 * 60 * 60_000;
+/** Deliveries processed per alarm pass before yielding (the pass re-arms itself). */
+export const PROCESS_BATCH = 50;
+
+/** Options for {@link Inbox}; every field has a production default. */
+export interface InboxOptions {
+  retry?: RetryPolicy;
+  now?: () => number;
+  newId?: () => string;
+  dedupeTtlMs?: number;
+  keepFinished?: number;
+  deadLetterTtlMs?: number;
+  batch?: number;
+  /** Called once per finished attempt; for logs and metrics. */
+  onAttempt?: (event: AttemptEvent) => void;
+}
+
+/** What happened to one processing attempt. */
+export interface AttemptEvent {
+  delivery: StoredDelivery;
+  attempt: number;
+  result: DeliveryStatus | "retry";
+  error?: string;
+  note?: string;
+}
+
+/** Operator's view of one inbox. */
+export interface InboxSummary {
+  pending: number;
+  deadLetters: number;
+  oldestPendingAt?: number;
+}
+
+/**
+ * The durable inbox of one Durable Object: deliveries, their dedupe claims and dead letters in
+ * SQLite. `accept()` claims the dedupe key and records the delivery in one transaction, then
+ * schedules a processing pass on the DO alarm; `process()` runs pending deliveries strictly in
+ * arrival order, retrying failures with backoff and dead-lettering after the last attempt
+ * (ARCHITECTURE.md "Ack only what is durable", "Idempotent everywhere").
+ *
+ * @example
+ * const inbox = new Inbox(ctx.storage, alarms);
+ * alarms.handle(PROCESS_DEADLINE, () => inbox.process(processor)).handle(PRUNE_DEADLINE, () => inbox.prune());
+ * const { outcome } = await inbox.accept(delivery); // "accepted" | "duplicate" | "unprocessable"
+ */
+export class Inbox {
+  /** Retry policy; replaceable (e.g. by tests) for deliveries not yet attempted. */
+  retry: RetryPolicy;
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private readonly dedupeTtlMs: number;
+  private readonly keepFinished: number;
+  private readonly deadLetterTtlMs: number;
+  private readonly batch: number;
+  private readonly onAttempt: (event: AttemptEvent) => void;
+  private processing: Promise<void> | undefined;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly alarms: NamedAlarms,
+    options: InboxOptions = {},
+  ) {
+    this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.now = options.now ?? Date.now;
+    this.newId = options.newId ?? (() => crypto.randomUUID());
+    this.dedupeTtlMs = options.dedupeTtlMs ?? DEDUPE_TTL_MS;
+    this.keepFinished = options.keepFinished ?? KEEP_FINISHED_DELIVERIES;
+    this.deadLetterTtlMs = options.deadLetterTtlMs ?? DEAD_LETTER_TTL_MS;
+    this.batch = options.batch ?? PROCESS_BATCH;
+    this.onAttempt = options.onAttempt ?? (() => {});
+    storage.sql.exec(INBOX_DDL);
+  }
+
+  /**
+   * Claim `delivery.dedupeKey` and record the delivery, atomically. A key whose claim has not
+   * expired answers `duplicate` (with the first delivery's id) and records nothing.
+   * Resolves once the record and the processing deadline are durable: only then may the
+   * receiver answer 200.
+   */
+  async accept(delivery: IncomingDelivery): Promise<AcceptResult> {
+    const now = this.now();
+    const id = this.newId();
+    const sql = this.storage.sql;
+    const ttl = Math.max(MIN_DEDUPE_TTL_MS, delivery.dedupeTtlMs ?? this.dedupeTtlMs);
+    const result = this.storage.transactionSync((): AcceptResult => {
+      // Claim the key unless a live claim holds it (an expired claim may be taken over).
+      const claim = sql.exec(
+        `INSERT INTO delivery_dedupe (key, delivery_id, claimed_at, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(key) DO UPDATE SET delivery_id = excluded.delivery_id, claimed_at = excluded.claimed_at,
+           expires_at = excluded.expires_at
+         WHERE delivery_dedupe.expires_at <= excluded.claimed_at`,
+        delivery.dedupeKey,
+        id,
+        now,
+        now + ttl,
+      );
+      if (claim.rowsWritten === 0) {
+        const first = sql
+          .exec<{ delivery_id: string }>("SELECT delivery_id FROM delivery_dedupe WHERE key = ?", delivery.dedupeKey)
+          .one();
+        return { outcome: "duplicate", deliveryId: first.delivery_id };
+      }
+      const unprocessable = delivery.unprocessable;
+      sql.exec(
+        `INSERT INTO deliveries (id, kind, organization_id, license_id, chat_id, action, webhook_id, dedupe_key, body,
+           status, last_error, note, received_at, finished_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        id,
+        delivery.kind,
+        delivery.organizationId,
+        delivery.licenseId ?? null,
+        delivery.chatId ?? null,
+        delivery.action,
+        delivery.webhookId,
+        delivery.dedupeKey,
+        JSON.stringify({
+          payload: delivery.payload,
+          additionalData: delivery.additionalData,
+          requester: delivery.requester,
+        }),
+        unprocessable ? "unprocessable" : "pending",
+        unprocessable?.error ?? null,
+        unprocessable?.reason ?? null,
+        delivery.receivedAt,
+        unprocessable ? now : null,
+      );
+      return { outcome: unprocessable ? "unprocessable" : "accepted", deliveryId: id };
+    });
+    if (result.outcome === "accepted") await this.alarms.schedule(PROCESS_DEADLINE, now, "earliest");
+    if (result.outcome !== "duplicate") await this.alarms.schedule(PRUNE_DEADLINE, now + ttl, "earliest");
+    return result;
+  }
+
+  /**
+   * Process pending deliveries in arrival order. The head of the queue blocks the rest while it
+   * waits for a retry, so a chat's events are never handled out of order. Each attempt is
+   * counted before the processor runs, so a crash mid-handler counts as a failed attempt.
+   * Concurrent calls share one pass.
+   */
+  process(processor: Processor): Promise<void> {
+    this.processing ??= this.processPass(processor).finally(() => {
+      this.processing = undefined;
+    });
+    return this.processing;
+  }
+
+  private async processPass(processor: Processor): Promise<void> {
+    for (let done = 0; ; done++) {
+      const row = this.storage.sql
+        .exec<DeliveryRow>("SELECT * FROM deliveries WHERE status = 'pending' ORDER BY seq LIMIT 1")
+        .toArray()[0];
+      if (!row) break;
+      const now = this.now();
+      if (row.next_attempt_at !== null && row.next_attempt_at > now) {
+        await this.alarms.schedule(PROCESS_DEADLINE, row.next_attempt_at);
+        break;
+      }
+      if (done >= this.batch) {
+        await this.alarms.schedule(PROCESS_DEADLINE, now);
+        break;
+      }
+      const attempt = row.attempts + 1;
+      if (attempt > this.retry.maxAttempts) {
+        // The previous attempt never finished (the DO restarted mid-handler).
+        await this.deadLetter(row, row.last_error ?? "processing interrupted", row.attempts);
+        continue;
+      }
+      this.storage.sql.exec(
+        "UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_error = NULL WHERE id = ?",
+        attempt,
+        now + this.retry.delayMs(attempt),
+        row.id,
+      );
+      const delivery = toDelivery({ ...row, attempts: attempt });
+      const handled = new Set(delivery.handled);
+      try {
+        const outcome = await processor({
+          delivery,
+          attempt,
+          markHandled: (name) => {
+            handled.add(name);
+            this.storage.sql.exec("UPDATE deliveries SET handled = ? WHERE id = ?", JSON.stringify([...handled]), row.id);
+          },
+        });
+        this.storage.sql.exec(
+          "UPDATE deliveries SET status = ?, note = ?, last_error = NULL, next_attempt_at = NULL, finished_at = ? WHERE id = ?",
+          outcome.status,
+          outcome.note ?? null,
+          this.now(),
+          row.id,
+        );
+        this.onAttempt({ delivery, attempt, result: outcome.status, note: outcome.note });
+      } catch (error) {
+        const message = errorMessage(error);
+        if (attempt >= this.retry.maxAttempts) {
+          await this.deadLetter(row, message, attempt);
+          this.onAttempt({ delivery, attempt, result: "dead", error: message });
+        } else {
+          this.storage.sql.exec("UPDATE deliveries SET last_error = ? WHERE id = ?", message, row.id);
+          this.onAttempt({ delivery, attempt, result: "retry", error: message });
+        }
+      }
+    }
+    this.pruneFinished();
+  }
+
+  private async deadLetter(row: DeliveryRow, error: string, attempts: number): Promise<void> {
+    const now = this.now();
+    this.storage.transactionSync(() => {
+      this.storage.sql.exec(
+        "UPDATE deliveries SET status = 'dead', attempts = ?, last_error = ?, next_attempt_at = NULL, finished_at = ? WHERE id = ?",
+        attempts,
+        error,
+        now,
+        row.id,
+      );
+      const current = this.storage.sql.exec<DeliveryRow>("SELECT * FROM deliveries WHERE id = ?", row.id).one();
+      this.storage.sql.exec(
+        `INSERT OR REPLACE INTO delivery_dead_letters (delivery_id, action, chat_id, dedupe_key, error, attempts, dead_at, delivery)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        row.id,
+        row.action,
+        row.chat_id,
+        row.dedupe_key,
+        error,
+        attempts,
+        now,
+        JSON.stringify(current),
+      );
+    });
+    await this.alarms.schedule(PRUNE_DEADLINE, now + this.deadLetterTtlMs, "earliest");
+  }
+
+  /**
+   * Put dead letter `deliveryId` back into the queue for a fresh series of attempts. Its dedupe
+   * claim is untouched, so a redelivery of the same webhook is still a duplicate; a second
+   * replay of the same delivery answers `not_dead` while the first one is pending or done.
+   */
+  async replay(deliveryId: string): Promise<ReplayResult> {
+    const result = this.storage.transactionSync((): ReplayResult => {
+      const letter = this.storage.sql
+        .exec<DeadLetterRow>("SELECT * FROM delivery_dead_letters WHERE delivery_id = ?", deliveryId)
+        .toArray()[0];
+      if (!letter) {
+        const exists = this.storage.sql.exec("SELECT 1 FROM deliveries WHERE id = ?", deliveryId).toArray().length > 0;
+        return { ok: false, reason: exists ? "not_dead" : "not_found" };
+      }
+      const stored = this.storage.sql.exec("SELECT 1 FROM deliveries WHERE id = ?", deliveryId).toArray().length > 0;
+      if (stored) {
+        this.storage.sql.exec(
+          "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL, finished_at = NULL WHERE id = ?",
+          deliveryId,
+        );
+      } else {
+        // The row was pruned from the recent list: restore it from the dead letter's copy.
+        // A new seq puts it at the tail, after what arrived meanwhile.
+        const row = JSON.parse(letter.delivery) as DeliveryRow;
+        this.storage.sql.exec(
+          `INSERT INTO deliveries (id, kind, organization_id, license_id, chat_id, action, webhook_id, dedupe_key, body,
+             status, attempts, last_error, note, handled, received_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`,
+          row.id,
+          row.kind,
+          row.organization_id,
+          row.license_id,
+          row.chat_id,
+          row.action,
+          row.webhook_id,
+          row.dedupe_key,
+          row.body,
+          row.last_error,
+          row.note,
+          row.handled,
+          row.received_at,
+        );
+      }
+      this.storage.sql.exec("DELETE FROM delivery_dead_letters WHERE delivery_id = ?", deliveryId);
+      return { ok: true, deliveryId };
+    });
+    if (result.ok) await this.alarms.schedule(PROCESS_DEADLINE, this.now(), "earliest");
+    return result;
+  }
+
+  /** One delivery by id. */
+  get(deliveryId: string): StoredDelivery | undefined {
+    const row = this.storage.sql.exec<DeliveryRow>("SELECT * FROM deliveries WHERE id = ?", deliveryId).toArray()[0];
+    return row && toDelivery(row);
+  }
+
+  /** The newest deliveries first (pending and the last finished ones), optionally of one status. */
+  recent(options: { limit?: number; status?: DeliveryStatus } = {}): StoredDelivery[] {
+    const limit = clampLimit(options.limit);
+    const rows = options.status
+      ? this.storage.sql.exec<DeliveryRow>(
+          "SELECT * FROM deliveries WHERE status = ? ORDER BY seq DESC LIMIT ?",
+          options.status,
+          limit,
+        )
+      : this.storage.sql.exec<DeliveryRow>("SELECT * FROM deliveries ORDER BY seq DESC LIMIT ?", limit);
+    return rows.toArray().map(toDelivery);
+  }
+
+  /** Dead letters, newest first. */
+  deadLetters(limit?: number): DeadLetter[] {
+    return this.storage.sql
+      .exec<DeadLetterRow>("SELECT * FROM delivery_dead_letters ORDER BY dead_at DESC LIMIT ?", clampLimit(limit))
+      .toArray()
+      .map((r) => ({
+        deliveryId: r.delivery_id,
+        action: r.action,
+        ...(r.chat_id !== null ? { chatId: r.chat_id } : {}),
+        dedupeKey: r.dedupe_key,
+        error: r.error,
+        attempts: r.attempts,
+        deadAt: r.dead_at,
+      }));
+  }
+
+  /** Counts for an operator's overview. */
+  summary(): InboxSummary {
+    const pending = this.storage.sql
+      .exec<{ n: number; oldest: number | null }>(
+        "SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM deliveries WHERE status = 'pending'",
+      )
+      .one();
+    const dead = this.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM delivery_dead_letters").one();
+    return { pending: pending.n, deadLetters: dead.n, ...(pending.oldest !== null ? { oldestPendingAt: pending.oldest } : {}) };
+  }
+
+  /**
+   * Drop expired dedupe claims, expired dead letters and all but the newest finished
+   * deliveries; re-arm for the next expiry. Idempotent (runs on the prune deadline).
+   */
+  async prune(): Promise<void> {
+    const now = this.now();
+    this.storage.sql.exec("DELETE FROM delivery_dedupe WHERE expires_at <= ?", now);
+    this.storage.sql.exec("DELETE FROM delivery_dead_letters WHERE dead_at < ?", now - this.deadLetterTtlMs);
+    this.pruneFinished();
+    const next = this.storage.sql
+      .exec<{ at: number | null }>(
+        `SELECT MIN(at) AS at FROM (
+           SELECT MIN(expires_at) AS at FROM delivery_dedupe
+           UNION ALL SELECT MIN(dead_at) + ? AS at FROM delivery_dead_letters)`,
+        this.deadLetterTtlMs,
+      )
+      .one().at;
+    if (next !== null) await this.alarms.schedule(PRUNE_DEADLINE, Math.max(next, now) + 1);
+  }
+
+  private pruneFinished(): void {
+    this.storage.sql.exec(
+      `DELETE FROM deliveries WHERE status != 'pending' AND seq <= (
+         SELECT seq FROM deliveries WHERE status != 'pending' ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+      this.keepFinished,
+    );
+  }
+}
+
+function toDelivery(row: DeliveryRow): StoredDelivery {
+  const body = JSON.parse(row.body) as {
+    payload: unknown;
+    additionalData?: Record<string, unknown>;
+    requester?: Record<string, unknown>;
+  };
+  return {
+    id: row.id,
+    seq: row.seq,
+    kind: row.kind as WebhookKind,
+    organizationId: row.organization_id,
+    ...(row.license_id !== null ? { licenseId: row.license_id } : {}),
+    ...(row.chat_id !== null ? { chatId: row.chat_id } : {}),
+    action: row.action,
+    webhookId: row.webhook_id,
+    dedupeKey: row.dedupe_key,
+    payload: body.payload,
+    ...(body.additionalData !== undefined ? { additionalData: body.additionalData } : {}),
+    ...(body.requester !== undefined ? { requester: body.requester } : {}),
+    receivedAt: row.received_at,
+    ...(row.status === "unprocessable" && row.last_error !== null
+      ? { unprocessable: { reason: row.note ?? "invalid_payload", error: row.last_error } }
+      : {}),
+    status: row.status as DeliveryStatus,
+    attempts: row.attempts,
+    ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),
+    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+    ...(row.note !== null ? { note: row.note } : {}),
+    ...(row.finished_at !== null ? { finishedAt: row.finished_at } : {}),
+    handled: JSON.parse(row.handled) as string[],
+  };
+}
+
+function clampLimit(limit: number | undefined): number {
+  return Math.max(1, Math.min(500, Math.floor(limit ?? 50)));
+}
+
+/** An error's message for storage and logs (no stack, bounded length). */
+function errorMessage(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > 2_000 ? `${text.slice(0, 2_000)}…` : text;
+}

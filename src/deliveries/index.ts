@@ -1,0 +1,4 @@
+/** The durable inbox shared by the License and Chat DOs (INTERNALS.md "deliveries/"). */
+export * from "./inbox";
+export * from "./retry";
+export type * from "./types";

@@ -1,0 +1,80 @@
+/**
+ * SQLite tables of the durable inbox, created idempotently in each DO that hosts one
+ * (License DO for license-scoped actions, Chat DO for chat-scoped ones).
+ */
+
+/** DDL for `deliveries`, `delivery_dedupe` and `delivery_dead_letters`. */
+export const INBOX_DDL = `
+CREATE TABLE IF NOT EXISTS deliveries (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  organization_id TEXT NOT NULL,
+  license_id INTEGER,
+  chat_id TEXT,
+  action TEXT NOT NULL,
+  webhook_id TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL,
+  body TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  last_error TEXT,
+  note TEXT,
+  handled TEXT NOT NULL DEFAULT '[]',
+  received_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(status, seq);
+CREATE TABLE IF NOT EXISTS delivery_dedupe (
+  key TEXT PRIMARY KEY,
+  delivery_id TEXT NOT NULL,
+  claimed_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS delivery_dedupe_expires ON delivery_dedupe(expires_at);
+CREATE TABLE IF NOT EXISTS delivery_dead_letters (
+  delivery_id TEXT PRIMARY KEY,
+  action TEXT NOT NULL,
+  chat_id TEXT,
+  dedupe_key TEXT NOT NULL,
+  error TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  dead_at INTEGER NOT NULL,
+  delivery TEXT NOT NULL
+);
+`;
+
+/** A `deliveries` row as SQLite returns it. */
+export type DeliveryRow = {
+  seq: number;
+  id: string;
+  kind: string;
+  organization_id: string;
+  license_id: number | null;
+  chat_id: string | null;
+  action: string;
+  webhook_id: string;
+  dedupe_key: string;
+  body: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_error: string | null;
+  note: string | null;
+  handled: string;
+  received_at: number;
+  finished_at: number | null;
+};
+
+/** A `delivery_dead_letters` row. */
+export type DeadLetterRow = {
+  delivery_id: string;
+  action: string;
+  chat_id: string | null;
+  dedupe_key: string;
+  error: string;
+  attempts: number;
+  dead_at: number;
+  delivery: string;
+};

@@ -1,0 +1,99 @@
+/**
+ * The durable inbox's records. A delivery is one webhook as the receiver accepted it, minus
+ * `secret_key` (ARCHITECTURE.md "Secrets stay secret"): it is what handlers are run from.
+ */
+
+/** Which endpoint received the webhook: `/webhooks/license` or `/webhooks/bot` (PLATFORM.md §1.5). */
+export type WebhookKind = "license" | "bot";
+
+/**
+ * Where a delivery is in its life:
+ * - `pending`: stored, waiting for (another) processing attempt;
+ * - `processed`: handlers ran to completion;
+ * - `skipped`: a bot delivery while the bot was not accepting chats (no gated handler ran);
+ * - `not_installed`: the organization has no installation; recorded, no handler ran;
+ * - `unprocessable`: authentic, but unknown action or payload failing its schema; never processed;
+ * - `dead`: every attempt failed; a dead letter holds it until replayed or expired.
+ */
+export type DeliveryStatus = "pending" | "processed" | "skipped" | "not_installed" | "unprocessable" | "dead";
+
+/** A webhook the receiver hands to a DO's inbox (structured-cloneable: it crosses RPC). */
+export interface IncomingDelivery {
+  kind: WebhookKind;
+  organizationId: string;
+  /** v3.5-and-older numeric license id, when the envelope carried one (PLATFORM.md §1.2). */
+  licenseId?: number;
+  chatId?: string;
+  action: string;
+  webhookId: string;
+  /** Idempotency key; claimed atomically on accept (ARCHITECTURE.md "Idempotent everywhere"). */
+  dedupeKey: string;
+  /**
+   * How long the claim on `dedupeKey` holds (ms); the inbox default when absent. Never below
+   * 6 h (ARCHITECTURE.md "Idempotent everywhere"; PLATFORM.md §1.4 legacy retries span 6 h).
+   */
+  dedupeTtlMs?: number;
+  /** The action's payload as validated (and normalised) by the receiver; `secret_key` never. */
+  payload: unknown;
+  additionalData?: Record<string, unknown>;
+  requester?: Record<string, unknown>;
+  receivedAt: number;
+  /** Set when the webhook is authentic but cannot be processed: recorded, never run. */
+  unprocessable?: { reason: string; error: string };
+}
+
+/** A delivery as stored. */
+export interface StoredDelivery extends IncomingDelivery {
+  id: string;
+  /** Arrival order within the DO. */
+  seq: number;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt?: number;
+  lastError?: string;
+  /** Why a terminal status was reached (e.g. "bot not accepting chats"). */
+  note?: string;
+  finishedAt?: number;
+  /** Names of handlers that already completed (retries skip them). */
+  handled: string[];
+}
+
+/** Answer of `accept()`. `duplicate` carries the id of the delivery that claimed the key first. */
+export interface AcceptResult {
+  outcome: "accepted" | "duplicate" | "unprocessable";
+  deliveryId: string;
+}
+
+/** A delivery whose every attempt failed. */
+export interface DeadLetter {
+  deliveryId: string;
+  action: string;
+  chatId?: string;
+  dedupeKey: string;
+  error: string;
+  attempts: number;
+  deadAt: number;
+}
+
+/** Answer of `replay()`. */
+export type ReplayResult =
+  | { ok: true; deliveryId: string }
+  | { ok: false; reason: "not_found" | "not_dead" };
+
+/** What a processor reports for one delivery; throwing instead means "failed, retry". */
+export interface ProcessOutcome {
+  status: "processed" | "skipped" | "not_installed" | "unprocessable";
+  note?: string;
+}
+
+/** One processing attempt, as the inbox hands it to the processor. */
+export interface ProcessAttempt {
+  delivery: StoredDelivery;
+  /** 1-based attempt number. */
+  attempt: number;
+  /** Record that handler `name` completed, so a retry does not run it again. */
+  markHandled(name: string): void;
+}
+
+/** Runs a delivery's handlers. */
+export type Processor = (attempt: ProcessAttempt) => Promise<ProcessOutcome>;

@@ -1,0 +1,352 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { chatStub } from "../../src/chats/stub";
+import { NamedAlarms } from "../../src/durable/alarms";
+import {
+  backoff,
+  DEAD_LETTER_TTL_MS,
+  DEDUPE_TTL_MS,
+  Inbox,
+  type InboxOptions,
+  MIN_DEDUPE_TTL_MS,
+  PROCESS_DEADLINE,
+  PRUNE_DEADLINE,
+} from "../../src/deliveries";
+import type { IncomingDelivery, ProcessAttempt, ProcessOutcome } from "../../src/deliveries";
+
+// Far-future clock: the storage alarms armed here never fire by themselves; tests drive process().
+const T0 = 4_000_000_000_000;
+let n = 0;
+
+interface Rig {
+  inbox: Inbox;
+  alarms: NamedAlarms;
+  clock: { now: number };
+  storage: DurableObjectStorage;
+}
+
+function withInbox<T>(fn: (rig: Rig) => Promise<T>, options: InboxOptions = {}) {
+  return runInDurableObject(chatStub(env, `org-inbox-${++n}`, crypto.randomUUID()), async (_i, state) => {
+    const clock = { now: T0 };
+    const alarms = new NamedAlarms(state.storage, { now: () => clock.now });
+    const inbox = new Inbox(state.storage, alarms, {
+      now: () => clock.now,
+      retry: backoff({ maxAttempts: 3, baseMs: 1_000, jitter: 0 }),
+      ...options,
+    });
+    return fn({ inbox, alarms, clock, storage: state.storage });
+  });
+}
+
+function delivery(key: string, extra: Partial<IncomingDelivery> = {}): IncomingDelivery {
+  return {
+    kind: "license",
+    organizationId: "org-1",
+    chatId: "CHAT1",
+    action: "incoming_event",
+    webhookId: "wh-1",
+    dedupeKey: key,
+    payload: { chat_id: "CHAT1", thread_id: "T1", event: { id: key, type: "message", text: key } },
+    receivedAt: T0,
+    ...extra,
+  };
+}
+
+/** A processor that records what it ran and fails as told. */
+function recorder(failFor: (a: ProcessAttempt) => unknown = () => undefined) {
+  const seen: string[] = [];
+  const processor = async (a: ProcessAttempt): Promise<ProcessOutcome> => {
+    seen.push(`${a.delivery.dedupeKey}#${a.attempt}`);
+    const failure = failFor(a);
+    if (failure) throw failure;
+    return { status: "processed" };
+  };
+  return { seen, processor };
+}
+
+describe("Inbox.accept", () => {
+  it("records a delivery, claims its key and schedules processing; a redelivery is a duplicate", async () => {
+    await withInbox(async ({ inbox, alarms, storage }) => {
+      const first = await inbox.accept(delivery("k1"));
+      expect(first.outcome).toBe("accepted");
+      expect(alarms.deadline(PROCESS_DEADLINE)).toBe(T0);
+      expect(await storage.getAlarm()).toBe(T0);
+
+      const again = await inbox.accept(delivery("k1", { webhookId: "wh-2" }));
+      expect(again).toEqual({ outcome: "duplicate", deliveryId: first.deliveryId });
+
+      const stored = inbox.recent();
+      expect(stored).toHaveLength(1);
+      expect(stored[0]).toMatchObject({ id: first.deliveryId, status: "pending", attempts: 0, dedupeKey: "k1", chatId: "CHAT1" });
+      expect(stored[0].payload).toEqual(delivery("k1").payload);
+    });
+  });
+
+  it("records an unprocessable delivery with its error, never processes it, and still dedupes it", async () => {
+    await withInbox(async ({ inbox }) => {
+      const result = await inbox.accept(
+        delivery("bad", { unprocessable: { reason: "invalid_payload", error: "event.id: required" } }),
+      );
+      expect(result.outcome).toBe("unprocessable");
+      expect((await inbox.accept(delivery("bad"))).outcome).toBe("duplicate");
+      const { seen, processor } = recorder();
+      await inbox.process(processor);
+      expect(seen).toEqual([]);
+      expect(inbox.get(result.deliveryId)).toMatchObject({
+        status: "unprocessable",
+        lastError: "event.id: required",
+        note: "invalid_payload",
+        unprocessable: { reason: "invalid_payload", error: "event.id: required" },
+      });
+    });
+  });
+
+  it("claim and record are one transaction: a failed record leaves the key unclaimed", async () => {
+    await withInbox(async ({ inbox }) => {
+      // A BigInt cannot be serialised: the insert throws after the claim statement ran.
+      await expect(inbox.accept(delivery("atomic", { payload: { n: 1n } }))).rejects.toThrow();
+      expect(inbox.recent()).toEqual([]);
+      expect((await inbox.accept(delivery("atomic"))).outcome).toBe("accepted");
+    });
+  });
+
+  it("holds a claim for at least 6 hours; identity keys 24 h; an expired claim can be taken again", async () => {
+    await withInbox(async ({ inbox, clock }) => {
+      await inbox.accept(delivery("content", { dedupeTtlMs: MIN_DEDUPE_TTL_MS }));
+      await inbox.accept(delivery("identity", { dedupeTtlMs: DEDUPE_TTL_MS }));
+      await inbox.accept(delivery("too-short", { dedupeTtlMs: 1_000 })); // raised to the 6 h minimum
+
+      clock.now = T0 + MIN_DEDUPE_TTL_MS - 1;
+      for (const key of ["content", "identity", "too-short"]) expect((await inbox.accept(delivery(key))).outcome).toBe("duplicate");
+
+      clock.now = T0 + MIN_DEDUPE_TTL_MS;
+      expect((await inbox.accept(delivery("content"))).outcome).toBe("accepted");
+      expect((await inbox.accept(delivery("too-short"))).outcome).toBe("accepted");
+      expect((await inbox.accept(delivery("identity"))).outcome).toBe("duplicate");
+
+      clock.now = T0 + DEDUPE_TTL_MS;
+      expect((await inbox.accept(delivery("identity"))).outcome).toBe("accepted");
+    });
+  });
+});
+
+describe("Inbox.process", () => {
+  it("processes pending deliveries in arrival order, once", async () => {
+    await withInbox(async ({ inbox }) => {
+      for (const k of ["a", "b", "c"]) await inbox.accept(delivery(k));
+      const { seen, processor } = recorder();
+      await inbox.process(processor);
+      await inbox.process(processor);
+      expect(seen).toEqual(["a#1", "b#1", "c#1"]);
+      expect(inbox.recent().map((d) => [d.dedupeKey, d.status])).toEqual([
+        ["c", "processed"],
+        ["b", "processed"],
+        ["a", "processed"],
+      ]);
+    });
+  });
+
+  it("records the processor's terminal status and note", async () => {
+    await withInbox(async ({ inbox }) => {
+      const { deliveryId } = await inbox.accept(delivery("s"));
+      await inbox.process(async () => ({ status: "skipped", note: "bot not accepting chats" }));
+      expect(inbox.get(deliveryId)).toMatchObject({ status: "skipped", note: "bot not accepting chats", attempts: 1 });
+    });
+  });
+
+  it("retries a failure with backoff, holding later deliveries back, then dead-letters it with the error", async () => {
+    await withInbox(async ({ inbox, alarms, clock }) => {
+      const { deliveryId } = await inbox.accept(delivery("fails"));
+      await inbox.accept(delivery("next"));
+      const { seen, processor } = recorder((a) => a.delivery.dedupeKey === "fails" && new Error(`nope ${a.attempt}`));
+
+      await inbox.process(processor);
+      expect(seen).toEqual(["fails#1"]); // "next" waits: order per chat is kept
+      expect(inbox.get(deliveryId)).toMatchObject({ status: "pending", attempts: 1, lastError: "Error: nope 1", nextAttemptAt: T0 + 1_000 });
+      expect(alarms.deadline(PROCESS_DEADLINE)).toBe(T0 + 1_000);
+
+      clock.now = T0 + 999;
+      await inbox.process(processor);
+      expect(seen).toEqual(["fails#1"]); // not due yet
+
+      clock.now = T0 + 1_000;
+      await inbox.process(processor);
+      expect(seen).toEqual(["fails#1", "fails#2"]);
+      expect(alarms.deadline(PROCESS_DEADLINE)).toBe(T0 + 1_000 + 2_000);
+
+      clock.now = T0 + 3_000;
+      await inbox.process(processor);
+      expect(seen).toEqual(["fails#1", "fails#2", "fails#3", "next#1"]);
+      expect(inbox.get(deliveryId)).toMatchObject({ status: "dead", attempts: 3, lastError: "Error: nope 3" });
+      expect(inbox.deadLetters()).toEqual([
+        expect.objectContaining({ deliveryId, action: "incoming_event", chatId: "CHAT1", dedupeKey: "fails", error: "Error: nope 3", attempts: 3 }),
+      ]);
+      expect(inbox.summary()).toEqual({ pending: 0, deadLetters: 1 });
+      expect(alarms.deadline(PRUNE_DEADLINE)).toBeDefined();
+    });
+  });
+
+  it("succeeds on a retry and skips the handlers a failed attempt already completed", async () => {
+    await withInbox(async ({ inbox, clock }) => {
+      const { deliveryId } = await inbox.accept(delivery("partial"));
+      const runs: string[] = [];
+      const processor = async (a: ProcessAttempt): Promise<ProcessOutcome> => {
+        for (const name of ["first", "second"]) {
+          if (a.delivery.handled.includes(name)) continue;
+          if (name === "second" && a.attempt === 1) throw new Error("second failed");
+          runs.push(`${name}#${a.attempt}`);
+          a.markHandled(name);
+        }
+        return { status: "processed" };
+      };
+      await inbox.process(processor);
+      expect(inbox.get(deliveryId)?.handled).toEqual(["first"]);
+      clock.now += 60_000;
+      await inbox.process(processor);
+      expect(runs).toEqual(["first#1", "second#2"]);
+      expect(inbox.get(deliveryId)).toMatchObject({ status: "processed", handled: ["first", "second"], attempts: 2 });
+      expect(inbox.get(deliveryId)?.lastError).toBeUndefined();
+    });
+  });
+
+  it("counts an attempt interrupted by a restart, and dead-letters when none are left", async () => {
+    await withInbox(async ({ inbox, clock, storage, alarms }) => {
+      const { deliveryId } = await inbox.accept(delivery("crash"));
+      // Attempt 1 never finishes (the DO is evicted mid-handler).
+      void inbox.process(() => new Promise<ProcessOutcome>(() => {}));
+      await scheduler.wait(1);
+      expect(inbox.get(deliveryId)).toMatchObject({ status: "pending", attempts: 1 });
+
+      // After the restart, a new inbox over the same storage sees the attempt as spent.
+      const restarted = new Inbox(storage, alarms, {
+        now: () => clock.now,
+        retry: backoff({ maxAttempts: 2, baseMs: 1_000, jitter: 0 }),
+      });
+      const { seen, processor } = recorder(() => new Error("still failing"));
+      clock.now = T0 + 1_000;
+      await restarted.process(processor);
+      expect(seen).toEqual(["crash#2"]);
+      expect(restarted.get(deliveryId)).toMatchObject({ status: "dead", attempts: 2 });
+
+      // Same situation with no attempt left: dead-lettered as interrupted without running.
+      const { deliveryId: other } = await restarted.accept(delivery("crash-2"));
+      void restarted.process(() => new Promise<ProcessOutcome>(() => {}));
+      await scheduler.wait(1);
+      const last = new Inbox(storage, alarms, { now: () => clock.now, retry: backoff({ maxAttempts: 1, jitter: 0 }) });
+      clock.now += 10_000;
+      await last.process(processor);
+      expect(seen).toEqual(["crash#2"]);
+      expect(last.get(other)).toMatchObject({ status: "dead", lastError: "processing interrupted" });
+    });
+  });
+
+  it("yields after a batch and re-arms itself immediately", async () => {
+    await withInbox(
+      async ({ inbox, alarms, clock }) => {
+        for (const k of ["1", "2", "3", "4", "5"]) await inbox.accept(delivery(k));
+        clock.now = T0 + 5;
+        const { seen, processor } = recorder();
+        await inbox.process(processor);
+        expect(seen).toEqual(["1#1", "2#1"]);
+        expect(alarms.deadline(PROCESS_DEADLINE)).toBe(T0 + 5);
+        await inbox.process(processor);
+        await inbox.process(processor);
+        expect(seen).toHaveLength(5);
+      },
+      { batch: 2 },
+    );
+  });
+});
+
+describe("Inbox.replay", () => {
+  it("puts a dead letter back once, keeps its dedupe claim, and refuses other ids", async () => {
+    await withInbox(async ({ inbox, clock }) => {
+      const { deliveryId } = await inbox.accept(delivery("dl"));
+      let healthy = false;
+      const { seen, processor } = recorder(() => !healthy && new Error("down"));
+      for (let i = 0; i < 3; i++) {
+        await inbox.process(processor);
+        clock.now += 10_000;
+      }
+      expect(inbox.get(deliveryId)?.status).toBe("dead");
+
+      healthy = true;
+      expect(await inbox.replay(deliveryId)).toEqual({ ok: true, deliveryId });
+      expect(await inbox.replay(deliveryId)).toEqual({ ok: false, reason: "not_dead" });
+      expect(inbox.deadLetters()).toEqual([]);
+      await inbox.process(processor);
+      expect(seen.at(-1)).toBe("dl#1");
+      expect(inbox.get(deliveryId)).toMatchObject({ status: "processed" });
+      expect(await inbox.replay(deliveryId)).toEqual({ ok: false, reason: "not_dead" });
+      expect(await inbox.replay("no-such-id")).toEqual({ ok: false, reason: "not_found" });
+      expect((await inbox.accept(delivery("dl"))).outcome).toBe("duplicate");
+    });
+  });
+
+  it("restores a dead letter whose delivery row was pruned from the recent list", async () => {
+    await withInbox(
+      async ({ inbox, clock }) => {
+        const { deliveryId } = await inbox.accept(delivery("old-dead"));
+        await inbox.process(async () => {
+          throw new Error("fatal");
+        });
+        for (const k of ["x", "y", "z"]) await inbox.accept(delivery(k));
+        clock.now += 1;
+        await inbox.process(async () => ({ status: "processed" }));
+        expect(inbox.get(deliveryId)).toBeUndefined(); // only the newest 2 finished rows are kept
+        expect(inbox.deadLetters().map((d) => d.deliveryId)).toEqual([deliveryId]);
+
+        expect(await inbox.replay(deliveryId)).toEqual({ ok: true, deliveryId });
+        expect(inbox.get(deliveryId)).toMatchObject({ status: "pending", attempts: 0, dedupeKey: "old-dead" });
+        const { seen, processor } = recorder();
+        await inbox.process(processor);
+        expect(seen).toEqual(["old-dead#1"]);
+      },
+      { keepFinished: 2, retry: backoff({ maxAttempts: 1 }) },
+    );
+  });
+});
+
+describe("Inbox retention", () => {
+  it("prunes expired claims and dead letters, keeps pending deliveries and the newest finished ones", async () => {
+    await withInbox(
+      async ({ inbox, alarms, clock, storage }) => {
+        await inbox.accept(delivery("dead"));
+        const failDead = async (a: ProcessAttempt): Promise<ProcessOutcome> => {
+          if (a.delivery.dedupeKey === "dead") throw new Error("x");
+          return { status: "processed" };
+        };
+        await inbox.process(failDead);
+        clock.now += 1_000;
+        await inbox.process(failDead);
+        expect(inbox.deadLetters()).toHaveLength(1);
+        for (const k of ["p1", "p2", "p3", "p4"]) await inbox.accept(delivery(k));
+        await inbox.process(async (a) => {
+          if (a.delivery.dedupeKey === "p4") throw new Error("retry later");
+          return { status: "processed" };
+        });
+        // keepFinished 2: dead, p1, p2, p3 finished → p2, p3 kept; p4 pending (failed once, retrying).
+        expect(inbox.recent().map((d) => d.dedupeKey)).toEqual(["p4", "p3", "p2"]);
+        expect(alarms.deadline(PRUNE_DEADLINE)).toBe(T0 + DEDUPE_TTL_MS); // the first claim's expiry
+
+        const claims = () => storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM delivery_dedupe").one().n;
+        expect(claims()).toBe(5);
+        clock.now = T0 + DEDUPE_TTL_MS - 1;
+        await inbox.prune();
+        expect(claims()).toBe(5);
+        clock.now = T0 + 1_000 + DEDUPE_TTL_MS;
+        await inbox.prune();
+        expect(claims()).toBe(0);
+        expect(inbox.deadLetters()).toHaveLength(1);
+        expect(alarms.deadline(PRUNE_DEADLINE)).toBe(T0 + 1_000 + DEAD_LETTER_TTL_MS + 1);
+
+        clock.now = T0 + 1_000 + DEAD_LETTER_TTL_MS + 1;
+        await inbox.prune();
+        expect(inbox.deadLetters()).toEqual([]);
+        expect(inbox.recent({ status: "pending" }).map((d) => d.dedupeKey)).toEqual(["p4"]);
+      },
+      { keepFinished: 2, retry: backoff({ maxAttempts: 2, baseMs: 1_000, jitter: 0 }) },
+    );
+  });
+});
