@@ -4,6 +4,7 @@ import { appWebhooks } from "./routes/app-webhooks";
 import { health } from "./routes/health";
 import { install } from "./routes/install";
 import { landing } from "./routes/landing";
+import { webhooks } from "./routes/webhooks";
 
 /** The Worker's HTTP surface; each route module owns one concern. */
 export const app = new Hono<AppEnv>();
@@ -12,6 +13,7 @@ app.route("/", landing);
 app.route("/", health);
 app.route("/", install);
 app.route("/", appWebhooks);
+app.route("/", webhooks);
 
 app.notFound((c) => c.json({ error: { type: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
 app.onError((err, c) => {

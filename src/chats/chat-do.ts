@@ -1,7 +1,78 @@
 import { DurableObject } from "cloudflare:workers";
+import { requireConfig } from "../config";
+import type { NamedAlarms } from "../durable/alarms";
+import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
+import type { AcceptResult, DeadLetter, DeliveryStatus, IncomingDelivery, ReplayResult, StoredDelivery } from "../deliveries/types";
+import type { InboxSummary } from "../deliveries/inbox";
+import type { LicenseRpc } from "../framework/context";
+import { router } from "../handlers";
+import { licenseStub } from "../licenses/stub";
+import { createLogger } from "../log";
+import { SqlChatStore } from "./chat-store";
 
 /**
- * Chat Durable Object: one per (organization_id, chat_id). Records deliveries durably
- * before the ack, processes them in order, and runs the chat's timers on its alarm.
+ * Chat Durable Object: one per (organization_id, chat_id). Records the chat's deliveries durably
+ * before the ack, processes them in arrival order on its alarm, and keeps the chat's own state
+ * (ARCHITECTURE.md "The data's way through the Worker"). A thin RPC shell over its modules.
  */
-export class Chat extends DurableObject<Env> {}
+export class Chat extends DurableObject<Env> {
+  /** Named deadlines over the DO's one alarm: delivery processing now, the chat's timers later. */
+  private readonly alarms: NamedAlarms;
+  private readonly host: DeliveryHost;
+  private readonly store: SqlChatStore;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const log = createLogger({ component: "chat" });
+    this.alarms = namedAlarms(ctx.storage, log);
+    this.store = new SqlChatStore(ctx.storage);
+    this.host = deliveryHost(ctx.storage, this.alarms, {
+      router,
+      config: () => requireConfig(env),
+      // The Chat DO reaches its license over RPC.
+      license: (organizationId) => licenseStub(env, organizationId) as unknown as LicenseRpc,
+      chat: (delivery) =>
+        delivery.chatId === undefined
+          ? undefined
+          : { id: delivery.chatId, organizationId: delivery.organizationId, store: this.store },
+      log,
+    });
+  }
+
+  // ── Deliveries (src/deliveries) ──────────────────────────────────────────────
+
+  /** Store a chat-scoped delivery (dedupe claim + record, atomically) and schedule processing. */
+  accept(delivery: IncomingDelivery): Promise<AcceptResult> {
+    return this.host.inbox.accept(delivery);
+  }
+
+  /** Newest deliveries first. */
+  async recentDeliveries(options: { limit?: number; status?: DeliveryStatus } = {}): Promise<StoredDelivery[]> {
+    return this.host.inbox.recent(options);
+  }
+
+  /** One delivery by id. */
+  async delivery(deliveryId: string): Promise<StoredDelivery | undefined> {
+    return this.host.inbox.get(deliveryId);
+  }
+
+  /** Dead letters, newest first. */
+  async deadLetters(limit?: number): Promise<DeadLetter[]> {
+    return this.host.inbox.deadLetters(limit);
+  }
+
+  /** Queue a dead letter again (its dedupe claim stays). */
+  replayDelivery(deliveryId: string): Promise<ReplayResult> {
+    return this.host.inbox.replay(deliveryId);
+  }
+
+  /** Pending and dead-letter counts. */
+  async inboxSummary(): Promise<InboxSummary> {
+    return this.host.inbox.summary();
+  }
+
+  /** Runs whatever named deadline is due (processing, pruning, later the chat's timers). */
+  override async alarm(): Promise<void> {
+    await this.alarms.run();
+  }
+}

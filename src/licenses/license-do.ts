@@ -6,6 +6,14 @@ import { createLogger } from "../log";
 import { AppEventLog, type AppEventRecord } from "./app-events";
 import { LicenseGrant, type Installation } from "./grant";
 import { TokenStore } from "./token-store";
+// Webhook deliveries (issue 3): inbox, dispatch, bot routing status.
+import type { NamedAlarms } from "../durable/alarms";
+import type { InboxSummary } from "../deliveries/inbox";
+import type { AcceptResult, DeadLetter, DeliveryStatus, IncomingDelivery, ReplayResult, StoredDelivery } from "../deliveries/types";
+import { type BotRoutingState, liveChatApis, type RoutingStatusUpdate } from "../framework/context";
+import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
+import { router } from "../handlers";
+import { LicenseBot } from "./bot";
 
 /**
  * License Durable Object: one per organization_id, the single writer of that license's
@@ -15,6 +23,11 @@ import { TokenStore } from "./token-store";
 export class License extends DurableObject<Env> {
   private readonly grant: LicenseGrant;
   private readonly appEvents: AppEventLog;
+  /** Named deadlines over the DO's one alarm: delivery processing now; refresh/reconcile can add theirs. */
+  private readonly alarms: NamedAlarms;
+  private readonly deliveries: DeliveryHost;
+  /** The license's bot (src/licenses/bot.ts); here its routing status gates bot webhooks. */
+  private readonly bot: LicenseBot;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -27,6 +40,10 @@ export class License extends DurableObject<Env> {
     });
     this.grant = new LicenseGrant(ctx.storage, new TokenStore(env.TOKENS, config.tokenEncryptionKey), config.tokenEncryptionKey, accounts, log);
     this.appEvents = new AppEventLog(ctx.storage);
+    this.alarms = namedAlarms(ctx.storage, log);
+    this.bot = new LicenseBot(ctx.storage, config.tokenEncryptionKey, config.clientId, () => liveChatApis(config, this), log);
+    // License-scoped deliveries are processed here, with this DO as the handlers' license.
+    this.deliveries = deliveryHost(ctx.storage, this.alarms, { router, config: () => config, license: () => this, log });
   }
 
   // ── OAuth grant ──────────────────────────────────────────────────────────────
@@ -61,5 +78,58 @@ export class License extends DurableObject<Env> {
   /** Recent App Webhook events, newest first. */
   listAppEvents(): Promise<AppEventRecord[]> {
     return this.appEvents.list();
+  }
+
+  // ── Webhook deliveries (src/deliveries, src/framework; issue 3) ──────────────
+
+  /** Store a license-scoped (or unprocessable) delivery: dedupe claim + record, atomically; schedule processing. */
+  accept(delivery: IncomingDelivery): Promise<AcceptResult> {
+    return this.deliveries.inbox.accept(delivery);
+  }
+
+  /** Newest deliveries first (pending, and the last finished ones). */
+  async recentDeliveries(options: { limit?: number; status?: DeliveryStatus } = {}): Promise<StoredDelivery[]> {
+    return this.deliveries.inbox.recent(options);
+  }
+
+  /** One delivery by id. */
+  async delivery(deliveryId: string): Promise<StoredDelivery | undefined> {
+    return this.deliveries.inbox.get(deliveryId);
+  }
+
+  /** Dead letters, newest first. */
+  async deadLetters(limit?: number): Promise<DeadLetter[]> {
+    return this.deliveries.inbox.deadLetters(limit);
+  }
+
+  /** Queue a dead letter again (its dedupe claim stays, so redeliveries remain duplicates). */
+  replayDelivery(deliveryId: string): Promise<ReplayResult> {
+    return this.deliveries.inbox.replay(deliveryId);
+  }
+
+  /** Pending and dead-letter counts. */
+  async inboxSummary(): Promise<InboxSummary> {
+    return this.deliveries.inbox.summary();
+  }
+
+  /** The bot's routing status as last set or reported; bot webhooks act only while accepting chats (PLATFORM.md §1.5). */
+  async botRoutingStatus(): Promise<BotRoutingState> {
+    const info = await this.bot.info();
+    return {
+      ...(info ? { agentId: info.id } : {}),
+      ...(info?.routingStatus ? { status: info.routingStatus } : {}),
+      ...(info?.routingStatusAt !== undefined ? { updatedAt: info.routingStatusAt } : {}),
+      acceptingChats: info?.routingStatus === "accepting_chats",
+    };
+  }
+
+  /** A reported routing status (routing_status_set); kept when it concerns the bot and is not older. */
+  recordRoutingStatus(update: RoutingStatusUpdate): Promise<boolean> {
+    return this.bot.noteRoutingStatus(update.agentId, update.status, update.at);
+  }
+
+  /** Runs whatever named deadline is due (delivery processing and pruning, and later others). */
+  override async alarm(): Promise<void> {
+    await this.alarms.run();
   }
 }

@@ -3,7 +3,6 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { chatStub } from "../../src/chats/stub";
 import { NamedAlarms } from "../../src/durable/alarms";
-import type { DeliveryHost } from "../../src/framework/host";
 
 // A clock far in the future: the storage alarms these tests arm never fire on their own.
 const T0 = 4_000_000_000_000;
@@ -178,7 +177,7 @@ describe("NamedAlarms", () => {
     const stub = freshChat();
     const ran: string[] = [];
     await runInDurableObject(stub, async (instance) => {
-      const { alarms } = (instance as unknown as { host: DeliveryHost }).host;
+      const { alarms } = instance as unknown as { alarms: NamedAlarms };
       alarms.handle("test:", (name) => void ran.push(name));
       await alarms.schedule("test:later", Date.now() + 3_600_000);
       await alarms.schedule("test:now", Date.now());
@@ -189,7 +188,7 @@ describe("NamedAlarms", () => {
     // The alarm is re-armed for the later deadline; firing it early runs nothing.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(ran).toEqual(["test:now"]);
-    const left = await runInDurableObject(stub, (instance) => (instance as unknown as { host: DeliveryHost }).host.alarms.list());
+    const left = await runInDurableObject(stub, (instance) => (instance as unknown as { alarms: NamedAlarms }).alarms.list());
     expect(left.map((d) => d.name)).toEqual(["test:later"]);
   });
 });

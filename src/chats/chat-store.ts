@@ -1,0 +1,57 @@
+/**
+ * A chat's own key/value store in its Chat DO's SQLite storage: what handlers remember about a
+ * chat between deliveries (e.g. "nudged at", suggested tags). Values are JSON.
+ */
+
+const DDL = `CREATE TABLE IF NOT EXISTS chat_kv (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);`;
+
+/** JSON values keyed by string, local to one chat. */
+export interface ChatStore {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  put(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  /** Entries whose key starts with `prefix`, by key. */
+  list<T = unknown>(prefix?: string): Promise<[string, T][]>;
+}
+
+/** The SQLite implementation used by the Chat DO. */
+export class SqlChatStore implements ChatStore {
+  constructor(private readonly storage: DurableObjectStorage) {
+    storage.sql.exec(DDL);
+  }
+
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    const row = this.storage.sql.exec<{ value: string }>("SELECT value FROM chat_kv WHERE key = ?", key).toArray()[0];
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  async put(key: string, value: unknown): Promise<void> {
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new TypeError(`chat store: value for ${key} is not JSON-serialisable`);
+    this.storage.sql.exec(
+      "INSERT INTO chat_kv (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+      key,
+      json,
+      Date.now(),
+    );
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.storage.sql.exec("DELETE FROM chat_kv WHERE key = ?", key).rowsWritten > 0;
+  }
+
+  async list<T = unknown>(prefix = ""): Promise<[string, T][]> {
+    return this.storage.sql
+      .exec<{ key: string; value: string }>(
+        "SELECT key, value FROM chat_kv WHERE substr(key, 1, ?) = ? ORDER BY key",
+        prefix.length,
+        prefix,
+      )
+      .toArray()
+      .map((r) => [r.key, JSON.parse(r.value) as T]);
+  }
+}

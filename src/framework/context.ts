@@ -1,0 +1,113 @@
+import type { ChatStore } from "../chats/chat-store";
+import type { Config } from "../config";
+import type { WebhookKind } from "../deliveries/types";
+import type { Installation } from "../licenses/grant";
+import { AgentChatApi } from "../livechat/agent-chat";
+import type { Credentials } from "../livechat/auth";
+import { ConfigurationApi } from "../livechat/configuration";
+import type { RoutingStatus, WebhookAction } from "../livechat/webhooks";
+import type { Logger } from "../log";
+
+/** One observed routing status change; `at` orders updates (an older one never overwrites a newer one). */
+export interface RoutingStatusUpdate {
+  agentId: string;
+  status: RoutingStatus;
+  at: number;
+}
+
+/**
+ * What the License DO knows about its bot's routing status. Bot webhooks are acted on only while
+ * it is `accepting_chats` (PLATFORM.md §1.5); no bot or no known status counts as not accepting.
+ */
+export interface BotRoutingState {
+  agentId?: string;
+  status?: RoutingStatus;
+  updatedAt?: number;
+  acceptingChats: boolean;
+}
+
+/**
+ * What the License DO offers handlers (over RPC from a Chat DO, or directly inside the License
+ * DO). Bot provisioning adds `botCredentials()` here.
+ */
+export interface LicenseRpc {
+  installation(): Promise<Installation>;
+  credentials(): Promise<Credentials>;
+  /** The bot's routing state (gates bot webhooks). */
+  botRoutingStatus(): Promise<BotRoutingState>;
+  /** Note a reported routing status; true when it concerned the license's bot. */
+  recordRoutingStatus(update: RoutingStatusUpdate): Promise<boolean>;
+}
+
+/** The license a delivery belongs to, as handlers see it. */
+export interface LicenseHandle extends LicenseRpc {
+  organizationId: string;
+}
+
+/** LiveChat Web API clients, built on first use. */
+export interface LiveChatApis {
+  /** Agent Chat API as the license (its OAuth grant). */
+  readonly agent: AgentChatApi;
+  /** Configuration API as the license. */
+  readonly configuration: ConfigurationApi;
+}
+
+/** The chat a chat-scoped delivery belongs to (only inside the Chat DO). */
+export interface ChatHandle {
+  id: string;
+  organizationId: string;
+  /** JSON key/value store local to this chat. */
+  store: ChatStore;
+}
+
+/** Facts about the delivery being handled. */
+export interface DeliveryInfo {
+  id: string;
+  dedupeKey: string;
+  webhookId: string;
+  receivedAt: number;
+  /** 1-based processing attempt (handlers are retried on failure). */
+  attempt: number;
+  additionalData?: Record<string, unknown>;
+  requester?: Record<string, unknown>;
+}
+
+/**
+ * Everything a handler gets besides the payload.
+ *
+ * @example
+ * router.on("incoming_event", async (payload, ctx) => {
+ *   ctx.log.info("event", { type: payload.event.type });
+ *   await ctx.chat?.store.put("last-event", payload.event.id);
+ * });
+ */
+export interface HandlerContext<A extends WebhookAction = WebhookAction> {
+  action: A;
+  kind: WebhookKind;
+  organizationId: string;
+  chatId?: string;
+  delivery: DeliveryInfo;
+  license: LicenseHandle;
+  api: LiveChatApis;
+  chat?: ChatHandle;
+  /** Logger whose lines carry organization_id, chat_id, action and delivery_id. */
+  log: Logger;
+}
+
+/**
+ * LiveChat clients for a license, created lazily so a handler that never calls LiveChat never
+ * needs credentials. Credentials come from the License DO on each call (it refreshes them).
+ */
+export function liveChatApis(config: Pick<Config, "apiUrl" | "apiVersion">, license: Pick<LicenseRpc, "credentials">): LiveChatApis {
+  const options = { apiUrl: config.apiUrl, version: config.apiVersion, credentials: () => license.credentials() };
+  let agent: AgentChatApi | undefined;
+  let configuration: ConfigurationApi | undefined;
+  return {
+    get agent() {
+      return (agent ??= new AgentChatApi(options));
+    },
+    get configuration() {
+      return (configuration ??= new ConfigurationApi(options));
+    },
+  };
+}

@@ -1,0 +1,15 @@
+/** The handler API (INTERNALS.md "framework/"): register typed handlers, get a rich context. */
+export { WebhookRouter, type Handler, type HandlerOptions, type RegisteredHandler } from "./router";
+export type {
+  BotRoutingState,
+  ChatHandle,
+  DeliveryInfo,
+  HandlerContext,
+  LicenseHandle,
+  LicenseRpc,
+  LiveChatApis,
+  RoutingStatusUpdate,
+} from "./context";
+export { trackRoutingStatus, ROUTING_STATUS_TRACKER } from "./builtins";
+export { createProcessor, BOT_NOT_ACCEPTING, NOT_INSTALLED, HandlerError, type ProcessorDeps } from "./dispatch";
+export { deliveryHost, namedAlarms, type DeliveryHost } from "./host";

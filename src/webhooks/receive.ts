@@ -1,0 +1,108 @@
+import type { AcceptResult, IncomingDelivery, WebhookKind } from "../deliveries/types";
+import { DEDUPE_TTL_MS, MIN_DEDUPE_TTL_MS } from "../deliveries/inbox";
+import {
+  chatIdOf,
+  dedupeKey,
+  dedupeKeyKind,
+  isChatScoped,
+  parseAction,
+  parseEnvelope,
+  redactEnvelope,
+  secretMatches,
+} from "../livechat/webhooks";
+import { reject, type WebhookResult } from "./answer";
+
+/** Where a delivery is stored: the Chat DO or the License DO (both expose `accept`). */
+export interface DeliveryInbox {
+  accept(delivery: IncomingDelivery): Promise<AcceptResult>;
+}
+
+/** What the pipeline needs from its host (the route). */
+export interface ReceiveDeps {
+  /** Accepted webhook secrets: current first, previous during a rotation (config `webhookSecrets`). */
+  secrets: readonly string[];
+  /** The inbox for a delivery: its Chat DO when it has `chatId`, else its License DO. */
+  inboxFor(delivery: IncomingDelivery): DeliveryInbox;
+  now?: () => number;
+}
+
+/**
+ * Receive one parsed JSON webhook body: envelope (400) → secret, constant time (401) → action
+ * schema → dedupe key → scope → durable accept in the DO. Answers 200 only once the delivery is
+ * stored; an authentic webhook with an unknown action or an invalid payload is stored as
+ * `unprocessable` and answered 200 too, because LiveChat retries non-200 answers and then drops
+ * the webhook (PLATFORM.md §1.4). Never throws on bad input; a storage failure rejects (→ 500,
+ * and LiveChat retries).
+ *
+ * @example
+ * const result = await receiveWebhook("license", JSON.parse(text), { secrets, inboxFor });
+ * return c.json(result.body, result.status);
+ */
+export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: ReceiveDeps): Promise<WebhookResult> {
+  const parsedEnvelope = parseEnvelope(body);
+  if (!parsedEnvelope.ok) {
+    // A body that is a valid envelope but for its secret is unauthenticated, not malformed (401).
+    if (isRecord(body) && parseEnvelope({ ...body, secret_key: "-" }).ok) return unauthorized(kind, body);
+    return reject(kind, "invalid_envelope", parsedEnvelope.error);
+  }
+  const envelope = parsedEnvelope.envelope;
+  const record = body as Record<string, unknown>; // parseEnvelope accepts JSON objects only
+  // PLATFORM.md §1.3: the body's secret_key is the only proof of origin; compared in constant time.
+  if (!(await secretMatches(envelope.secretKey, deps.secrets))) return unauthorized(kind, record);
+
+  const now = (deps.now ?? Date.now)();
+  const parsed = parseAction(envelope.action, envelope.payload);
+  const action = parsed.ok ? parsed.action : envelope.action;
+  // Scope: chat-scoped actions go to the chat's DO, the rest (and anything unprocessable) to the license's.
+  const chatId = parsed.ok && isChatScoped(parsed.action) ? chatIdOf(parsed.action, envelope.payload) : undefined;
+  const key = `${kind}:${await dedupeKey(envelope.action, envelope.payload, envelope)}`;
+  // Stored deliveries never contain secret_key (at any depth).
+  const redacted = redactEnvelope(record);
+  const delivery: IncomingDelivery = {
+    kind,
+    organizationId: envelope.organizationId,
+    ...(envelope.licenseId !== undefined ? { licenseId: envelope.licenseId } : {}),
+    ...(chatId !== undefined ? { chatId } : {}),
+    action,
+    webhookId: envelope.webhookId,
+    dedupeKey: key,
+    // Ids LiveChat never reuses can be held longer; content-hash keys expire after the 6 h minimum
+    // so a genuinely repeated change (tag, untag, tag again) is not mistaken for a redelivery.
+    dedupeTtlMs: dedupeKeyKind(envelope.action) === "identity" ? DEDUPE_TTL_MS : MIN_DEDUPE_TTL_MS,
+    payload: redacted.payload,
+    ...(isRecord(redacted.additional_data) ? { additionalData: redacted.additional_data } : {}),
+    ...(envelope.requester ? { requester: { ...envelope.requester } } : {}),
+    receivedAt: now,
+    ...(parsed.ok ? {} : { unprocessable: { reason: parsed.reason, error: parsed.error } }),
+  };
+
+  const accepted = await deps.inboxFor(delivery).accept(delivery);
+  return {
+    status: 200,
+    body: { ok: true, outcome: accepted.outcome },
+    log: {
+      kind,
+      outcome: accepted.outcome,
+      status: 200,
+      organization_id: delivery.organizationId,
+      action,
+      ...(chatId !== undefined ? { chat_id: chatId } : {}),
+      dedupe_key: key,
+      delivery_id: accepted.deliveryId,
+      ...(parsed.ok ? {} : { reason: parsed.reason, detail: parsed.error }),
+    },
+  };
+}
+
+function unauthorized(kind: WebhookKind, body: Record<string, unknown>): WebhookResult {
+  // Nothing about the expected secret, in the answer or in the log line (ARCHITECTURE.md).
+  const org = body.organization_id ?? body.license_id;
+  return reject(kind, "unauthorized", "Missing or invalid webhook secret", {
+    ...(typeof org === "string" || typeof org === "number" ? { organization_id: String(org).slice(0, 128) } : {}),
+    ...(typeof body.action === "string" ? { action: body.action.slice(0, 128) } : {}),
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
