@@ -1,0 +1,93 @@
+/**
+ * Peak memory of a run: RSS of this Node process and of every descendant process (workerd
+ * spawned by Miniflare, wrk), sampled from /proc, plus each process's own high-water mark
+ * (VmHWM) read just before it goes away.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+
+function readStatus(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (key) => Number(text.match(new RegExp(`^${key}:\\s+(\\d+) kB`, "m"))?.[1] ?? 0);
+    return { name: text.match(/^Name:\s+(.*)$/m)?.[1] ?? "?", rssKb: kb("VmRSS"), hwmKb: kb("VmHWM") };
+  } catch {
+    return undefined;
+  }
+}
+
+/** pid → parent pid for every process visible in /proc. */
+function parents() {
+  const map = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // "pid (comm) state ppid ...": comm may contain spaces, so split after the last ')'
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      map.set(Number(entry), ppid);
+    } catch {
+      /* process ended */
+    }
+  }
+  return map;
+}
+
+function descendants(root) {
+  const map = parents();
+  const out = [];
+  const queue = [root];
+  while (queue.length) {
+    const p = queue.shift();
+    for (const [pid, ppid] of map) if (ppid === p) (out.push(pid), queue.push(pid));
+  }
+  return out;
+}
+
+/** Groups a process name into the buckets the report shows. */
+const bucket = (name) => (name.startsWith("workerd") ? "workerd" : name.startsWith("wrk") ? "wrk" : "other");
+
+/**
+ * Start sampling every `intervalMs`. `stop()` returns peaks in MiB: per bucket (sum of the
+ * bucket's processes at the worst sample, or the larger VmHWM), Node itself, and the total.
+ */
+export function startMemorySampler(intervalMs = 200) {
+  const peak = { workerd: 0, wrk: 0, other: 0, node: 0, total: 0 };
+  const hwm = new Map(); // pid → {name, hwmKb}
+  const sample = () => {
+    const sums = { workerd: 0, wrk: 0, other: 0 };
+    for (const pid of descendants(process.pid)) {
+      const s = readStatus(pid);
+      if (!s) continue;
+      sums[bucket(s.name)] += s.rssKb;
+      hwm.set(pid, { name: s.name, hwmKb: Math.max(hwm.get(pid)?.hwmKb ?? 0, s.hwmKb) });
+    }
+    const node = readStatus(process.pid)?.rssKb ?? 0;
+    for (const k of Object.keys(sums)) peak[k] = Math.max(peak[k], sums[k]);
+    peak.node = Math.max(peak.node, node);
+    peak.total = Math.max(peak.total, sums.workerd + sums.wrk + sums.other + node);
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  return {
+    /** Take a last sample (call while the processes still run), stop, and report in MiB. */
+    stop() {
+      sample();
+      clearInterval(timer);
+      const mib = (kb) => Math.round((kb / 1024) * 10) / 10;
+      const hwmBy = { workerd: 0, wrk: 0 };
+      for (const { name, hwmKb } of hwm.values()) {
+        const b = bucket(name);
+        if (b in hwmBy) hwmBy[b] += hwmKb;
+      }
+      const nodeHwm = process.resourceUsage().maxRSS; // kB, whole life of this process
+      return {
+        workerd_rss_peak_mib: mib(peak.workerd),
+        workerd_hwm_mib: mib(hwmBy.workerd),
+        wrk_rss_peak_mib: mib(peak.wrk),
+        node_rss_peak_mib: mib(peak.node),
+        node_hwm_mib: mib(nodeHwm),
+        total_rss_peak_mib: mib(peak.total),
+      };
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The three targets, each in its own fresh Miniflare (TOOLCHAIN.md §3.7) with the options
+ * wrangler derives from wrangler.toml (`unstable_getMiniflareWorkerOptions`: compatibility
+ * date and flags, KV TOKENS, SQLite-backed DOs LICENSES → License and CHATS → Chat, vars),
+ * listening on a loopback port that wrk drives directly (no wrangler dev proxy, no dispatchFetch).
+ */
+import { dirname } from "node:path";
+import { createInterface } from "node:readline";
+import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+/**
+ * @param {string} configPath wrangler.toml
+ * @returns the worker options wrangler would give Miniflare, and whether deploys minify
+ */
+export function optionsFromWrangler(configPath) {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(configPath);
+  return workerOptions;
+}
+
+/**
+ * Start one target. `durableObjects: false` drops the DO bindings (baseline (a) has no DO
+ * classes). Storage (SQLite DOs, KV) lives under `persistRoot`: the bench puts it on tmpfs,
+ * see storageRoot() in run.mjs. Runtime stdout/stderr are consumed and counted (never printed during the load, so
+ * the terminal does not slow the Worker down); the last lines are kept for diagnostics.
+ */
+export async function startTarget({ base, scriptPath, bindings, persistRoot, durableObjects = true }) {
+  const logs = { stdoutLines: 0, stderrLines: 0, tail: [] };
+  const keep = (line) => {
+    logs.tail.push(line.slice(0, 400));
+    if (logs.tail.length > 8) logs.tail.shift();
+  };
+  const options = {
+    ...base,
+    ...(durableObjects ? {} : { durableObjects: {} }),
+    name: "bench-target",
+    modules: true,
+    modulesRoot: dirname(scriptPath),
+    scriptPath,
+    bindings: { ...base.bindings, ...bindings },
+    host: "127.0.0.1",
+    port: 0,
+    logRequests: false,
+    defaultPersistRoot: persistRoot,
+    handleRuntimeStdio(stdout, stderr) {
+      createInterface({ input: stdout }).on("line", (l) => (logs.stdoutLines++, keep(l)));
+      createInterface({ input: stderr }).on("line", (l) => (logs.stderrLines++, keep(l)));
+    },
+  };
+  const mf = new Miniflare(options);
+  const url = await mf.ready;
+  return { mf, url: new URL(url), logs };
+}
