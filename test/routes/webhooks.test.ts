@@ -1,0 +1,251 @@
+import { env, exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { app } from "../../src/app";
+import { isJsonContentType, MAX_WEBHOOK_BODY_BYTES, readCapped } from "../../src/routes/webhooks";
+import { incomingEvent, ORIGIN, post, sample, SECRET, uniqueOrg } from "../webhooks/helpers";
+
+afterEach(() => vi.restoreAllMocks());
+
+/** Every console line written while `fn` runs. */
+async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const lines: string[] = [];
+  for (const level of ["log", "warn", "error", "info"] as const) {
+    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
+  }
+  const result = await fn();
+  return { result, lines };
+}
+
+async function errorOf(res: Response) {
+  const body = (await res.json()) as { ok: boolean; error: { type: string; message: string } };
+  expect(body.ok).toBe(false);
+  return body.error;
+}
+
+describe("POST /webhooks/{license,bot}: transport", () => {
+  it("accepts a valid webhook on both endpoints", async () => {
+    const org = uniqueOrg();
+    for (const kind of ["license", "bot"] as const) {
+      const res = await post(kind, incomingEvent(org, "CHAT", `E-${kind}`));
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ ok: true, outcome: "accepted" });
+    }
+  });
+
+  it("413 when Content-Length exceeds the limit, before reading anything else", async () => {
+    const res = await exports.default.fetch(`${ORIGIN}/webhooks/license`, {
+      method: "POST",
+      headers: { "content-type": "text/plain", "content-length": String(MAX_WEBHOOK_BODY_BYTES + 1) },
+      body: "x".repeat(MAX_WEBHOOK_BODY_BYTES + 1),
+    });
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).type).toBe("payload_too_large");
+  });
+
+  it("413 for a streamed body without Content-Length that grows past the limit", async () => {
+    const chunk = new TextEncoder().encode(" ".repeat(64 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > MAX_WEBHOOK_BODY_BYTES * 4) return controller.close(); // the reader must stop long before
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const request = new Request(`${ORIGIN}/webhooks/license`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    expect(request.headers.get("content-length")).toBeNull();
+    const ctx = createExecutionContext();
+    const res = await app.fetch(request, env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(413);
+    expect(sent).toBeLessThanOrEqual(MAX_WEBHOOK_BODY_BYTES + 2 * chunk.byteLength);
+  });
+
+  it("a body of exactly the limit is read (and judged on its JSON)", async () => {
+    const org = uniqueOrg();
+    const base = JSON.stringify(incomingEvent(org, "BIG", "E-big"));
+    const padded = base.slice(0, -1) + `,"pad":"${"p".repeat(MAX_WEBHOOK_BODY_BYTES - base.length - 9)}"}`;
+    expect(new TextEncoder().encode(padded).byteLength).toBe(MAX_WEBHOOK_BODY_BYTES);
+    const res = await post("license", padded);
+    expect(res.status).toBe(200);
+  });
+
+  it.each([
+    ["missing", undefined],
+    ["text/plain", "text/plain"],
+    ["form", "application/x-www-form-urlencoded"],
+    ["json-ish", "application/jsonp"],
+    ["latin1 charset", "application/json; charset=iso-8859-1"],
+  ])("415 for a %s content type", async (_label, type) => {
+    const headers: Record<string, string> = type ? { "content-type": type } : {};
+    const res = await exports.default.fetch(`${ORIGIN}/webhooks/license`, {
+      method: "POST",
+      headers,
+      body: new Blob([JSON.stringify(incomingEvent(uniqueOrg(), "C", "E"))]).stream(),
+    });
+    expect(res.status).toBe(415);
+    expect(await errorOf(res)).toEqual({ type: "unsupported_media_type", message: "Content-Type must be application/json" });
+  });
+
+  it("content type: application/json with a utf-8 charset in any spelling is fine", () => {
+    for (const ok of ["application/json", "Application/JSON", "application/json; charset=utf-8", 'application/json;charset="UTF-8"', "application/json; charset=utf8"]) {
+      expect(isJsonContentType(ok)).toBe(true);
+    }
+    for (const bad of [null, "", "text/json", "application/json+x", "application/json; charset=utf-16"]) {
+      expect(isJsonContentType(bad)).toBe(false);
+    }
+  });
+
+  it.each([
+    ["empty", "", "Body is empty"],
+    ["truncated", '{"webhook_id":"x", "secret_key"', "Body is not valid JSON"],
+    ["not JSON", "hello", "Body is not valid JSON"],
+  ])("400 for an %s body", async (_label, body, message) => {
+    const res = await post("license", body);
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toEqual({ type: "invalid_json", message });
+  });
+
+  it("400 for a body that is not UTF-8", async () => {
+    const res = await exports.default.fetch(`${ORIGIN}/webhooks/license`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+    });
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toEqual({ type: "invalid_json", message: "Body is not valid UTF-8" });
+  });
+
+  it("400 naming the envelope fields that are wrong", async () => {
+    const org = uniqueOrg();
+    const cases: [unknown, RegExp][] = [
+      [[1, 2], /body: expected a JSON object/],
+      [{ ...incomingEvent(org, "C", "E"), webhook_id: undefined }, /webhook_id: missing/],
+      [{ ...incomingEvent(org, "C", "E"), action: 42 }, /action: expected a string/],
+      [{ ...incomingEvent(org, "C", "E"), organization_id: undefined }, /organization_id: missing/],
+      [{ ...incomingEvent(org, "C", "E"), payload: "text" }, /payload: expected an object or array/],
+    ];
+    for (const [body, pattern] of cases) {
+      const res = await post("license", body);
+      expect(res.status).toBe(400);
+      const error = await errorOf(res);
+      expect(error.type).toBe("invalid_envelope");
+      expect(error.message).toMatch(pattern);
+    }
+  });
+
+  it("401 for a wrong, missing or empty secret, with a generic answer and no secret in the log", async () => {
+    const org = uniqueOrg();
+    const bodies = [
+      { ...incomingEvent(org, "C", "E"), secret_key: "wrong-secret" },
+      { ...incomingEvent(org, "C", "E"), secret_key: `${SECRET}x` }, // the right secret as a prefix
+      { ...incomingEvent(org, "C", "E"), secret_key: SECRET.slice(0, -1) }, // a prefix of the right secret
+      { ...incomingEvent(org, "C", "E"), secret_key: undefined },
+      { ...incomingEvent(org, "C", "E"), secret_key: "" },
+    ];
+    const { result, lines } = await captureLogs(() => Promise.all(bodies.map((b) => post("license", b))));
+    for (const res of result) {
+      expect(res.status).toBe(401);
+      expect(await errorOf(res)).toEqual({ type: "unauthorized", message: "Missing or invalid webhook secret" });
+    }
+    const webhookLines = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "webhook");
+    expect(webhookLines).toHaveLength(bodies.length);
+    for (const line of webhookLines) {
+      expect(line).toMatchObject({ outcome: "rejected", status: 401, reason: "unauthorized", organization_id: org, action: "incoming_event" });
+      expect(line.detail).toBeUndefined();
+    }
+    for (const line of lines) {
+      expect(line).not.toContain(SECRET);
+      expect(line).not.toContain("wrong-secret");
+    }
+  });
+
+  it("accepts the previous secret during a rotation, and still the current one", async () => {
+    const rotated = { ...env, LIVECHAT_WEBHOOK_SECRET: "new-secret", LIVECHAT_WEBHOOK_SECRET_PREVIOUS: SECRET };
+    const org = uniqueOrg();
+    const send = async (secret: string, id: string) => {
+      const ctx = createExecutionContext();
+      const res = await app.fetch(
+        new Request(`${ORIGIN}/webhooks/license`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ...incomingEvent(org, "ROT", id), secret_key: secret }),
+        }),
+        rotated,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      return res.status;
+    };
+    expect(await send(SECRET, "E1")).toBe(200);
+    expect(await send("new-secret", "E2")).toBe(200);
+    expect(await send("other", "E3")).toBe(401);
+  });
+
+  it("500 naming the problem when the Worker is not configured (not a bad-input answer)", async () => {
+    const broken = { ...env, LIVECHAT_WEBHOOK_SECRET: "" };
+    const ctx = createExecutionContext();
+    const res = await app.fetch(
+      new Request(`${ORIGIN}/webhooks/license`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(incomingEvent(uniqueOrg(), "C", "E")),
+      }),
+      broken,
+      ctx,
+    );
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: { type: string; problems: { name: string }[] } };
+    expect(body.error.type).toBe("configuration");
+    expect(body.error.problems.map((p) => p.name)).toContain("LIVECHAT_WEBHOOK_SECRET");
+  });
+
+  it("GET is not a webhook route", async () => {
+    const res = await exports.default.fetch(`${ORIGIN}/webhooks/license`);
+    expect(res.status).toBe(404);
+  });
+});
+
+describe("the per-delivery log line", () => {
+  it("one JSON line per request: organization, action, chat, dedupe key, outcome, duration; never the secret", async () => {
+    const org = uniqueOrg();
+    const { lines } = await captureLogs(async () => {
+      await post("license", incomingEvent(org, "LOGCHAT", "E1"));
+      await post("license", incomingEvent(org, "LOGCHAT", "E1"));
+      await post("license", sample("webhook.v3.6.incoming_event", org, { action: "no_such_action" }));
+      await post("license", "nope");
+    });
+    const webhook = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "webhook");
+    expect(webhook.map((l) => l.outcome)).toEqual(["accepted", "duplicate", "unprocessable", "rejected"]);
+    expect(webhook[0]).toMatchObject({
+      level: "info",
+      component: "webhooks",
+      kind: "license",
+      organization_id: org,
+      action: "incoming_event",
+      chat_id: "LOGCHAT",
+      dedupe_key: "license:incoming_event:LOGCHAT:THREAD1:E1",
+      status: 200,
+    });
+    expect(typeof webhook[0].duration_ms).toBe("number");
+    expect(webhook[0].delivery_id).toBe(webhook[1].delivery_id);
+    expect(webhook[2]).toMatchObject({ reason: "unknown_action", detail: "unknown action no_such_action", action: "no_such_action" });
+    expect(webhook[3]).toMatchObject({ level: "warn", status: 400, reason: "invalid_json" });
+    for (const line of lines) expect(line).not.toContain(SECRET);
+  });
+});
+
+describe("readCapped", () => {
+  it("returns all bytes up to the cap and undefined past it", async () => {
+    const req = (n: number) => new Request(`${ORIGIN}/`, { method: "POST", body: new Uint8Array(n).fill(65) });
+    expect((await readCapped(req(10), 10))?.byteLength).toBe(10);
+    expect(await readCapped(req(11), 10)).toBeUndefined();
+    expect((await readCapped(new Request(`${ORIGIN}/`), 10))?.byteLength).toBe(0);
+  });
+});

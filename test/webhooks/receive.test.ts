@@ -1,0 +1,203 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { chatStub } from "../../src/chats/stub";
+import { router } from "../../src/handlers";
+import { licenseStub } from "../../src/licenses/stub";
+import { chatIdOf, isChatScoped, parseAction } from "../../src/livechat/webhooks";
+import { NOT_INSTALLED } from "../../src/framework";
+import {
+  expandedSample,
+  placeholderSamples,
+  rawSample,
+  v35ChatTransferred,
+  v35IncomingCustomer,
+  webhookSampleNames,
+  withLicenseId,
+} from "../livechat/webhooks/samples";
+import {
+  chatDeliveries,
+  incomingEvent,
+  install,
+  licenseDeliveries,
+  post,
+  SECRET,
+  settled,
+  uniqueOrg,
+} from "./helpers";
+
+const offs: (() => void)[] = [];
+afterEach(() => offs.splice(0).forEach((off) => off()));
+
+/** A body with the test secret and organization. */
+const authentic = (body: Record<string, unknown>, org: string) => ({ ...body, secret_key: SECRET, organization_id: org });
+
+async function outcome(kind: "license" | "bot", body: unknown): Promise<string> {
+  const res = await post(kind, body);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { outcome: string }).outcome;
+}
+
+/** Every row of the inbox tables of a DO, as JSON text. */
+async function rawRows(stub: DurableObjectStub): Promise<string> {
+  return runInDurableObject(stub, (_i, state) =>
+    JSON.stringify(
+      ["deliveries", "delivery_dedupe", "delivery_dead_letters"].map((t) => state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()),
+    ),
+  );
+}
+
+describe("documented samples", () => {
+  const names = webhookSampleNames();
+
+  it("has the v3.6 samples to test", () => {
+    expect(names.length).toBeGreaterThan(40);
+  });
+
+  it.each(names.filter((n) => n !== "webhook.v3.6.general_format"))("%s is accepted and stored in the right DO", async (name) => {
+    const org = uniqueOrg("sample");
+    const body = authentic(expandedSample(name), org);
+    expect(await outcome("license", body)).toBe("accepted");
+
+    const parsed = parseAction(body.action as string, body.payload);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    const chatId = isChatScoped(parsed.action) ? chatIdOf(parsed.action, body.payload) : undefined;
+    const stored = chatId ? await chatDeliveries(org, chatId) : await licenseDeliveries(org);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ action: parsed.action, organizationId: org, kind: "license", webhookId: "<webhook_id>" });
+    if (chatId) expect(stored[0].chatId).toBe(chatId);
+  });
+
+  it.each(placeholderSamples)("%s as published (placeholders emptied) is answered 200 and recorded as unprocessable", async (name) => {
+    const org = uniqueOrg("raw");
+    expect(await outcome("license", authentic(rawSample(name), org))).toBe("unprocessable");
+    const [stored] = await licenseDeliveries(org);
+    expect(stored.status).toBe("unprocessable");
+    expect(stored.note).toBe("invalid_payload");
+    expect(stored.lastError).toMatch(/^(chat|event|user)\.[a-z_.]+: /);
+  });
+
+  it("the general-format template (action <action>) is answered 200 and recorded as an unknown action", async () => {
+    const org = uniqueOrg("general");
+    expect(await outcome("license", authentic(rawSample("webhook.v3.6.general_format"), org))).toBe("unprocessable");
+    const [stored] = await licenseDeliveries(org);
+    expect(stored).toMatchObject({ status: "unprocessable", note: "unknown_action", lastError: "unknown action <action>" });
+  });
+
+  it("auto_access_added (the docs' spelling in every auto_accesses_updated sample) is stored as auto_accesses_updated", async () => {
+    const org = uniqueOrg("alias");
+    expect(await outcome("license", authentic(rawSample("webhook.v3.6.auto_accesses_updated.added"), org))).toBe("accepted");
+    expect((await licenseDeliveries(org))[0].action).toBe("auto_accesses_updated");
+  });
+});
+
+describe("v3.5-style bodies", () => {
+  it("a numeric license_id envelope is accepted; the organization is the license id", async () => {
+    const licenseId = 900_000_000 + Math.floor(Math.random() * 1_000_000);
+    const body = { ...withLicenseId(expandedSample("webhook.v3.6.thread_tagged"), licenseId), secret_key: SECRET };
+    expect(await outcome("license", body)).toBe("accepted");
+    const [stored] = await chatDeliveries(String(licenseId), "PJ0MRSHTDG");
+    expect(stored).toMatchObject({ organizationId: String(licenseId), licenseId, action: "thread_tagged" });
+  });
+
+  it("incoming_customer (v3.5 only) is accepted into the License DO", async () => {
+    const org = uniqueOrg("v35");
+    expect(await outcome("license", authentic(v35IncomingCustomer(), org))).toBe("accepted");
+    expect((await licenseDeliveries(org))[0].action).toBe("incoming_customer");
+  });
+
+  it("chat_transferred with v3.5's queued_at_us is accepted", async () => {
+    const org = uniqueOrg("v35");
+    expect(await outcome("license", authentic(v35ChatTransferred(), org))).toBe("accepted");
+  });
+});
+
+describe("authentic but unprocessable", () => {
+  it("an unknown action is answered 200, recorded with the error, and no handler runs", async () => {
+    const org = uniqueOrg("unknown");
+    await install(org);
+    const body = authentic({ ...rawSample("webhook.v3.6.thread_tagged"), action: "thread_exploded" }, org);
+    expect(await outcome("license", body)).toBe("unprocessable");
+    const [stored] = await licenseDeliveries(org);
+    expect(stored).toMatchObject({ action: "thread_exploded", status: "unprocessable", note: "unknown_action" });
+    expect(stored.lastError).toBe("unknown action thread_exploded");
+    expect(await licenseStub(env, org).inboxSummary()).toEqual({ pending: 0, deadLetters: 0 });
+  });
+
+  it("a payload failing its schema is answered 200 and recorded with a value-free validation error", async () => {
+    const org = uniqueOrg("invalid");
+    const body = authentic(rawSample("webhook.v3.6.thread_tagged"), org);
+    (body.payload as Record<string, unknown>).chat_id = 12345;
+    (body.payload as Record<string, unknown>).tag = "t".repeat(10_000);
+    expect(await outcome("license", body)).toBe("unprocessable");
+    const [stored] = await licenseDeliveries(org);
+    expect(stored.status).toBe("unprocessable");
+    expect(stored.note).toBe("invalid_payload");
+    expect(stored.lastError).toContain("chat_id");
+    expect(stored.lastError).not.toContain("12345");
+    expect(stored.lastError!.length).toBeLessThan(400);
+  });
+});
+
+describe("installation", () => {
+  it("a webhook for an organization without the app is recorded, acknowledged, and processed as not_installed", async () => {
+    const org = uniqueOrg("stranger");
+    let called = 0;
+    offs.push(router.on("incoming_event", (_p, ctx) => void (ctx.organizationId === org && called++)));
+    expect(await outcome("license", incomingEvent(org, "C1", "E1"))).toBe("accepted");
+    const [stored] = await settled(() => chatDeliveries(org, "C1"), 1);
+    expect(stored).toMatchObject({ status: "not_installed", note: NOT_INSTALLED });
+    expect(called).toBe(0);
+  });
+});
+
+describe("idempotency", () => {
+  it("a redelivered webhook is acknowledged as a duplicate and processed once", async () => {
+    const org = uniqueOrg("dup");
+    await install(org);
+    const seen: string[] = [];
+    offs.push(router.on("incoming_event", (p, ctx) => void (ctx.organizationId === org && seen.push(p.event.id))));
+    const body = incomingEvent(org, "C1", "E1");
+    const outcomes = await Promise.all([1, 2, 3, 4, 5].map(() => outcome("license", body)));
+    expect(outcomes.filter((o) => o === "accepted")).toHaveLength(1);
+    expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(4);
+    // A retry from another registration of the same webhook (other webhook_id) is the same event.
+    expect(await outcome("license", { ...body, webhook_id: "another-registration" })).toBe("duplicate");
+    await settled(() => chatDeliveries(org, "C1"), 1);
+    expect(await outcome("license", body)).toBe("duplicate"); // also after processing
+    expect(seen).toEqual(["E1"]);
+    expect(await chatDeliveries(org, "C1")).toHaveLength(1);
+  });
+
+  it("the same event on the license and the bot endpoint are two deliveries", async () => {
+    const org = uniqueOrg("kinds");
+    const body = incomingEvent(org, "C1", "E1");
+    expect(await outcome("license", body)).toBe("accepted");
+    expect(await outcome("bot", body)).toBe("accepted");
+    expect((await chatDeliveries(org, "C1")).map((d) => d.kind).sort()).toEqual(["bot", "license"]);
+  });
+});
+
+describe("secrets at rest", () => {
+  it("stored deliveries never contain secret_key, wherever it appears in the body", async () => {
+    const org = uniqueOrg("secret");
+    const chatBody = incomingEvent(org, "SC", "E1");
+    (chatBody.payload as Record<string, any>).event.secret_key = SECRET;
+    chatBody.additional_data = { chat_properties: { secret_key: SECRET }, chat_presence_user_ids: [] };
+    expect(await outcome("license", chatBody)).toBe("accepted");
+    const unknown = authentic({ ...rawSample("webhook.v3.6.tag_created"), action: "mystery" }, org);
+    (unknown.payload as Record<string, unknown>).nested = { deeper: { Secret_Key: SECRET } };
+    expect(await outcome("license", unknown)).toBe("unprocessable");
+    expect(await outcome("license", authentic(rawSample("webhook.v3.6.agent_deleted"), org))).toBe("accepted");
+
+    const chatRows = await rawRows(chatStub(env, org, "SC"));
+    const licenseRows = await rawRows(licenseStub(env, org));
+    expect(chatRows).toContain("E1");
+    expect(licenseRows).toContain("mystery");
+    for (const rows of [chatRows, licenseRows]) {
+      expect(rows).not.toContain(SECRET);
+      expect(rows.toLowerCase()).not.toContain("secret_key");
+    }
+  });
+});
