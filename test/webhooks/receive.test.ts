@@ -7,6 +7,7 @@ import { licenseStub } from "../../src/licenses/stub";
 import { chatIdOf, isChatScoped, parseAction } from "../../src/livechat/webhooks";
 import { NOT_INSTALLED } from "../../src/framework";
 import {
+  type Body,
   expandedSample,
   placeholderSamples,
   rawSample,
@@ -30,7 +31,7 @@ const offs: (() => void)[] = [];
 afterEach(() => offs.splice(0).forEach((off) => off()));
 
 /** A body with the test secret and organization. */
-const authentic = (body: Record<string, unknown>, org: string) => ({ ...body, secret_key: SECRET, organization_id: org });
+const authentic = (body: Body, org: string): Body => ({ ...body, secret_key: SECRET, organization_id: org });
 
 async function outcome(kind: "license" | "bot", body: unknown): Promise<string> {
   const res = await post(kind, body);
