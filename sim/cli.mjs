@@ -86,6 +86,15 @@ const OPTIONS = /** @type {const} */ ({
 class CliError extends Error {}
 
 /**
+ * Why a fetch failed, e.g. "ECONNREFUSED".
+ * @param {unknown} err
+ */
+function networkReason(err) {
+  const e = /** @type {any} */ (err);
+  return String(e?.cause?.code ?? e?.message ?? e);
+}
+
+/**
  * Call the simulator's control API.
  * @param {string} base
  * @param {string} method
@@ -101,7 +110,7 @@ async function call(base, method, path, body) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    throw new CliError(`cannot reach the simulator at ${base} (${err?.cause?.code ?? err.message}); start it with: node sim/server.mjs`);
+    throw new CliError(`cannot reach the simulator at ${base} (${networkReason(err)}); start it with: node sim/server.mjs`);
   }
   const text = await res.text();
   const data = text ? JSON.parse(text) : {};
@@ -143,7 +152,7 @@ async function installThroughWorker(sim, v) {
   try {
     start = await fetch(`${worker}/install`, { redirect: "manual" });
   } catch (err) {
-    throw new CliError(`cannot reach the Worker at ${worker} (${err?.cause?.code ?? err.message}); start it (npm start) or use --direct`);
+    throw new CliError(`cannot reach the Worker at ${worker} (${networkReason(err)}); start it (npm start) or use --direct`);
   }
   const authorizeAt = start.headers.get("location");
   steps.push({ step: "GET /install", status: start.status, location: authorizeAt });
@@ -167,7 +176,10 @@ async function installThroughWorker(sim, v) {
  * @param {string[]} args
  */
 async function run(args) {
-  const { values: v, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  const parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  const positionals = parsed.positionals;
+  /** @type {Record<string, any>} */
+  const v = parsed.values;
   const sim = (v.sim ?? process.env.SIM_URL ?? "http://127.0.0.1:8788").replace(/\/+$/, "");
   const [cmd, sub, arg] = positionals;
   /** @type {(data: unknown, text: () => string) => void} */

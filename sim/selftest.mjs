@@ -564,6 +564,9 @@ test("State persists to a file; the CLI prints transcripts", async () => {
       const { stdout } = await run(process.execPath, [cli, "transcript", "--chat", started.chat_id, "--sim", second.url]);
       assert.match(stdout, /Dee \(customer\): still here\?/);
       assert.match(stdout, /Alex Agent \(agent\): yes/);
+      await second.control.call("POST", "/_sim/reset", {});
+      assert.deepEqual(Object.keys(second.state.apps), ["persisted"], "reset keeps the registered apps");
+      assert.deepEqual(Object.keys(second.state.licenses), ["demo"]);
     } finally {
       await second.close();
     }
@@ -605,7 +608,7 @@ for (const { name, fn } of tests) {
     console.log(`ok   ${name} (${Date.now() - t0} ms)`);
   } catch (err) {
     failed++;
-    console.log(`FAIL ${name}\n     ${String(err?.stack ?? err).split("\n").slice(0, 6).join("\n     ")}`);
+    console.log(`FAIL ${name}\n     ${String(/** @type {any} */ (err)?.stack ?? err).split("\n").slice(0, 6).join("\n     ")}`);
   }
 }
 await sim.close();

@@ -189,6 +189,7 @@ export class Simulator {
   async control(req, res, method, url) {
     const body = method === "GET" || method === "DELETE" ? {} : jsonBody(await readBody(req));
     sendJson(res, 200, await this.controlCall(method, url.pathname + url.search, body));
+    if (method !== "GET") this.log(`${method} ${url.pathname} (control) 200`);
   }
 
   /**

@@ -115,6 +115,7 @@ function eventInput(input) {
   if (!isObject(input)) throw invalid("`event` is required");
   const type = oneOf(input, "type", EVENT_TYPES, { required: true });
   const visibility = oneOf(input, "visibility", ["all", "agents"]) ?? "all";
+  /** @type {Record<string, any>} */
   const out = { ...input, type, visibility };
   delete out.id;
   delete out.author_id;

@@ -106,7 +106,8 @@ export class Deliverer {
       attempt.status = res.status;
       attempt.response = (await res.text()).slice(0, 200);
     } catch (err) {
-      attempt.error = err?.name === "TimeoutError" ? "timeout" : String(err?.cause?.code ?? err?.message ?? err);
+      const e = /** @type {any} */ (err);
+      attempt.error = e?.name === "TimeoutError" ? "timeout" : String(e?.cause?.code ?? e?.message ?? e);
     }
     attempt.duration_ms = Date.now() - started;
     entry.attempts.push(attempt);

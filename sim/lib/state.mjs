@@ -300,9 +300,14 @@ export class Store {
     renameSync(tmp, this.stateFile);
   }
 
-  /** Forget everything (keeps the signing key's role: a fresh one is generated). */
+  /**
+   * Forget licenses, chats, tokens and webhook registrations; keep the registered apps (they
+   * come from the server's start options) and the current license's name.
+   */
   reset() {
-    this.state = emptyState();
+    const { apps, current_license } = this.state;
+    this.state = { ...emptyState(), apps, current_license };
+    this.ensureLicense(current_license);
     this.changed();
   }
 
