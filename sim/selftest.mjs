@@ -459,8 +459,12 @@ test("Ratings, tags, deactivation and app webhooks for uninstall (PLATFORM.md §
   assert.equal(typeof closed.user_id, "string");
   assert.deepEqual(rx.at("/p-thread_properties_updated")[0].body.payload.properties, { rating: { score: 0 } });
   assert.deepEqual(rx.at("/p-thread_properties_deleted")[0].body.payload.properties, { rating: ["score", "comment"] });
-  const tagRefused = await agentApi("tag_thread", { chat_id, thread_id: closed.thread_id, tag: "no-such-tag" }, t);
+  const tagRefused = await agentApi("tag_thread", { chat_id, thread_id: closed.thread_id, tag: "vip" }, t);
   assert.equal(tagRefused.body.error.type, "not_found");
+  assert.equal((await configApi("create_tag", { name: "vip", group_ids: [0] }, t)).status, 200);
+  assert.equal((await configApi("create_tag", { name: "vip" }, t)).body.error.type, "already_exists");
+  assert.ok((await configApi("list_tags", {}, t)).body.some((tag) => tag.name === "vip" && tag.author_id));
+  assert.equal((await agentApi("tag_thread", { chat_id, thread_id: closed.thread_id, tag: "vip" }, t)).status, 200);
   const ratingByAgent = await agentApi("update_thread_properties", { chat_id, thread_id: closed.thread_id, properties: { rating: { score: 1 } } }, t);
   assert.equal(ratingByAgent.body.error.type, "authorization", "rating is read-only for agents");
   // Uninstall: application_uninstalled, tokens revoked (API 401, refresh invalid_grant), webhooks stop.
@@ -472,7 +476,7 @@ test("Ratings, tags, deactivation and app webhooks for uninstall (PLATFORM.md §
   assert.equal(refresh.body.error, "invalid_grant");
   await ctl("POST", `/_sim/chats/${chat_id}/tags`, { tag: "sales" });
   await settle();
-  assert.equal(rx.at("/p-thread_tagged").length, 1, "no webhooks after uninstall");
+  assert.equal(rx.at("/p-thread_tagged").length, 2, "no webhooks after uninstall");
 });
 
 test("License webhooks: disable/enable per license; disabled state survives a re-install", async () => {

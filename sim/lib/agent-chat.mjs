@@ -92,7 +92,7 @@ function requirePresence(chat, requester, body) {
 /** @param {Chat} chat */
 function activeThread(chat) {
   const thread = latestThread(chat);
-  if (!thread?.active) throw new ApiError("chat_inactive", "No active chat thread");
+  if (!thread?.active) throw new ApiError("chat_inactive");
   return thread;
 }
 
@@ -242,7 +242,7 @@ export const agentMethods = {
     // Inactive chats take only system messages, and only with `attach_to_last_thread` (A35 send_event).
     const attaching = !thread?.active;
     if (attaching && !(optionalBool(body, "attach_to_last_thread") && thread && event.type === "system_message")) {
-      throw new ApiError("chat_inactive", "No active chat thread");
+      throw new ApiError("chat_inactive");
     }
     const member = chat.users.find((u) => u.id === requester.id && u.present);
     if (!member && !attaching) throw forbidden("Requester is not user of the chat");

@@ -257,7 +257,8 @@ export const configurationMethods = {
 
   list_webhook_names: {
     anonymous: true,
-    run(ctx, body) {
+    run(_ctx, body) {
+      // `version` defaults to the current stable API version (C36), not the one in the URL.
       const version = optionalString(body, "version") ?? "3.6";
       if (!SUPPORTED_VERSIONS.includes(version)) throw new ApiError("unsupported_version", `Unsupported version ${version}`);
       return webhookNames(version);
@@ -418,11 +419,7 @@ export const configurationMethods = {
     run(ctx, body) {
       const r = req(ctx);
       needScope(r, ["tags--all:rw", "tags--groups:rw"]);
-      const name = requireString(body, "name");
-      if (r.license.tags.some((t) => t.name === name)) throw new ApiError("already_exists", "Tag already exists");
-      const tag = { name, group_ids: groupIds(body), author_id: r.id, created_at: nowMicros() };
-      r.license.tags.push(tag);
-      emitConfig(ctx, "tag_created", { ...tag, group_ids: [...tag.group_ids] });
+      ctx.world.createTag(r.license, { name: requireString(body, "name"), groupIds: groupIds(body) }, { kind: r.kind, id: r.id, clientId: r.clientId }, requesterOf(r));
       return {};
     },
   },

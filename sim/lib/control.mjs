@@ -213,15 +213,8 @@ const routes = [
     /^\/_sim\/licenses\/([^/]+)\/tags$/,
     (sim, { params, body }) => {
       const license = licenseNamed(sim, params[0]);
-      const name = requireString(body, "name");
-      if (license.tags.some((t) => t.name === name)) throw new ApiError("already_exists", "Tag already exists");
-      const tag = { name, group_ids: [0], author_id: license.owner.id, created_at: new Date().toISOString() };
-      license.tags.push(tag);
-      sim.world.dispatcher.emit(license, "tag_created", { ...tag, group_ids: [0] }, {
-        source: AGENT_APP_CLIENT_ID,
-        requester: { user_id: license.owner.id, account_id: license.owner.account_id, client_id: AGENT_APP_CLIENT_ID },
-      });
-      return tag;
+      const requester = { user_id: license.owner.id, account_id: license.owner.account_id, client_id: AGENT_APP_CLIENT_ID };
+      return sim.world.createTag(license, { name: requireString(body, "name"), groupIds: [0] }, agentActor(license), requester);
     },
   ],
 
@@ -295,7 +288,7 @@ const routes = [
         const event = sim.world.sendEvent(license, chat, customerActor(chat), { type: "message", text, visibility });
         return { thread_id: thread.id, event_id: event.id };
       }
-      if (!thread?.active) throw new ApiError("chat_inactive", "No active chat thread");
+      if (!thread?.active) throw new ApiError("chat_inactive");
       const agent = agentActor(license);
       if (!chat.users.some((u) => u.id === agent.id && u.present)) {
         sim.world.addUser(license, chat, { userId: agent.id, userType: "agent", visibility: "all" }, agent);
@@ -344,7 +337,7 @@ const routes = [
     /^\/_sim\/chats\/([^/]+)\/close$/,
     (sim, { params, body }) => {
       const { license, chat } = chatNamed(sim, params[0]);
-      if (!latestThread(chat)?.active) throw new ApiError("chat_inactive", "No active chat thread");
+      if (!latestThread(chat)?.active) throw new ApiError("chat_inactive");
       const as = oneOf(body, "as", ["customer", "agent"]) ?? "agent";
       sim.world.deactivate(license, chat, as === "agent" ? agentActor(license) : customerActor(chat));
       return { thread_id: latestThread(chat)?.id };

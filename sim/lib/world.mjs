@@ -1,8 +1,9 @@
 // The simulated LiveChat world: chats, threads, events, users, tags, properties, routing.
 // Every change that LiveChat reports as a webhook goes through here and is emitted once, so
-// the Agent Chat API (src: requests of the app) and the control API (the customer and the
-// human agent) produce the same webhooks. Permission checks of the Web API live in
+// the Agent Chat API (requests of the app) and the control API (the customer and the human
+// agent) produce the same webhooks. Permission checks of the Web API live in
 // agent-chat.mjs; this module only changes state and reports it.
+import { ApiError } from "./errors.mjs";
 import { chatId as newChatId, clone, nowMicros, uuid } from "./util.mjs";
 import { presentIds } from "./webhooks.mjs";
 
@@ -94,6 +95,10 @@ export class World {
     const bot = license.bots[member.id];
     if (bot) {
       return { id: bot.id, name: bot.name, type: "agent", present: member.present, avatar: bot.avatar, visibility: member.visibility, ...seen };
+    }
+    if (member.id !== license.owner.id) {
+      // A deleted bot that was in the chat: only what the chat itself remembers.
+      return { id: member.id, type: "agent", present: member.present, visibility: member.visibility, ...seen };
     }
     const a = license.owner;
     return { id: a.id, name: a.name, email: a.email, type: "agent", present: member.present, avatar: a.avatar, visibility: member.visibility, ...seen };
@@ -556,6 +561,21 @@ export class World {
       { type: "system_message", visibility: "all", text, system_message_type: type, text_vars: textVars },
       thread,
     );
+  }
+
+  /**
+   * Create a tag (C36 "Tags") and send `tag_created`.
+   * @param {License} license
+   * @param {{ name: string, groupIds: number[] }} input
+   * @param {Actor} actor
+   * @param {{ user_id: string, account_id: string, client_id: string | null }} requester
+   */
+  createTag(license, { name, groupIds }, actor, requester) {
+    if (license.tags.some((t) => t.name === name)) throw new ApiError("already_exists", "Tag already exists");
+    const tag = { name, group_ids: [...groupIds], author_id: actor.id, created_at: nowMicros() };
+    license.tags.push(tag);
+    this.dispatcher.emit(license, "tag_created", clone(tag), { source: actor.clientId, requester });
+    return tag;
   }
 
   /**
