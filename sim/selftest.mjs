@@ -412,6 +412,55 @@ test("Webhooks: filters author_type, source_type, chat_presence, only_my_chats; 
   assert.equal(tagged.body.payload.tag, "support");
 });
 
+test("Agent Chat API: list_chats filters and pages, list_threads, transfer_chat, remove_user_from_chat; bot lifecycle", async () => {
+  const app = await newApp();
+  const { tokens } = await oauthInstall(app, "chats-1");
+  const t = tokens.access_token;
+  const ids = [];
+  for (const name of ["A", "B", "C"]) ids.push((await ctl("POST", "/_sim/chats", { license: "chats-1", customer: name, text: `hi from ${name}` })).chat_id);
+  await ctl("POST", `/_sim/chats/${ids[0]}/close`, {});
+  const page1 = await agentApi("list_chats", { limit: 2 }, t);
+  assert.equal(page1.body.found_chats, 3);
+  assert.deepEqual(page1.body.chats_summary.map((c) => c.id), [ids[2], ids[1]], "newest first");
+  assert.equal(page1.body.chats_summary[0].last_event_per_type.message.event.text, "hi from C");
+  const page2 = await agentApi("list_chats", { page_id: page1.body.next_page_id }, t);
+  assert.deepEqual(page2.body.chats_summary.map((c) => c.id), [ids[0]]);
+  assert.ok(page2.body.previous_page_id);
+  assert.equal((await agentApi("list_chats", { page_id: page1.body.next_page_id, limit: 1 }, t)).body.error.type, "validation");
+  assert.deepEqual((await agentApi("list_chats", { filters: { active: false } }, t)).body.chats_summary.map((c) => c.id), [ids[0]]);
+  await ctl("POST", `/_sim/chats/${ids[0]}/messages`, { text: "back again" });
+  const threads = await agentApi("list_threads", { chat_id: ids[0] }, t);
+  assert.equal(threads.body.found_threads, 2);
+  assert.equal(threads.body.threads[0].events[0].text, "back again");
+  assert.equal(threads.body.threads[0].previous_thread_id, threads.body.threads[1].id);
+  // transfer to the bot, then the bot leaves again.
+  const bot = await botFor(app, "chats-1", t);
+  await registerHook(app, t, "chat_transferred", "/c-transferred");
+  const offline = await agentApi("transfer_chat", { id: ids[1], target: { type: "agent", ids: [bot.id] } }, t);
+  assert.equal(offline.body.error.type, "validation", "the bot is offline");
+  await agentApi("set_routing_status", { status: "accepting_chats" }, bot.token);
+  assert.equal((await agentApi("transfer_chat", { id: ids[1], target: { type: "agent", ids: [bot.id] } }, t)).status, 200);
+  const [moved] = await rx.waitFor((e) => e.path === "/c-transferred");
+  assert.deepEqual(moved.body.payload.transferred_to, { agent_ids: [bot.id] });
+  const users = (await agentApi("get_chat", { chat_id: ids[1] }, t)).body.users;
+  assert.ok(users.some((u) => u.id === bot.id && u.present));
+  assert.ok(users.some((u) => u.type === "agent" && u.id !== bot.id && !u.present), "the human left");
+  const removeCustomer = await agentApi("remove_user_from_chat", { chat_id: ids[1], user_id: users.find((u) => u.type === "customer").id, user_type: "customer" }, bot.token);
+  assert.equal(removeCustomer.body.error.type, "validation");
+  assert.equal((await agentApi("remove_user_from_chat", { chat_id: ids[1], user_id: bot.id, user_type: "agent" }, bot.token)).status, 200);
+  // update, reset secret (old secret stops working), batch, delete (its token stops working).
+  assert.equal((await configApi("update_bot", { id: bot.id, name: "Renamed" }, t)).status, 200);
+  const { secret } = (await configApi("reset_bot_secret", { id: bot.id }, t)).body;
+  assert.notEqual(secret, bot.secret);
+  const old = await configApi("issue_bot_token", { bot_id: bot.id, client_id: app.client_id, bot_secret: bot.secret, organization_id: tokens.organization_id }, t);
+  assert.equal(old.body.error.type, "authorization");
+  const batch = await configApi("batch_create_bots", { requests: [{ name: "One" }, {}] }, t);
+  assert.equal(typeof batch.body.responses[0].id, "string");
+  assert.equal(batch.body.responses[1].error.type, "validation");
+  assert.equal((await configApi("delete_bot", { id: bot.id }, t)).status, 200);
+  assert.deepEqual((await agentApi("list_chats", {}, bot.token)).body, INVALID_TOKEN_BODY);
+});
+
 test("Bot webhooks follow the bot's routing status: offline → none; accepting / not accepting → delivered", async () => {
   const app = await newApp();
   const { tokens } = await oauthInstall(app, "routing-1");
