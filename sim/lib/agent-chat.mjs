@@ -308,39 +308,10 @@ export const agentMethods = {
     return tagging(ctx, body, false);
   },
 
-  update_thread_properties(ctx, body) {
-    const chat = chatFor(ctx, requireString(body, "chat_id"), "rw");
-    const thread = threadOf(chat, requireString(body, "thread_id"));
-    const properties = propertiesToSet(body.properties);
-    writableNamespaces(properties);
-    ctx.world.properties(ctx.requester.license, chat, thread, properties, "update", actorOf(ctx.requester));
-    return {};
-  },
-
-  delete_thread_properties(ctx, body) {
-    const chat = chatFor(ctx, requireString(body, "chat_id"), "rw");
-    const thread = threadOf(chat, requireString(body, "thread_id"));
-    const properties = propertiesToDelete(body.properties);
-    writableNamespaces(properties);
-    ctx.world.properties(ctx.requester.license, chat, thread, properties, "delete", actorOf(ctx.requester));
-    return {};
-  },
-
-  update_chat_properties(ctx, body) {
-    const chat = chatFor(ctx, requireString(body, "id"), "rw");
-    const properties = propertiesToSet(body.properties);
-    writableNamespaces(properties);
-    ctx.world.properties(ctx.requester.license, chat, null, properties, "update", actorOf(ctx.requester));
-    return {};
-  },
-
-  delete_chat_properties(ctx, body) {
-    const chat = chatFor(ctx, requireString(body, "id"), "rw");
-    const properties = propertiesToDelete(body.properties);
-    writableNamespaces(properties);
-    ctx.world.properties(ctx.requester.license, chat, null, properties, "delete", actorOf(ctx.requester));
-    return {};
-  },
+  update_thread_properties: propertiesMethod("thread", "update"),
+  delete_thread_properties: propertiesMethod("thread", "delete"),
+  update_chat_properties: propertiesMethod("chat", "update"),
+  delete_chat_properties: propertiesMethod("chat", "delete"),
 
   set_routing_status(ctx, body) {
     const { requester, world } = ctx;
@@ -386,4 +357,22 @@ function tagging(ctx, body, add) {
   if (add && !ctx.requester.license.tags.some((t) => t.name === tag)) throw notFound("Tag not found");
   ctx.world.tag(ctx.requester.license, chat, thread, tag, add, actorOf(ctx.requester));
   return {};
+}
+
+/**
+ * `update_/delete_` + `thread_/chat_` + `properties`: thread methods name the chat `chat_id` and
+ * the thread `thread_id`, chat methods name the chat `id` (A35 "Properties").
+ * @param {"thread" | "chat"} scope
+ * @param {"update" | "delete"} op
+ * @returns {(ctx: AgentContext, body: Record<string, any>) => unknown}
+ */
+function propertiesMethod(scope, op) {
+  return (ctx, body) => {
+    const chat = chatFor(ctx, requireString(body, scope === "thread" ? "chat_id" : "id"), "rw");
+    const thread = scope === "thread" ? threadOf(chat, requireString(body, "thread_id")) : null;
+    const properties = op === "update" ? propertiesToSet(body.properties) : propertiesToDelete(body.properties);
+    writableNamespaces(properties);
+    ctx.world.properties(ctx.requester.license, chat, thread, properties, op, actorOf(ctx.requester));
+    return {};
+  };
 }
