@@ -5,12 +5,13 @@
 // node_modules through wrangler, into node_modules/.cache/livechat-edge/, and imports it.
 // Worker-only modules (`cloudflare:*`) resolve to an inert stub: the setup only reads the
 // router's registrations, so nothing Worker-specific ever runs; constructing a stubbed class throws.
-import { mkdirSync, readFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const outfile = join(root, "node_modules", ".cache", "livechat-edge", "setup-cli.mjs");
+// One file per process, removed once loaded, so concurrent runs never read each other's bundle.
+const outfile = join(root, "node_modules", ".cache", "livechat-edge", `setup-cli-${process.pid}.mjs`);
 
 const CLOUDFLARE_STUB = `
 const unavailable = (name) => class { constructor() { throw new Error(name + " is not available in npm run setup"); } };
@@ -68,7 +69,12 @@ function fail(message) {
 }
 
 await bundle();
-const { main } = await import(pathToFileURL(outfile).href);
+let main;
+try {
+  ({ main } = await import(pathToFileURL(outfile).href));
+} finally {
+  rmSync(outfile, { force: true });
+}
 process.exitCode = await main({
   argv: process.argv.slice(2),
   env: process.env,
