@@ -11,7 +11,7 @@ Setup
   license add NAME [--region dal|fra] [--current]        license list        license use NAME
   install --license L [--region fra] [--worker URL] [--deny] [--direct] [--client-id ID]
   uninstall --license L [--client-id ID]
-  pat --license L                                          a Personal Access Token (Basic auth header)
+  pat --license L                                          a Personal Access Token (LIVECHAT_ACCOUNT_ID, LIVECHAT_PAT)
 
 Chats (as the customer in the widget or the human agent in the agent app)
   chat start [--license L] [--customer "Ann"] [--email E] [--text "hi"] [--no-route] [--first-message-as-event]
@@ -240,7 +240,7 @@ async function run(args) {
     }
     case "pat": {
       const r = await c("POST", `/_sim/licenses/${enc(need(v, "license"))}/pats`, {});
-      return out(r, () => `account ${r.account_id}\ntoken ${r.token}\nAuthorization: ${r.authorization}`);
+      return out(r, () => `LIVECHAT_ACCOUNT_ID=${r.account_id}\nLIVECHAT_PAT=${r.token}\nAuthorization: ${r.authorization}`);
     }
     case "chat start": {
       const r = await c("POST", "/_sim/chats", {
