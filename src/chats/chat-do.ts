@@ -18,7 +18,7 @@ import { SqlChatStore } from "./chat-store";
 export class Chat extends DurableObject<Env> {
   /** Named deadlines over the DO's one alarm: delivery processing now, the chat's timers later. */
   private readonly alarms: NamedAlarms;
-  private readonly host: DeliveryHost;
+  private readonly deliveries: DeliveryHost;
   private readonly store: SqlChatStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -26,7 +26,7 @@ export class Chat extends DurableObject<Env> {
     const log = createLogger({ component: "chat" });
     this.alarms = namedAlarms(ctx.storage, log);
     this.store = new SqlChatStore(ctx.storage);
-    this.host = deliveryHost(ctx.storage, this.alarms, {
+    this.deliveries = deliveryHost(ctx.storage, this.alarms, {
       router,
       config: () => requireConfig(env),
       // The Chat DO reaches its license over RPC.
@@ -43,32 +43,32 @@ export class Chat extends DurableObject<Env> {
 
   /** Store a chat-scoped delivery (dedupe claim + record, atomically) and schedule processing. */
   accept(delivery: IncomingDelivery): Promise<AcceptResult> {
-    return this.host.inbox.accept(delivery);
+    return this.deliveries.inbox.accept(delivery);
   }
 
   /** Newest deliveries first. */
   async recentDeliveries(options: { limit?: number; status?: DeliveryStatus } = {}): Promise<StoredDelivery[]> {
-    return this.host.inbox.recent(options);
+    return this.deliveries.inbox.recent(options);
   }
 
   /** One delivery by id. */
   async delivery(deliveryId: string): Promise<StoredDelivery | undefined> {
-    return this.host.inbox.get(deliveryId);
+    return this.deliveries.inbox.get(deliveryId);
   }
 
   /** Dead letters, newest first. */
   async deadLetters(limit?: number): Promise<DeadLetter[]> {
-    return this.host.inbox.deadLetters(limit);
+    return this.deliveries.inbox.deadLetters(limit);
   }
 
   /** Queue a dead letter again (its dedupe claim stays). */
   replayDelivery(deliveryId: string): Promise<ReplayResult> {
-    return this.host.inbox.replay(deliveryId);
+    return this.deliveries.inbox.replay(deliveryId);
   }
 
   /** Pending and dead-letter counts. */
   async inboxSummary(): Promise<InboxSummary> {
-    return this.host.inbox.summary();
+    return this.deliveries.inbox.summary();
   }
 
   /** Runs whatever named deadline is due (processing, pruning, later the chat's timers). */

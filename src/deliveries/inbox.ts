@@ -6,6 +6,8 @@ import type {
   DeadLetter,
   DeliveryStatus,
   IncomingDelivery,
+  Json,
+  JsonObject,
   Processor,
   ReplayResult,
   StoredDelivery,
@@ -387,9 +389,9 @@ export class Inbox {
 
 function toDelivery(row: DeliveryRow): StoredDelivery {
   const body = JSON.parse(row.body) as {
-    payload: unknown;
-    additionalData?: Record<string, unknown>;
-    requester?: Record<string, unknown>;
+    payload: Json;
+    additionalData?: JsonObject;
+    requester?: Record<string, string>;
   };
   return {
     id: row.id,

@@ -3,6 +3,17 @@
  * `secret_key` (ARCHITECTURE.md "Secrets stay secret"): it is what handlers are run from.
  */
 
+/** A JSON value: what a parsed webhook body holds (and what crosses DO RPC unchanged). */
+export type Json = string | number | boolean | null | JsonArray | JsonObject;
+
+/** A JSON object. (Interfaces keep the recursion lazy for the RPC stub types.) */
+export interface JsonObject {
+  [key: string]: Json;
+}
+
+/** A JSON array. */
+export interface JsonArray extends Array<Json> {}
+
 /** Which endpoint received the webhook: `/webhooks/license` or `/webhooks/bot` (PLATFORM.md §1.5). */
 export type WebhookKind = "license" | "bot";
 
@@ -34,9 +45,10 @@ export interface IncomingDelivery {
    */
   dedupeTtlMs?: number;
   /** The action's payload as validated (and normalised) by the receiver; `secret_key` never. */
-  payload: unknown;
-  additionalData?: Record<string, unknown>;
-  requester?: Record<string, unknown>;
+  payload: Json;
+  additionalData?: JsonObject;
+  /** v3.6 configuration webhooks: who made the change (`user_id`, `account_id`, `client_id`). */
+  requester?: Record<string, string>;
   receivedAt: number;
   /** Set when the webhook is authentic but cannot be processed: recorded, never run. */
   unprocessable?: { reason: string; error: string };

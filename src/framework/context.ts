@@ -1,6 +1,6 @@
 import type { ChatStore } from "../chats/chat-store";
 import type { Config } from "../config";
-import type { WebhookKind } from "../deliveries/types";
+import type { JsonObject, WebhookKind } from "../deliveries/types";
 import type { Installation } from "../licenses/grant";
 import { AgentChatApi } from "../livechat/agent-chat";
 import type { Credentials } from "../livechat/auth";
@@ -68,8 +68,8 @@ export interface DeliveryInfo {
   receivedAt: number;
   /** 1-based processing attempt (handlers are retried on failure). */
   attempt: number;
-  additionalData?: Record<string, unknown>;
-  requester?: Record<string, unknown>;
+  additionalData?: JsonObject;
+  requester?: Record<string, string>;
 }
 
 /**

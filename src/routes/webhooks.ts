@@ -25,7 +25,13 @@ for (const kind of ["license", "bot"] as const) {
     const started = Date.now();
     const result = await handle(kind, c.req.raw, {
       secrets: c.var.config.webhookSecrets,
-      inboxFor: (d) => (d.chatId !== undefined ? chatStub(c.env, d.organizationId, d.chatId) : licenseStub(c.env, d.organizationId)),
+      // Chat-scoped deliveries go to the chat's DO, everything else to the license's.
+      inboxFor: (d) => ({
+        accept: (delivery) =>
+          d.chatId !== undefined
+            ? chatStub(c.env, d.organizationId, d.chatId).accept(delivery)
+            : licenseStub(c.env, d.organizationId).accept(delivery),
+      }),
     });
     logDelivery(log, result, Date.now() - started);
     return c.json(result.body, result.status);

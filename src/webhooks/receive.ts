@@ -1,4 +1,4 @@
-import type { AcceptResult, IncomingDelivery, WebhookKind } from "../deliveries/types";
+import type { AcceptResult, IncomingDelivery, Json, JsonObject, WebhookKind } from "../deliveries/types";
 import { DEDUPE_TTL_MS, MIN_DEDUPE_TTL_MS } from "../deliveries/inbox";
 import {
   chatIdOf,
@@ -56,8 +56,8 @@ export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: Rec
   // Scope: chat-scoped actions go to the chat's DO, the rest (and anything unprocessable) to the license's.
   const chatId = parsed.ok && isChatScoped(parsed.action) ? chatIdOf(parsed.action, envelope.payload) : undefined;
   const key = `${kind}:${await dedupeKey(envelope.action, envelope.payload, envelope)}`;
-  // Stored deliveries never contain secret_key (at any depth).
-  const redacted = redactEnvelope(record);
+  // Stored deliveries never contain secret_key (at any depth). The body came from JSON.parse.
+  const redacted = redactEnvelope(record) as JsonObject;
   const delivery: IncomingDelivery = {
     kind,
     organizationId: envelope.organizationId,
@@ -70,8 +70,8 @@ export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: Rec
     // so a genuinely repeated change (tag, untag, tag again) is not mistaken for a redelivery.
     dedupeTtlMs: dedupeKeyKind(envelope.action) === "identity" ? DEDUPE_TTL_MS : MIN_DEDUPE_TTL_MS,
     payload: redacted.payload,
-    ...(isRecord(redacted.additional_data) ? { additionalData: redacted.additional_data } : {}),
-    ...(envelope.requester ? { requester: { ...envelope.requester } } : {}),
+    ...(isRecord(redacted.additional_data) ? { additionalData: redacted.additional_data as JsonObject } : {}),
+    ...(envelope.requester ? { requester: stringsOf(envelope.requester) } : {}),
     receivedAt: now,
     ...(parsed.ok ? {} : { unprocessable: { reason: parsed.reason, error: parsed.error } }),
   };
@@ -101,6 +101,12 @@ function unauthorized(kind: WebhookKind, body: Record<string, unknown>): Webhook
     ...(typeof org === "string" || typeof org === "number" ? { organization_id: String(org).slice(0, 128) } : {}),
     ...(typeof body.action === "string" ? { action: body.action.slice(0, 128) } : {}),
   });
+}
+
+function stringsOf(record: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record)) if (typeof value === "string") out[key] = value;
+  return out;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

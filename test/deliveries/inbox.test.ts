@@ -13,7 +13,7 @@ import {
   PROCESS_DEADLINE,
   PRUNE_DEADLINE,
 } from "../../src/deliveries";
-import type { IncomingDelivery, ProcessAttempt, ProcessOutcome } from "../../src/deliveries";
+import type { IncomingDelivery, Json, ProcessAttempt, ProcessOutcome } from "../../src/deliveries";
 
 // Far-future clock: the storage alarms armed here never fire by themselves; tests drive process().
 const T0 = 4_000_000_000_000;
@@ -105,7 +105,8 @@ describe("Inbox.accept", () => {
   it("claim and record are one transaction: a failed record leaves the key unclaimed", async () => {
     await withInbox(async ({ inbox }) => {
       // A BigInt cannot be serialised: the insert throws after the claim statement ran.
-      await expect(inbox.accept(delivery("atomic", { payload: { n: 1n } }))).rejects.toThrow();
+      const unserialisable = { n: 1n } as unknown as Json;
+      await expect(inbox.accept(delivery("atomic", { payload: unserialisable }))).rejects.toThrow();
       expect(inbox.recent()).toEqual([]);
       expect((await inbox.accept(delivery("atomic"))).outcome).toBe("accepted");
     });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { ProcessAttempt, StoredDelivery } from "../../src/deliveries";
+import type { JsonObject, ProcessAttempt, StoredDelivery } from "../../src/deliveries";
 import {
   BOT_NOT_ACCEPTING,
   type ChatHandle,
@@ -42,7 +42,7 @@ function stored(overrides: Partial<StoredDelivery> = {}): StoredDelivery {
     action: "incoming_event",
     webhookId: "wh",
     dedupeKey: "license:incoming_event:CHAT-D:T:E1",
-    payload: { chat_id: "CHAT-D", thread_id: "T", event: { ...fixture("event.v3.6.message"), id: "E1" } },
+    payload: { chat_id: "CHAT-D", thread_id: "T", event: { ...fixture<JsonObject>("event.v3.6.message"), id: "E1" } },
     additionalData: { chat_presence_user_ids: ["a"] },
     requester: { client_id: "c" },
     receivedAt: 1_000,

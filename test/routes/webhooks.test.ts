@@ -93,6 +93,11 @@ describe("POST /webhooks/{license,bot}: transport", () => {
     expect(await errorOf(res)).toEqual({ type: "unsupported_media_type", message: "Content-Type must be application/json" });
   });
 
+  it("checks the content type before reading the body: bad JSON with a bad type is a 415", async () => {
+    const res = await post("license", "{not json", { headers: { "content-type": "text/plain" } });
+    expect(res.status).toBe(415);
+  });
+
   it("content type: application/json with a utf-8 charset in any spelling is fine", () => {
     for (const ok of ["application/json", "Application/JSON", "application/json; charset=utf-8", 'application/json;charset="UTF-8"', "application/json; charset=utf8"]) {
       expect(isJsonContentType(ok)).toBe(true);

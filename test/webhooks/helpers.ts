@@ -46,13 +46,13 @@ export async function install(organizationId: string): Promise<void> {
 }
 
 /** Deliveries of a chat's DO (newest first). */
-export function chatDeliveries(organizationId: string, chatId: string): Promise<StoredDelivery[]> {
-  return chatStub(env, organizationId, chatId).recentDeliveries({ limit: 500 }) as Promise<StoredDelivery[]>;
+export async function chatDeliveries(organizationId: string, chatId: string): Promise<StoredDelivery[]> {
+  return chatStub(env, organizationId, chatId).recentDeliveries({ limit: 500 });
 }
 
 /** Deliveries of a license's DO (newest first). */
-export function licenseDeliveries(organizationId: string): Promise<StoredDelivery[]> {
-  return licenseStub(env, organizationId).recentDeliveries({ limit: 500 }) as Promise<StoredDelivery[]>;
+export async function licenseDeliveries(organizationId: string): Promise<StoredDelivery[]> {
+  return licenseStub(env, organizationId).recentDeliveries({ limit: 500 });
 }
 
 /** Wait until every listed delivery left `pending`. */

@@ -141,6 +141,24 @@ describe("authentic but unprocessable", () => {
   });
 });
 
+describe("nesting", () => {
+  it("a deep but bounded unknown field is accepted and stored; an absurdly deep one is a 400 naming the problem", async () => {
+    const org = uniqueOrg("deep");
+    const body = authentic(rawSample("webhook.v3.6.thread_tagged"), org);
+    let deep: unknown = "leaf";
+    for (let i = 0; i < 100; i++) deep = { d: deep };
+    body.payload.extra = deep;
+    expect(await outcome("license", body)).toBe("accepted");
+    const [stored] = await chatDeliveries(org, body.payload.chat_id);
+    expect(JSON.stringify(stored.payload)).toContain('"leaf"');
+
+    const text = JSON.stringify({ ...body, payload: { ...body.payload, extra: "@" } }).replace('"@"', `${"[".repeat(10_000)}${"]".repeat(10_000)}`);
+    const res = await post("license", text);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/nested deeper than/);
+  });
+});
+
 describe("installation", () => {
   it("a webhook for an organization without the app is recorded, acknowledged, and processed as not_installed", async () => {
     const org = uniqueOrg("stranger");
