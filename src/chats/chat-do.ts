@@ -4,7 +4,6 @@ import type { NamedAlarms } from "../durable/alarms";
 import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
 import type { AcceptResult, DeadLetter, DeliveryStatus, IncomingDelivery, ReplayResult, StoredDelivery } from "../deliveries/types";
 import type { InboxSummary } from "../deliveries/inbox";
-import type { LicenseRpc } from "../framework/context";
 import { router } from "../handlers";
 import { licenseStub } from "../licenses/stub";
 import { createLogger } from "../log";
@@ -30,7 +29,7 @@ export class Chat extends DurableObject<Env> {
       router,
       config: () => requireConfig(env),
       // The Chat DO reaches its license over RPC.
-      license: (organizationId) => licenseStub(env, organizationId) as unknown as LicenseRpc,
+      license: (organizationId) => licenseStub(env, organizationId),
       chat: (delivery) =>
         delivery.chatId === undefined
           ? undefined

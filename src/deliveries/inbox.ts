@@ -1,4 +1,5 @@
 import type { NamedAlarms } from "../durable/alarms";
+import { redact } from "../log";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { type DeadLetterRow, type DeliveryRow, INBOX_DDL } from "./schema";
 import type {
@@ -424,8 +425,8 @@ function clampLimit(limit: number | undefined): number {
   return Math.max(1, Math.min(500, Math.floor(limit ?? 50)));
 }
 
-/** An error's message for storage and logs (no stack, bounded length). */
+/** An error's message for storage and logs: no stack, token-like strings masked, bounded length. */
 function errorMessage(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const text = redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error)) as string;
   return text.length > 2_000 ? `${text.slice(0, 2_000)}…` : text;
 }

@@ -351,3 +351,19 @@ describe("Inbox retention", () => {
     );
   });
 });
+
+describe("Inbox errors", () => {
+  it("stores a failure's message without token-like strings", async () => {
+    await withInbox(
+      async ({ inbox }) => {
+        const { deliveryId } = await inbox.accept(delivery("leaky"));
+        await inbox.process(async () => {
+          throw new Error("refresh failed for dal:abcdefghijklmnop");
+        });
+        expect(inbox.get(deliveryId)?.lastError).toBe("Error: refresh failed for [redacted]");
+        expect(inbox.deadLetters()[0].error).toBe("Error: refresh failed for [redacted]");
+      },
+      { retry: backoff({ maxAttempts: 1 }) },
+    );
+  });
+});
