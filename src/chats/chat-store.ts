@@ -11,8 +11,11 @@ const DDL = `CREATE TABLE IF NOT EXISTS chat_kv (
 
 /** JSON values keyed by string, local to one chat. */
 export interface ChatStore {
+  /** The value stored under `key`, or undefined. */
   get<T = unknown>(key: string): Promise<T | undefined>;
+  /** Store a JSON-serialisable `value` under `key` (replacing any previous one). */
   put(key: string, value: unknown): Promise<void>;
+  /** Remove `key`; true when it existed. */
   delete(key: string): Promise<boolean>;
   /** Entries whose key starts with `prefix`, by key. */
   list<T = unknown>(prefix?: string): Promise<[string, T][]>;
