@@ -1,7 +1,9 @@
 import type { ChatStore } from "../chats/chat-store";
 import type { Config } from "../config";
 import type { JsonObject, WebhookKind } from "../deliveries/types";
+import type { BotInfo } from "../licenses/bot";
 import type { Installation } from "../licenses/grant";
+import type { Settings } from "../licenses/settings";
 import { AgentChatApi } from "../livechat/agent-chat";
 import type { Credentials } from "../livechat/auth";
 import { ConfigurationApi } from "../livechat/configuration";
@@ -28,11 +30,18 @@ export interface BotRoutingState {
 
 /**
  * What the License DO offers handlers (over RPC from a Chat DO, or directly inside the License
- * DO). Bot provisioning adds `botCredentials()` here.
+ * DO).
  */
 export interface LicenseRpc {
   installation(): Promise<Installation>;
+  /** The license's OAuth access token (refreshed single-flight). */
   credentials(): Promise<Credentials>;
+  /** The license bot's own token (v3.6: a bot acts only with it, PLATFORM.md §4.2). */
+  botCredentials(): Promise<Credentials>;
+  /** The bot without secrets, or null before provisioning. */
+  botInfo(): Promise<BotInfo | null>;
+  /** Per-license settings (defaults merged). */
+  settings(): Promise<Settings>;
   /** The bot's routing state (gates bot webhooks). */
   botRoutingStatus(): Promise<BotRoutingState>;
   /** Note a reported routing status; true when it concerned the license's bot. */
@@ -50,6 +59,8 @@ export interface LiveChatApis {
   readonly agent: AgentChatApi;
   /** Configuration API as the license. */
   readonly configuration: ConfigurationApi;
+  /** Agent Chat API as the license's bot (its own token; add it to a chat before sending there). */
+  readonly bot: AgentChatApi;
 }
 
 /** The chat a chat-scoped delivery belongs to (only inside the Chat DO). */
@@ -98,11 +109,18 @@ export interface HandlerContext<A extends WebhookAction = WebhookAction> {
  * LiveChat clients for a license, created lazily so a handler that never calls LiveChat never
  * needs credentials. Credentials come from the License DO on each call (it refreshes them).
  */
-export function liveChatApis(config: Pick<Config, "apiUrl" | "apiVersion">, license: Pick<LicenseRpc, "credentials">): LiveChatApis {
+export function liveChatApis(
+  config: Pick<Config, "apiUrl" | "apiVersion">,
+  license: Pick<LicenseRpc, "credentials" | "botCredentials">,
+): LiveChatApis {
   const options = { apiUrl: config.apiUrl, version: config.apiVersion, credentials: () => license.credentials() };
   let agent: AgentChatApi | undefined;
   let configuration: ConfigurationApi | undefined;
+  let bot: AgentChatApi | undefined;
   return {
+    get bot() {
+      return (bot ??= new AgentChatApi({ ...options, credentials: () => license.botCredentials() }));
+    },
     get agent() {
       return (agent ??= new AgentChatApi(options));
     },

@@ -13,7 +13,9 @@ import type { AcceptResult, DeadLetter, DeliveryStatus, IncomingDelivery, Replay
 import { type BotRoutingState, liveChatApis, type RoutingStatusUpdate } from "../framework/context";
 import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
 import { router } from "../handlers";
-import { LicenseBot } from "./bot";
+import { type BotInfo, LicenseBot } from "./bot";
+import { LicenseProvisioning } from "./provisioning";
+import { defaultSettings, type Settings, SettingsStore } from "./settings";
 
 /**
  * License Durable Object: one per organization_id, the single writer of that license's
@@ -28,6 +30,8 @@ export class License extends DurableObject<Env> {
   private readonly deliveries: DeliveryHost;
   /** The license's bot (src/licenses/bot.ts); here its routing status gates bot webhooks. */
   private readonly bot: LicenseBot;
+  private readonly settingsStore: SettingsStore;
+  private readonly provisioning: LicenseProvisioning;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -42,15 +46,26 @@ export class License extends DurableObject<Env> {
     this.appEvents = new AppEventLog(ctx.storage);
     this.alarms = namedAlarms(ctx.storage, log);
     this.bot = new LicenseBot(ctx.storage, config.tokenEncryptionKey, config.clientId, () => liveChatApis(config, this), log);
+    this.settingsStore = new SettingsStore(ctx.storage, () => defaultSettings(config));
+    this.provisioning = new LicenseProvisioning({
+      grant: this.grant,
+      bot: this.bot,
+      settings: this.settingsStore,
+      alarms: this.alarms,
+      apis: () => liveChatApis(config, this),
+      log,
+    });
     // License-scoped deliveries are processed here, with this DO as the handlers' license.
     this.deliveries = deliveryHost(ctx.storage, this.alarms, { router, config: () => config, license: () => this, log });
   }
 
   // ── OAuth grant ──────────────────────────────────────────────────────────────
 
-  /** Store the grant from a code exchange (install or reinstall). */
-  install(response: TokenResponse): Promise<Installation> {
-    return this.grant.install(response);
+  /** Store the grant from a code exchange (install or reinstall), then provision the bot (on the alarm, retried). */
+  async install(response: TokenResponse): Promise<Installation> {
+    const installation = await this.grant.install(response);
+    await this.provisioning.schedule();
+    return installation;
   }
 
   /** Installation state without any token. */
@@ -63,9 +78,43 @@ export class License extends DurableObject<Env> {
     return this.grant.credentials();
   }
 
-  /** Revoke and delete the grant, and stop the license's work. */
+  /** Stop the license's work (bot offline, deadlines cancelled), then revoke and delete the grant and bot credentials. */
   async uninstall(): Promise<void> {
+    await this.provisioning.stop();
     await this.grant.uninstall();
+  }
+
+  // ── Bot and settings (src/licenses/bot.ts, settings.ts, provisioning.ts; issue 4) ──
+
+  /** Provision the bot now (idempotent): create or reuse it, issue its token, set its routing status. */
+  provisionBot(): Promise<BotInfo> {
+    return this.provisioning.run();
+  }
+
+  /** The bot's own credentials; its 24 h token is renewed single-flight ahead of expiry. */
+  async botCredentials(): Promise<Credentials> {
+    const installation = await this.grant.installation();
+    if (!installation.organizationId) throw new Error("LiveChat failed (not_installed): The app is not installed on this license");
+    return this.bot.credentials(installation.organizationId, installation.region);
+  }
+
+  /** The bot without secrets, or null before provisioning. */
+  botInfo(): Promise<BotInfo | null> {
+    return this.bot.info();
+  }
+
+  /** Per-license settings, defaults merged. */
+  settings(): Promise<Settings> {
+    return this.settingsStore.get();
+  }
+
+  /** Validate and store a settings patch; working-hours changes re-apply the bot's routing status. */
+  async updateSettings(patch: unknown): Promise<{ ok: true; settings: Settings } | { ok: false; problems: string[] }> {
+    const result = await this.settingsStore.update(patch);
+    if (result.ok && patch && typeof patch === "object" && ("workingHours" in patch || "botName" in patch)) {
+      await this.provisioning.schedule();
+    }
+    return result;
   }
 
   // ── App Webhooks ─────────────────────────────────────────────────────────────

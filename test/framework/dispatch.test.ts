@@ -12,6 +12,7 @@ import {
   WebhookRouter,
 } from "../../src/framework";
 import { createLogger } from "../../src/log";
+import { defaultSettings } from "../../src/licenses/settings";
 import { fixture } from "../helpers/fixtures";
 import { mockLiveChat } from "../helpers/livechat-mock";
 
@@ -24,6 +25,9 @@ function fakeLicense(options: { installed?: boolean; accepting?: boolean } = {})
   const rpc: LicenseRpc = {
     installation: async () => (calls.installation++, { installed: options.installed ?? true, needsReinstall: false }),
     credentials: async () => (calls.credentials++, { kind: "bearer", token: "dal:license-token", region: "dal" }),
+    botCredentials: async () => ({ kind: "bearer", token: "bot-jwt", region: "dal" }),
+    botInfo: async () => ({ id: "bot-1", name: "Assistant", createdAt: 0 }),
+    settings: async () => defaultSettings({ replyTimeoutSeconds: 120 }),
     botRoutingStatus: async () => (
       calls.botRoutingStatus++, { agentId: "bot-1", acceptingChats: options.accepting ?? false }
     ),

@@ -1,0 +1,74 @@
+import type { NamedAlarms } from "../durable/alarms";
+import type { LiveChatApis } from "../framework/context";
+import type { Logger } from "../log";
+import type { BotInfo, LicenseBot } from "./bot";
+import type { LicenseGrant } from "./grant";
+import { desiredRoutingStatus, type SettingsStore } from "./settings";
+
+/** Deadline name of the provisioning run on the License DO's alarm. */
+export const PROVISION_DEADLINE = "provision";
+
+/** What provisioning works with; all owned by the License DO. */
+export interface ProvisioningDeps {
+  grant: LicenseGrant;
+  bot: LicenseBot;
+  settings: SettingsStore;
+  alarms: NamedAlarms;
+  apis: () => LiveChatApis;
+  log: Logger;
+}
+
+/**
+ * Bot provisioning after install: ensure the bot exists (create or reuse), issue its token, and
+ * set its routing status to what the working hours want (`accepting_chats` by default) — the
+ * order LiveChat prescribes: "create a bot, register webhooks, and then call Set Routing Status"
+ * (PLATFORM.md §1.5 / C36). Runs on the DO alarm so a LiveChat outage during install is retried
+ * with backoff instead of failing the install page.
+ */
+export class LicenseProvisioning {
+  constructor(private readonly deps: ProvisioningDeps) {
+    deps.alarms.handle(PROVISION_DEADLINE, async () => {
+      await this.run();
+    });
+  }
+
+  /** Provision on the alarm as soon as possible (retried by the alarm helper on failure). */
+  async schedule(): Promise<void> {
+    await this.deps.alarms.schedule(PROVISION_DEADLINE, Date.now(), "earliest");
+  }
+
+  /** Provision now. Idempotent: reruns reuse the bot and only fix what differs. */
+  async run(): Promise<BotInfo> {
+    const { grant, bot, settings, apis, log } = this.deps;
+    const installation = await grant.installation();
+    if (!installation.installed || !installation.organizationId) {
+      throw new Error("LiveChat failed (not_installed): The app is not installed on this license");
+    }
+    if (installation.needsReinstall) throw new Error("LiveChat failed (needs_reinstall): The license must reinstall the app");
+    const current = await settings.get();
+    await bot.ensure(installation.organizationId, current.botName);
+    await bot.credentials(installation.organizationId, installation.region);
+    const desired = desiredRoutingStatus(current.workingHours, new Date());
+    await bot.setRoutingStatus(desired, apis().bot);
+    log.info("bot provisioned", { organization_id: installation.organizationId, routing_status: desired });
+    return (await bot.info())!;
+  }
+
+  /**
+   * Stop the license's work on uninstall: cancel provisioning, take the bot offline so it gets no
+   * bot webhooks (PLATFORM.md §1.5 / BLOG-BOT), and forget its credentials. Best effort towards
+   * LiveChat: the grant may already be revoked.
+   */
+  async stop(): Promise<void> {
+    const { alarms, bot, apis, log } = this.deps;
+    await alarms.cancel(PROVISION_DEADLINE);
+    if (await bot.id()) {
+      try {
+        await bot.setRoutingStatus("offline", apis().bot);
+      } catch (err) {
+        log.warn("could not take the bot offline on uninstall", { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    await bot.forget();
+  }
+}
