@@ -15,7 +15,12 @@ import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host"
 import { router } from "../handlers";
 import { type BotInfo, LicenseBot } from "./bot";
 import { LicenseProvisioning } from "./provisioning";
+import { LicenseReconciler, type ReconcileReport } from "./reconcile";
+import { licenseStub } from "./stub";
 import { defaultSettings, type Settings, SettingsStore } from "./settings";
+// Operations (issue 7): the license's delivery journal.
+import { DeliveryJournal, type HourlyCounts, type JournalEntry, type JournalOutcome, type JournalReport, journalReport, unprocessableReport } from "./journal";
+import type { RerunResult } from "../deliveries/types";
 
 /**
  * License Durable Object: one per organization_id, the single writer of that license's
@@ -32,6 +37,9 @@ export class License extends DurableObject<Env> {
   private readonly bot: LicenseBot;
   private readonly settingsStore: SettingsStore;
   private readonly provisioning: LicenseProvisioning;
+  private readonly reconciler: LicenseReconciler;
+  /** Bounded index of every delivery of the license, wherever processed (src/licenses/journal.ts). */
+  private readonly journal: DeliveryJournal;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -55,8 +63,25 @@ export class License extends DurableObject<Env> {
       apis: () => liveChatApis(config, this),
       log,
     });
+    this.reconciler = new LicenseReconciler({
+      storage: ctx.storage,
+      grant: this.grant,
+      bot: this.bot,
+      settings: this.settingsStore,
+      provisioning: this.provisioning,
+      alarms: this.alarms,
+      apis: () => liveChatApis(config, this),
+      log,
+    });
     // License-scoped deliveries are processed here, with this DO as the handlers' license.
-    this.deliveries = deliveryHost(ctx.storage, this.alarms, { router, config: () => config, license: () => this, log });
+    this.journal = new DeliveryJournal(ctx.storage);
+    this.deliveries = deliveryHost(
+      ctx.storage,
+      this.alarms,
+      { router, config: () => config, license: () => this, log },
+      // Journal each attempt; a journal failure never fails the delivery.
+      { onAttempt: (event) => this.journalSafely(() => this.journal.record(journalReport(event)), log) },
+    );
   }
 
   // ── OAuth grant ──────────────────────────────────────────────────────────────
@@ -81,7 +106,42 @@ export class License extends DurableObject<Env> {
   /** Stop the license's work (bot offline, deadlines cancelled), then revoke and delete the grant and bot credentials. */
   async uninstall(): Promise<void> {
     await this.provisioning.stop();
+    await this.reconciler.cancel();
     await this.grant.uninstall();
+  }
+
+  // ── Reconcile (src/licenses/reconcile.ts; issue 5) ───────────────────────────
+
+  /** Reconcile now; the report is also kept in the history. */
+  reconcile(): Promise<ReconcileReport> {
+    return this.reconciler.run();
+  }
+
+  /** Schedule a reconcile on this license's own alarm after `delayMs` (cheap: the cron's fan-out calls this). */
+  scheduleReconcile(delayMs = 0): Promise<void> {
+    return this.reconciler.schedule(delayMs);
+  }
+
+  /** Reconcile reports, newest first. */
+  reconcileHistory(): Promise<ReconcileReport[]> {
+    return this.reconciler.history();
+  }
+
+  /**
+   * Second level of the cron's fan-out: schedule this license's reconcile and those of
+   * `others` (one KV page, at most 1000), each after a random delay within `spreadMs` so a fleet
+   * does not hit LiveChat at once. One failing license never stops the others.
+   */
+  async fanOutReconcile(others: string[], spreadMs = 60_000): Promise<{ scheduled: number; failed: string[] }> {
+    const jitter = () => Math.floor(Math.random() * spreadMs);
+    await this.reconciler.schedule(jitter());
+    const failed: string[] = [];
+    for (let i = 0; i < others.length; i += 50) {
+      const batch = others.slice(i, i + 50);
+      const results = await Promise.allSettled(batch.map((org) => licenseStub(this.env, org).scheduleReconcile(jitter())));
+      results.forEach((r, j) => r.status === "rejected" && failed.push(batch[j]));
+    }
+    return { scheduled: others.length + 1 - failed.length, failed };
   }
 
   // ── Bot and settings (src/licenses/bot.ts, settings.ts, provisioning.ts; issue 4) ──
@@ -132,8 +192,12 @@ export class License extends DurableObject<Env> {
   // ── Webhook deliveries (src/deliveries, src/framework; issue 3) ──────────────
 
   /** Store a license-scoped (or unprocessable) delivery: dedupe claim + record, atomically; schedule processing. */
-  accept(delivery: IncomingDelivery): Promise<AcceptResult> {
-    return this.deliveries.inbox.accept(delivery);
+  async accept(delivery: IncomingDelivery): Promise<AcceptResult> {
+    const result = await this.deliveries.inbox.accept(delivery);
+    if (result.outcome === "unprocessable") {
+      this.journalSafely(() => this.journal.record(unprocessableReport(delivery, result.deliveryId, Date.now())));
+    }
+    return result;
   }
 
   /** Newest deliveries first (pending, and the last finished ones). */
@@ -159,6 +223,48 @@ export class License extends DurableObject<Env> {
   /** Pending and dead-letter counts. */
   async inboxSummary(): Promise<InboxSummary> {
     return this.deliveries.inbox.summary();
+  }
+
+  /** Operator replay of any recorded license-scoped delivery (dead, or finished: only incomplete handlers run). */
+  async rerunDelivery(deliveryId: string): Promise<RerunResult> {
+    const result = await this.deliveries.inbox.rerun(deliveryId);
+    if (result.ok) this.journal.markReplayed(deliveryId);
+    return result;
+  }
+
+  // ── Delivery journal (src/licenses/journal.ts; issue 7) ──────────────────────
+
+  /** A Chat DO reports one processing attempt of a chat-scoped delivery. */
+  async journalReport(report: JournalReport): Promise<void> {
+    this.journal.record(report);
+  }
+
+  /** Journal entries, newest first. */
+  async journalEntries(options: { limit?: number; outcome?: JournalOutcome; chatId?: string; since?: number } = {}): Promise<JournalEntry[]> {
+    return this.journal.list(options);
+  }
+
+  /** One journal entry. */
+  async journalEntry(deliveryId: string): Promise<JournalEntry | undefined> {
+    return this.journal.get(deliveryId);
+  }
+
+  /** Outcome counts per hour, oldest first. */
+  async journalHourly(hours = 24): Promise<HourlyCounts[]> {
+    return this.journal.hourly(hours);
+  }
+
+  /** Note that an operator re-queued a chat-scoped delivery. */
+  async journalReplayed(deliveryId: string): Promise<void> {
+    this.journal.markReplayed(deliveryId);
+  }
+
+  private journalSafely(write: () => void, log = createLogger({ component: "license" })): void {
+    try {
+      write();
+    } catch (error) {
+      log.warn("delivery journal write failed", { error });
+    }
   }
 
   /** The bot's routing status as last set or reported; bot webhooks act only while accepting chats (PLATFORM.md §1.5). */

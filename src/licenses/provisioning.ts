@@ -28,7 +28,9 @@ export interface ProvisioningDeps {
 export class LicenseProvisioning {
   constructor(private readonly deps: ProvisioningDeps) {
     deps.alarms.handle(PROVISION_DEADLINE, async () => {
-      await this.run();
+      // Uninstalled or awaiting reinstall: nothing to provision; don't retry forever.
+      const installation = await deps.grant.installation();
+      if (installation.installed && !installation.needsReinstall) await this.run();
     });
   }
 

@@ -1,0 +1,59 @@
+import { requireConfig } from "../config";
+import { createLogger } from "../log";
+import { licenseStub } from "./stub";
+import { TokenStore } from "./token-store";
+
+/** KV list page size: KV's maximum, so 10,000 licenses take 10 list calls. */
+export const FLEET_PAGE_SIZE = 1000;
+
+/** What one cron pass did. */
+export interface FleetReport {
+  pages: number;
+  licenses: number;
+  scheduled: number;
+  skippedNeedsReinstall: number;
+  failed: string[];
+}
+
+/**
+ * The cron's whole job: walk installed licenses in KV pages (cursor) and hand each page to one
+ * of its License DOs, which schedules its own reconcile and its page-mates' (two-level fan-out).
+ * The cron invocation thus makes about two subrequests per 1,000 licenses, each page leader at
+ * most 1,000 (Workers' per-invocation subrequest limit), and every license does its own LiveChat
+ * calls in its own alarm invocation. Licenses marked as needing reinstall are skipped until they
+ * reinstall. A page whose leader fails is retried with another leader; a failing license never
+ * stops the others.
+ */
+export async function reconcileFleet(env: Env, options: { pageSize?: number; spreadMs?: number } = {}): Promise<FleetReport> {
+  const config = requireConfig(env);
+  const store = new TokenStore(env.TOKENS, config.tokenEncryptionKey);
+  const log = createLogger({ component: "cron" });
+  const report: FleetReport = { pages: 0, licenses: 0, scheduled: 0, skippedNeedsReinstall: 0, failed: [] };
+  let cursor: string | undefined;
+  do {
+    const page = await store.list({ cursor, limit: options.pageSize ?? FLEET_PAGE_SIZE });
+    report.pages++;
+    report.licenses += page.licenses.length;
+    const orgs = page.licenses.filter((l) => !l.needsReinstall).map((l) => l.organizationId);
+    report.skippedNeedsReinstall += page.licenses.length - orgs.length;
+    let handled = orgs.length === 0;
+    for (let attempt = 0; attempt < Math.min(3, orgs.length) && !handled; attempt++) {
+      const leader = orgs[attempt];
+      try {
+        const result = await licenseStub(env, leader).fanOutReconcile(
+          orgs.filter((_, i) => i !== attempt),
+          options.spreadMs,
+        );
+        report.scheduled += result.scheduled;
+        report.failed.push(...result.failed);
+        handled = true;
+      } catch (err) {
+        log.warn("fan-out leader failed; trying another", { organization_id: leader, error: err instanceof Error ? err.message : String(err) });
+        report.failed.push(leader);
+      }
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  log.info("reconcile fan-out", { ...report, failed: report.failed.length });
+  return report;
+}
