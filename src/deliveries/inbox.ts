@@ -11,6 +11,7 @@ import type {
   JsonObject,
   Processor,
   ReplayResult,
+  RerunResult,
   StoredDelivery,
   WebhookKind,
 } from "./types";
@@ -54,6 +55,9 @@ export interface AttemptEvent {
   result: DeliveryStatus | "retry";
   error?: string;
   note?: string;
+  /** When the attempt started and ended (ms since epoch). */
+  startedAt: number;
+  finishedAt: number;
 }
 
 /** Operator's view of one inbox. */
@@ -194,7 +198,9 @@ export class Inbox {
       const attempt = row.attempts + 1;
       if (attempt > this.retry.maxAttempts) {
         // The previous attempt never finished (the DO restarted mid-handler).
-        await this.deadLetter(row, row.last_error ?? "processing interrupted", row.attempts);
+        const error = row.last_error ?? "processing interrupted";
+        await this.deadLetter(row, error, row.attempts);
+        this.onAttempt({ delivery: toDelivery(row), attempt: row.attempts, result: "dead", error, startedAt: now, finishedAt: now });
         continue;
       }
       this.storage.sql.exec(
@@ -221,15 +227,15 @@ export class Inbox {
           this.now(),
           row.id,
         );
-        this.onAttempt({ delivery, attempt, result: outcome.status, note: outcome.note });
+        this.onAttempt({ delivery, attempt, result: outcome.status, note: outcome.note, startedAt: now, finishedAt: this.now() });
       } catch (error) {
         const message = errorMessage(error);
         if (attempt >= this.retry.maxAttempts) {
           await this.deadLetter(row, message, attempt);
-          this.onAttempt({ delivery, attempt, result: "dead", error: message });
+          this.onAttempt({ delivery, attempt, result: "dead", error: message, startedAt: now, finishedAt: this.now() });
         } else {
           this.storage.sql.exec("UPDATE deliveries SET last_error = ? WHERE id = ?", message, row.id);
-          this.onAttempt({ delivery, attempt, result: "retry", error: message });
+          this.onAttempt({ delivery, attempt, result: "retry", error: message, startedAt: now, finishedAt: this.now() });
         }
       }
     }
@@ -311,6 +317,33 @@ export class Inbox {
     });
     if (result.ok) await this.alarms.schedule(PROCESS_DEADLINE, this.now(), "earliest");
     return result;
+  }
+
+  /**
+   * Operator replay of any recorded delivery. A dead letter is replayed as by {@link replay}. A
+   * finished one (processed, skipped, not_installed, unprocessable) is queued again with fresh
+   * attempts but keeps its `handled` list, so only handlers that did not complete run: handlers
+   * never run twice for one delivery, and re-running a fully handled delivery changes nothing.
+   * The dedupe claim is untouched (redeliveries stay duplicates). A pending delivery is refused.
+   */
+  async rerun(deliveryId: string): Promise<RerunResult> {
+    const row = this.storage.sql.exec<DeliveryRow>("SELECT * FROM deliveries WHERE id = ?", deliveryId).toArray()[0];
+    const dead = this.storage.sql.exec("SELECT 1 FROM delivery_dead_letters WHERE delivery_id = ?", deliveryId).toArray().length > 0;
+    if (dead) {
+      const replayed = await this.replay(deliveryId);
+      return replayed.ok ? { ok: true, deliveryId, from: "dead" } : replayed;
+    }
+    if (!row) return { ok: false, reason: "not_found" };
+    // A dead row whose dead letter expired is still recorded: it is re-run like a finished one.
+    if (row.status === "pending") return { ok: false, reason: "pending" };
+    this.storage.sql.exec(
+      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL, finished_at = NULL,
+         last_error = NULL, note = NULL WHERE id = ? AND status = ?`,
+      deliveryId,
+      row.status,
+    );
+    await this.alarms.schedule(PROCESS_DEADLINE, this.now(), "earliest");
+    return { ok: true, deliveryId, from: row.status as DeliveryStatus, skipHandlers: JSON.parse(row.handled) as string[] };
   }
 
   /** One delivery by id. */

@@ -92,6 +92,15 @@ export type ReplayResult =
   | { ok: true; deliveryId: string }
   | { ok: false; reason: "not_found" | "not_dead" };
 
+/**
+ * Answer of `rerun()` (operator replay of any recorded delivery). `from` is the status it had;
+ * `skipHandlers` the handlers that had completed and will not run again. `pending`: the delivery
+ * is still queued; nothing to replay.
+ */
+export type RerunResult =
+  | { ok: true; deliveryId: string; from: DeliveryStatus; skipHandlers?: string[] }
+  | { ok: false; reason: "not_found" | "pending" | "not_dead" };
+
 /** What a processor reports for one delivery; throwing instead means "failed, retry". */
 export interface ProcessOutcome {
   status: "processed" | "skipped" | "not_installed" | "unprocessable";
