@@ -2,11 +2,12 @@ import { DurableObject } from "cloudflare:workers";
 import { requireConfig } from "../config";
 import type { NamedAlarms } from "../durable/alarms";
 import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
-import type { AcceptResult, DeadLetter, DeliveryStatus, IncomingDelivery, ReplayResult, StoredDelivery } from "../deliveries/types";
+import type { AcceptResult, DeadLetter, DeliveryStatus, IncomingDelivery, ReplayResult, RerunResult, StoredDelivery } from "../deliveries/types";
 import type { InboxSummary } from "../deliveries/inbox";
+import { type JournalReport, journalReport, unprocessableReport } from "../licenses/journal";
 import { router } from "../handlers";
 import { licenseStub } from "../licenses/stub";
-import { createLogger } from "../log";
+import { createLogger, type Logger } from "../log";
 import { SqlChatStore } from "./chat-store";
 
 /**
@@ -19,10 +20,13 @@ export class Chat extends DurableObject<Env> {
   private readonly alarms: NamedAlarms;
   private readonly deliveries: DeliveryHost;
   private readonly store: SqlChatStore;
+  private readonly log: Logger;
+  /** Journal reports to the License DO, sent one after another, never awaited by processing. */
+  private reporting: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const log = createLogger({ component: "chat" });
+    const log = (this.log = createLogger({ component: "chat" }));
     this.alarms = namedAlarms(ctx.storage, log);
     this.store = new SqlChatStore(ctx.storage);
     this.deliveries = deliveryHost(ctx.storage, this.alarms, {
@@ -35,14 +39,44 @@ export class Chat extends DurableObject<Env> {
           ? undefined
           : { id: delivery.chatId, organizationId: delivery.organizationId, store: this.store },
       log,
+    }, {
+      // Off the ack path: tell the license's journal how each attempt ended (src/licenses/journal.ts).
+      onAttempt: (event) => this.report(event.delivery.organizationId, () => journalReport(event)),
     });
   }
 
   // ── Deliveries (src/deliveries) ──────────────────────────────────────────────
 
   /** Store a chat-scoped delivery (dedupe claim + record, atomically) and schedule processing. */
-  accept(delivery: IncomingDelivery): Promise<AcceptResult> {
-    return this.deliveries.inbox.accept(delivery);
+  async accept(delivery: IncomingDelivery): Promise<AcceptResult> {
+    const result = await this.deliveries.inbox.accept(delivery);
+    if (result.outcome === "unprocessable") {
+      this.report(delivery.organizationId, () => unprocessableReport(delivery, result.deliveryId, Date.now()));
+    }
+    return result;
+  }
+
+  /** Operator replay of any recorded delivery (dead, or finished: only incomplete handlers run). */
+  rerunDelivery(deliveryId: string): Promise<RerunResult> {
+    return this.deliveries.inbox.rerun(deliveryId);
+  }
+
+  /**
+   * Send a journal report to the License DO in the background, in order. A failure is logged and
+   * dropped: the journal is an index for operators, never a reason to fail or delay a delivery.
+   */
+  private report(organizationId: string, make: () => JournalReport): void {
+    let report: JournalReport;
+    try {
+      report = make();
+    } catch (error) {
+      this.log.warn("delivery journal report failed", { error });
+      return;
+    }
+    this.reporting = this.reporting
+      .then(() => licenseStub(this.env, organizationId).journalReport(report))
+      .catch((error: unknown) => this.log.warn("delivery journal report failed", { organization_id: organizationId, error }));
+    this.ctx.waitUntil(this.reporting);
   }
 
   /** Newest deliveries first. */
