@@ -1,0 +1,152 @@
+// Faults, on a second license so the story stays clean: LiveChat answering the Worker's calls
+// with 429/500 bursts (send_event, get_chat, the token endpoint), and webhook deliveries failing
+// before or after the Worker saw them (the simulator retries). The app must lose no event and
+// do nothing twice.
+import { describeAttempts } from "./lib/context.mjs";
+import { expect, sleep } from "./lib/harness.mjs";
+
+export const FAULTS_LICENSE = "e2e-faults";
+/** Seconds after the install at which the license's first access token needs a refresh. */
+const REFRESH_LEAD_S = 10;
+
+/**
+ * @param {import("./lib/harness.mjs").Suite} suite
+ * @param {ReturnType<typeof import("./lib/context.mjs").createContext>} ctx
+ */
+export async function runFaults(suite, ctx) {
+  const L = FAULTS_LICENSE;
+  const timeoutMs = ctx.replyTimeoutSeconds * 1000;
+  const tokenSettings = ctx.sim.simulator.tokens.settings;
+  /** @type {Record<string, any>} */
+  const s = {};
+
+  const nudgeOnce = (chatId) =>
+    ctx.exactlyOne("the bot's nudge in the transcript", async () => (await ctx.nudges(chatId)).nudges, {
+      timeoutMs: timeoutMs + 20_000,
+      settleMs: 2_500,
+      describe: async () => `faults left: ${JSON.stringify(await ctx.control("GET", "/_sim/faults"))}; transcript:\n${await ctx.transcriptText(chatId)}`,
+    });
+
+  /** Add faults; resolves with their ids. */
+  const addFaults = async (list) => Promise.all(list.map(async (f) => ({ ...f, id: (await ctx.control("POST", "/_sim/faults", f)).id })));
+  /** How often each fault fired (a fault leaves the list once its count is used up). */
+  const faultReport = async (added) => {
+    const left = await ctx.control("GET", "/_sim/faults");
+    return added.map((f) => {
+      const still = left.find((l) => l.id === f.id);
+      return { ...f, fired: still ? still.hits : f.count };
+    });
+  };
+  const show = (report) => report.map((f) => `${f.match} ${f.status}: ${f.fired}/${f.count}`).join(", ");
+
+  await suite.step("f-install", "faults: a second license installs and its bot accepts chats", async () => {
+    // Its first access token expires REFRESH_LEAD_S after the Worker's refresh margin (5 min,
+    // src/licenses/grant.ts): calls in the first seconds use it, the first call after that
+    // refreshes it (step f-token, with the token endpoint failing). Later tokens live 8 h.
+    tokenSettings.accessTtlS = 300 + REFRESH_LEAD_S;
+    let r;
+    try {
+      s.installedAt = Date.now();
+      r = await ctx.install(L);
+    } finally {
+      tokenSettings.accessTtlS = 28_800;
+    }
+    expect(r.ok, `install failed: ${r.output.slice(0, 600)}`);
+    s.org = (await ctx.license(L)).organization_id;
+    const configured = await ctx.configure(L, s.org);
+    const bot = await ctx.waitBotAccepting(L);
+    return `organization ${s.org}, bot ${bot.id}${configured.ok ? "" : ` (admin settings: ${configured.status}, default texts)`}`;
+  }, { needs: ["setup"] });
+
+  await suite.step("f-token", "faults: a 500, 500, 429 burst on the token endpoint during a refresh: the nudge still arrives once", async () => {
+    const since = Date.now();
+    const added = await addFaults([
+      { match: "/v2/token", method: "POST", status: 500, count: 2 },
+      { match: "/v2/token", method: "POST", status: 429, count: 1 },
+    ]);
+    try {
+      await sleep(Math.max(0, s.installedAt + (REFRESH_LEAD_S + 1) * 1000 - Date.now()));
+      const chat = await ctx.startChat(L, "Token burst: is my refund on its way?");
+      const cron = await ctx.cron();
+      const nudge = await nudgeOnce(chat);
+      const report = await faultReport(added);
+      const refreshed = ctx.apiCalls(since).filter((c) => c.method === "POST" && c.path === "/v2/token" && c.status === 200);
+      expect(report.every((f) => f.fired === f.count), `the Worker never went through the token endpoint (faults fired: ${show(report)}; cron ${cron.status}), so no refresh was exercised`);
+      expect(refreshed.length >= 1, `no successful token refresh after the burst (faults fired: ${show(report)})`);
+      return `faults fired ${show(report)}; refreshed (${refreshed.length}×); "${nudge.text}"`;
+    } finally {
+      await ctx.control("DELETE", "/_sim/faults");
+    }
+  }, { needs: ["f-install"] });
+
+  await suite.step("f-api", "faults: 429/500 bursts on send_event and get_chat: the nudge arrives exactly once", async () => {
+    const added = await addFaults([
+      { match: "send_event", status: 429, count: 2 },
+      { match: "send_event", status: 500, count: 1 },
+      { match: "get_chat", status: 500, count: 2 },
+      { match: "get_chat", status: 429, count: 1 },
+    ]);
+    try {
+      const chat = await ctx.startChat(L, "API burst: hello?");
+      const nudge = await nudgeOnce(chat);
+      const report = await faultReport(added);
+      const sendEvent = report.filter((f) => f.match === "send_event");
+      expect(sendEvent.every((f) => f.fired === f.count), `the send_event faults did not all fire (${show(report)}): the nudge went another way?`);
+      return `faults fired ${show(report)}; "${nudge.text}"`;
+    } finally {
+      await ctx.control("DELETE", "/_sim/faults");
+    }
+  }, { needs: ["f-install"] });
+
+  await suite.step("f-webhooks", "faults: deliveries failing with 500/429 before and after the Worker saw them: every message accepted exactly once, none lost", async () => {
+    const marks = ["500-before", "500-after", "429-before", "429-after", "ok", "500-before-x3"];
+    const rules = {
+      "500-before": { mode: "before", status: 500, times: 1 },
+      "500-after": { mode: "after", status: 500, times: 1 },
+      "429-before": { mode: "before", status: 429, times: 2 },
+      "429-after": { mode: "after", status: 429, times: 1 },
+      "500-before-x3": { mode: "before", status: 500, times: 3 },
+    };
+    for (const [mark, rule] of Object.entries(rules)) {
+      ctx.proxy.addRule({ ...rule, label: mark, match: (a) => a.organizationId === s.org && a.texts.some((t) => t.includes(`[${mark}]`)) });
+    }
+    try {
+      const chat = await ctx.startChat(L, "Delivery faults: first message [ok]");
+      const sent = [];
+      for (const mark of marks) sent.push({ mark, id: await ctx.say(chat, "customer", `Delivery faults: message [${mark}]`) });
+      const settled = await ctx.idle(30_000);
+      expect(settled.idle, `the simulator still had ${settled.pending} deliveries pending after 30 s`);
+      const problems = [];
+      for (const { mark, id } of sent) {
+        const attempts = ctx.proxy.find((a) => a.eventIds.includes(id));
+        const accepted = attempts.filter((a) => a.workerStatus === 200 && a.workerOutcome === "accepted");
+        const duplicates = attempts.filter((a) => a.workerOutcome === "duplicate");
+        const delivered = attempts.some((a) => a.status === 200);
+        if (accepted.length !== 1 || !delivered) problems.push(`[${mark}] accepted ${accepted.length}×, finally delivered: ${delivered} — ${describeAttempts(attempts)}`);
+        else if (mark.includes("after") && duplicates.length === 0) problems.push(`[${mark}] the retry after a lost answer was not reported as a duplicate — ${describeAttempts(attempts)}`);
+      }
+      const failed = await ctx.control("GET", `/_sim/deliveries?license=${L}&state=failed`);
+      if (failed.length) problems.push(`the simulator gave up on ${failed.length} deliveries: ${failed.map((d) => d.action).join(", ")}`);
+      expect(problems.length === 0, problems.join("\n"));
+      const nudge = await nudgeOnce(chat);
+      const injected = ctx.proxy.find((a) => a.injected && a.organizationId === s.org).length;
+      return `${sent.length} messages, ${injected} injected failures: each accepted once, retries after lost answers answered "duplicate"; one nudge: "${nudge.text}"`;
+    } finally {
+      ctx.proxy.clearRules();
+    }
+  }, { needs: ["f-install"] });
+
+  await suite.step("no-loss", "over the whole run: no delivery given up, no 5xx from the Worker, no delivery rejected", async () => {
+    await ctx.idle(15_000);
+    const given = await ctx.control("GET", "/_sim/deliveries?state=failed");
+    const worker5xx = ctx.proxy.find((a) => (a.workerStatus ?? 0) >= 500);
+    const rejected = ctx.proxy.find((a) => a.workerStatus && a.workerStatus >= 400 && a.workerStatus < 500);
+    const problems = [
+      ...given.map((d) => `simulator gave up: ${d.kind} ${d.action} ${d.chat_id ?? ""} after [${d.attempts.map((x) => x.status ?? x.error).join(",")}]`),
+      ...worker5xx.map((a) => `Worker ${a.workerStatus} on ${a.path} ${a.action}`),
+      ...rejected.map((a) => `Worker ${a.workerStatus} on ${a.path} ${a.action}`),
+    ];
+    expect(problems.length === 0, problems.slice(0, 15).join("\n"));
+    return `${ctx.proxy.attempts.length} delivery attempts through the proxy, ${ctx.proxy.find((a) => a.injected).length} failures injected, none lost`;
+  }, { needs: ["setup"] });
+}

@@ -1,0 +1,171 @@
+// The story of issue 6, one reported step each: install → bot provisioned and accepting chats
+// → customer writes → no agent reply → the bot's nudge → an agent replies, no second nudge →
+// tagged → suggestions for agents → rated good, another chat bad → reactions → a bot knocked
+// offline is healed by the cron → uninstall stops everything.
+import { describeAttempts, E2E_SETTINGS } from "./lib/context.mjs";
+import { expect, sleep, waitFor } from "./lib/harness.mjs";
+
+export const STORY_LICENSE = "e2e-story";
+
+/**
+ * @param {import("./lib/harness.mjs").Suite} suite
+ * @param {ReturnType<typeof import("./lib/context.mjs").createContext>} ctx
+ */
+export async function runStory(suite, ctx) {
+  const L = STORY_LICENSE;
+  const timeoutMs = ctx.replyTimeoutSeconds * 1000;
+  /** @type {Record<string, any>} */
+  const s = {};
+
+  await suite.step("setup", "npm run setup registers the app's webhooks", async () => {
+    await ctx.control("POST", "/_sim/licenses", { name: L });
+    const r = await ctx.setup(L);
+    expect(r.code === 0, `setup exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(0, 600)}`);
+    const registered = Object.values(ctx.sim.state.webhooks ?? {})
+      .flat()
+      .filter((w) => w.owner_client_id === ctx.clientId);
+    const names = registered.map((w) => `${w.type}:${w.action}`).sort();
+    expect(names.length > 0, `setup succeeded but the simulator has no webhook of ${ctx.clientId}; state.webhooks: ${JSON.stringify(ctx.sim.state.webhooks).slice(0, 300)}`);
+    expect(registered.every((w) => w.url.startsWith(ctx.proxy.url)), `webhooks registered at unexpected URLs: ${[...new Set(registered.map((w) => w.url))].join(", ")}`);
+    return `${names.length} registered: ${names.join(", ")}`;
+  }, { needs: ["boot"] });
+
+  await suite.step("setup-again", "npm run setup a second time changes nothing", async () => {
+    const r = await ctx.setup(L);
+    expect(r.code === 0, `setup exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(0, 600)}`);
+    const { report } = JSON.parse(r.stdout);
+    expect(report && report.changed === false, `the second run changed something: registered ${report?.registered?.length}, unregistered ${report?.unregistered?.length}`);
+    return `${report.desired.length} desired, all unchanged`;
+  }, { needs: ["setup"] });
+
+  await suite.step("install", "the app installs through GET /install → authorize → /install?code (PKCE)", async () => {
+    const r = await ctx.install(L);
+    expect(r.ok, `install failed: ${r.output.slice(0, 600)}`);
+    const lic = await ctx.license(L);
+    s.org = lic.organization_id;
+    expect(lic.installs?.[ctx.clientId]?.installed, `the simulator does not show the app installed on ${L}`);
+    const app = await waitFor("application_installed to be delivered", () =>
+      ctx.proxy.find((a) => a.action === "app:application_installed" && a.organizationId === s.org && a.workerStatus === 200)[0],
+    { timeoutMs: 10_000, describe: () => describeAttempts(ctx.proxy.find((a) => a.organizationId === s.org)) });
+    return `organization ${s.org}; Worker answered ${r.result.status}; application_installed → ${app.workerStatus} ${app.workerOutcome ?? ""}`;
+  }, { needs: ["boot"] });
+
+  await suite.step("settings", "per-license settings through the admin API (PUT /admin/api/licenses/:org/settings)", async () => {
+    const r = await ctx.configure(L, s.org);
+    expect(r.ok, `PUT /admin/api/licenses/${s.org}/settings → ${r.status} ${r.text}`);
+    return `reply timeout ${ctx.replyTimeoutSeconds} s, tag suggestions for "refund", rating messages`;
+  }, { needs: ["install"] });
+
+  await suite.step("bot", "the bot is provisioned and accepting chats", async () => {
+    const bot = await ctx.waitBotAccepting(L);
+    s.bot = bot;
+    return `bot ${bot.id} "${bot.name}" accepting chats`;
+  }, { needs: ["install"] });
+
+  await suite.step("chat", "a customer writes: the Worker accepts the webhook exactly once", async () => {
+    s.chat = await ctx.startChat(L, "Hi, where is my order #1234?");
+    const t = await ctx.transcript(s.chat);
+    s.firstEvent = t.threads[0].events.find((e) => e.author_kind === "customer")?.id;
+    await ctx.waitAccepted(s.firstEvent);
+    await ctx.idle();
+    const accepted = ctx.proxy.find((a) => a.eventIds.includes(s.firstEvent) && a.workerOutcome === "accepted");
+    expect(accepted.length === 1, `the customer's first message was accepted ${accepted.length} times: ${describeAttempts(accepted)}`);
+    return `chat ${s.chat}, event ${s.firstEvent} via ${accepted[0].action}`;
+  }, { needs: ["setup", "install"] });
+
+  await suite.step("nudge", `no agent reply for ${ctx.replyTimeoutSeconds} s: the bot's nudge appears in the transcript once`, async () => {
+    const started = Date.now();
+    const nudge = await ctx.exactlyOne("the bot's nudge in the transcript", async () => (await ctx.nudges(s.chat)).nudges, {
+      timeoutMs: timeoutMs + 15_000,
+      describe: async () => `transcript:\n${await ctx.transcriptText(s.chat)}`,
+    });
+    return `"${nudge.text}" after ${((Date.now() - started) / 1000).toFixed(1)} s of waiting`;
+  }, { needs: ["chat", "bot"] });
+
+  await suite.step("no-second-nudge", "the customer writes again, an agent replies in time: no second nudge", async () => {
+    const event = await ctx.say(s.chat, "customer", "Hello? Is anyone there?");
+    await ctx.waitAccepted(event);
+    await ctx.say(s.chat, "agent", "Sorry for the wait, I'm checking your order now.");
+    await sleep(timeoutMs + 4_000);
+    const { nudges } = await ctx.nudges(s.chat);
+    expect(nudges.length === 1, `expected still one nudge, found ${nudges.length}; transcript:\n${await ctx.transcriptText(s.chat)}`);
+    return `waited ${ctx.replyTimeoutSeconds + 4} s after the agent's reply: still one nudge`;
+  }, { needs: ["nudge"] });
+
+  await suite.step("tag", "an agent tags the chat \"refund\": suggestions appear for agents", async () => {
+    const suggestion = E2E_SETTINGS.tagSuggestions.refund[0];
+    await ctx.control("POST", `/_sim/chats/${s.chat}/tags`, { tag: "refund" });
+    const note = await ctx.exactlyOne("an agents-only suggestion from the bot", () => ctx.agentNotes(s.chat, (t) => t.includes(suggestion)), {
+      timeoutMs: 15_000,
+      describe: async () => `transcript:\n${await ctx.transcriptText(s.chat)}`,
+    });
+    return `"${note.text}" (agents only)`;
+  }, { needs: ["chat", "bot", "settings"] });
+
+  await suite.step("rate-good", "the customer rates the chat good: a reaction appears for agents", async () => {
+    const before = (await ctx.agentNotes(s.chat)).length;
+    await ctx.control("POST", `/_sim/chats/${s.chat}/rating`, { score: "good", comment: "Quick help, thanks" });
+    const expected = ctx.configured(L) ? E2E_SETTINGS.rating.goodMessage.replace("{reviewUrl}", E2E_SETTINGS.rating.reviewUrl) : undefined;
+    const note = await ctx.exactlyOne(
+      "the bot's agents-only reaction to the good rating",
+      async () => (await ctx.agentNotes(s.chat)).slice(before).filter((e) => (expected ? e.text === expected : /good/i.test(e.text))),
+      { timeoutMs: 15_000, describe: async () => `transcript:\n${await ctx.transcriptText(s.chat)}` },
+    );
+    return `"${note.text}"`;
+  }, { needs: ["chat", "bot"] });
+
+  await suite.step("rate-bad", "another chat is rated bad: a reaction appears for agents", async () => {
+    s.chat2 = await ctx.startChat(L, "My package arrived broken.", "E2E Second Customer");
+    await ctx.say(s.chat2, "agent", "I'm sorry to hear that, let me help.");
+    await ctx.idle();
+    await ctx.control("POST", `/_sim/chats/${s.chat2}/rating`, { score: "bad", comment: "Still broken" });
+    const expected = ctx.configured(L) ? E2E_SETTINGS.rating.badMessage : undefined;
+    const note = await ctx.exactlyOne(
+      "the bot's agents-only reaction to the bad rating",
+      () => ctx.agentNotes(s.chat2, (t) => (expected ? t === expected : /bad/i.test(t))),
+      { timeoutMs: 15_000, describe: async () => `transcript:\n${await ctx.transcriptText(s.chat2)}` },
+    );
+    return `chat ${s.chat2}: "${note.text}"`;
+  }, { needs: ["setup", "install", "bot"] });
+
+  await suite.step("heal", "a bot knocked offline is healed by the cron", async () => {
+    await ctx.control("POST", `/_sim/licenses/${L}/routing`, { status: "offline", agent_id: s.bot.id });
+    await ctx.idle();
+    const knocked = (await ctx.bots(L)).find((b) => b.id === s.bot.id);
+    const before = knocked?.status;
+    const t0 = Date.now();
+    const cron = await ctx.cron();
+    expect(cron.status === 200, `the cron trigger answered ${cron.status}: ${cron.text}`);
+    // The cron schedules each license's reconcile after a random delay of up to 60 s
+    // (fanOutReconcile's spread in src/licenses/license-do.ts).
+    await waitFor("the bot to accept chats again", async () => (await ctx.bots(L)).find((b) => b.id === s.bot.id && b.status === "accepting_chats"), {
+      timeoutMs: 65_000,
+      intervalMs: 500,
+      describe: async () => `status: ${(await ctx.bots(L)).map((b) => `${b.id} ${b.status}`).join(", ")}; cron answered ${cron.status} ${cron.text}`,
+    });
+    return `${before === "offline" ? "offline until the cron ran" : `status before the cron: ${before} (healed earlier)`}; accepting chats ${((Date.now() - t0) / 1000).toFixed(1)} s after the trigger`;
+  }, { needs: ["bot"] });
+
+  await suite.step("uninstall", "uninstall stops everything: tokens revoked, no timer fires, the cron leaves the license alone", async () => {
+    // A pending reply timer: the customer writes and nobody answers.
+    const event = await ctx.say(s.chat, "customer", "One more question before I go.");
+    await ctx.idle();
+    const timerPending = ctx.proxy.find((a) => a.eventIds.includes(event) && a.workerOutcome === "accepted").length > 0;
+    const before = await ctx.botMessages(s.chat);
+    const notesBefore = before.customer.length + before.agents.length;
+    await ctx.control("POST", `/_sim/licenses/${L}/uninstall`, {});
+    const uninstalled = await waitFor("application_uninstalled to be processed", () =>
+      ctx.proxy.find((a) => a.action === "app:application_uninstalled" && a.organizationId === s.org && a.workerStatus === 200)[0],
+    { timeoutMs: 10_000, describe: () => describeAttempts(ctx.proxy.find((a) => a.action?.startsWith("app:"))) });
+    expect(uninstalled.workerOutcome === "uninstalled", `the Worker answered application_uninstalled with outcome ${uninstalled.workerOutcome}`);
+    const since = Date.now();
+    const cron = await ctx.cron();
+    await sleep(timeoutMs + 4_000);
+    const calls = ctx.apiCalls(since).filter((c) => !(c.method === "DELETE" && c.path === "/v2/token"));
+    const t = await ctx.botMessages(s.chat);
+    const notesAfter = t.customer.length + t.agents.length;
+    expect(calls.length === 0, `after the uninstall the Worker still called LiveChat: ${calls.map((c) => `${c.method} ${c.path} → ${c.status}`).join(", ")}`);
+    expect(notesAfter === notesBefore, `the bot wrote ${notesAfter - notesBefore} message(s) after the uninstall`);
+    return `outcome "uninstalled"; then the cron (${cron.status}) and ${ctx.replyTimeoutSeconds + 4} s${timerPending ? " of a pending reply timer" : " (no reply timer was pending: the customer's message was not accepted)"}: no LiveChat call, no bot message`;
+  }, { needs: ["install"] });
+}
