@@ -5,6 +5,7 @@ import { health } from "./routes/health";
 import { install } from "./routes/install";
 import { landing } from "./routes/landing";
 import { webhooks } from "./routes/webhooks";
+import { admin } from "./routes/admin";
 
 /** The Worker's HTTP surface; each route module owns one concern. */
 export const app = new Hono<AppEnv>();
@@ -14,6 +15,7 @@ app.route("/", health);
 app.route("/", install);
 app.route("/", appWebhooks);
 app.route("/", webhooks);
+app.route("/admin", admin);
 
 app.notFound((c) => c.json({ error: { type: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
 app.onError((err, c) => {

@@ -1,0 +1,160 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { timingSafeEqual } from "hono/utils/buffer";
+import type { AppEnv } from "../../http/types";
+import { randomToken, toBase64Url } from "../../licenses/crypto";
+
+/**
+ * Admin authentication (ARCHITECTURE.md: `/admin` behind `ADMIN_TOKEN`):
+ *
+ * - API clients send `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time (both sides
+ *   hashed, then compared without early exit: hono's `timingSafeEqual`).
+ * - Browsers log in once with the token through a form; the answer sets the cookie
+ *   `__Host-admin` (Secure, HttpOnly, SameSite=Strict, Path=/): an expiring session signed with
+ *   HMAC-SHA256 under a key derived from the token, never the token itself. Rotating
+ *   `ADMIN_TOKEN` ends every session.
+ * - Unsafe methods authenticated by the cookie need the session's CSRF token (hidden form field
+ *   `_csrf` or header `X-CSRF-Token`, an HMAC of the session nonce) and, when the browser sends
+ *   one, a same-origin `Origin`. A bearer request needs neither (browsers never add the header).
+ * - Anything else under `/admin` answers 401.
+ */
+
+/** Session cookie name; the `__Host-` prefix pins it to this origin, Secure, Path=/. */
+export const SESSION_COOKIE = "__Host-admin";
+/** The name hono's cookie helper takes together with `prefix: "host"`. */
+const COOKIE_NAME = "admin";
+/** How long a login lasts. */
+export const SESSION_TTL_SECONDS = 8 * 3600;
+/** Form field and header that carry the CSRF token. */
+export const CSRF_FIELD = "_csrf";
+export const CSRF_HEADER = "x-csrf-token";
+
+/** Who is calling: a bearer client, or a browser session with its CSRF token. */
+export type AdminAuth = { via: "bearer" } | { via: "session"; csrf: string; expiresAt: number };
+
+/** Hono environment of the admin routes. */
+export interface AdminEnv extends AppEnv {
+  Variables: AppEnv["Variables"] & { admin: AdminAuth; nonce: string };
+}
+
+const encoder = new TextEncoder();
+const keys = new Map<string, Promise<CryptoKey>>();
+
+/** HMAC key for sessions, derived from the admin token (domain-separated, cached per isolate). */
+function sessionKey(adminToken: string): Promise<CryptoKey> {
+  let key = keys.get(adminToken);
+  if (!key) {
+    key = crypto.subtle
+      .digest("SHA-256", encoder.encode(`livechat-edge admin session v1\0${adminToken}`))
+      .then((raw) => crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]));
+    keys.set(adminToken, key);
+  }
+  return key;
+}
+
+async function hmac(adminToken: string, message: string): Promise<string> {
+  const sig = await crypto.subtle.sign("HMAC", await sessionKey(adminToken), encoder.encode(message));
+  return toBase64Url(new Uint8Array(sig));
+}
+
+/** True when `given` is the admin token (constant time; an empty value never matches). */
+export async function tokenMatches(given: string, adminToken: string): Promise<boolean> {
+  const equal = await timingSafeEqual(given, adminToken);
+  return equal && given.length > 0;
+}
+
+/** A new signed session value `v1.<expires>.<nonce>.<mac>` (the cookie's value). */
+export async function createSession(adminToken: string, now = Date.now()): Promise<string> {
+  const expires = Math.floor(now / 1000) + SESSION_TTL_SECONDS;
+  const nonce = randomToken(18);
+  return `v1.${expires}.${nonce}.${await hmac(adminToken, `session.${expires}.${nonce}`)}`;
+}
+
+/** The session's CSRF token, or undefined when the value is not a valid, unexpired session. */
+export async function verifySession(
+  value: string | undefined,
+  adminToken: string,
+  now = Date.now(),
+): Promise<{ csrf: string; expiresAt: number } | undefined> {
+  if (!value || value.length > 200) return undefined;
+  const [version, expires, nonce, mac] = value.split(".");
+  if (version !== "v1" || !/^\d{1,12}$/.test(expires ?? "") || !nonce || !mac) return undefined;
+  const expected = await hmac(adminToken, `session.${expires}.${nonce}`);
+  if (!(await timingSafeEqual(mac, expected))) return undefined;
+  if (Number(expires) * 1000 <= now) return undefined;
+  return { csrf: await hmac(adminToken, `csrf.${nonce}`), expiresAt: Number(expires) * 1000 };
+}
+
+/** Set the session cookie for a successful login. */
+export async function startSession(c: Context<AdminEnv>): Promise<void> {
+  setCookie(c, COOKIE_NAME, await createSession(c.var.config.adminToken), {
+    path: "/",
+    secure: true,
+    httpOnly: true,
+    sameSite: "Strict",
+    maxAge: SESSION_TTL_SECONDS,
+    prefix: "host",
+  });
+}
+
+/** Clear the session cookie. */
+export function endSession(c: Context<AdminEnv>): void {
+  deleteCookie(c, COOKIE_NAME, { path: "/", secure: true, prefix: "host" });
+}
+
+/**
+ * True when the request's `Origin` (if any) is this Worker's: the request URL's origin or
+ * `PUBLIC_URL`'s. A missing `Origin` passes (non-browser clients); `null` does not.
+ */
+export function sameOrigin(c: Context<AdminEnv>): boolean {
+  const origin = c.req.header("origin");
+  if (origin === undefined) return c.req.header("sec-fetch-site") === undefined || c.req.header("sec-fetch-site") === "same-origin";
+  const allowed = new Set([new URL(c.req.url).origin]);
+  if (c.var.config.publicUrl) allowed.add(new URL(c.var.config.publicUrl).origin);
+  return allowed.has(origin);
+}
+
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Require an admin: a valid bearer token or session cookie (plus CSRF for unsafe methods with a
+ * session). `unauthorized` renders the 401 (JSON for the API, the login page for HTML).
+ */
+export function requireAdmin(unauthorized: (c: Context<AdminEnv>) => Response | Promise<Response>): MiddlewareHandler<AdminEnv> {
+  return async (c, next) => {
+    const adminToken = c.var.config.adminToken;
+    const header = c.req.header("authorization");
+    if (header !== undefined) {
+      // A bearer header is judged alone: a wrong one is a 401 even with a valid cookie.
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      if (!match || !(await tokenMatches(match[1], adminToken))) return unauthorized(c);
+      c.set("admin", { via: "bearer" });
+      return next();
+    }
+    const session = await verifySession(getCookie(c, COOKIE_NAME, "host"), adminToken);
+    if (!session) return unauthorized(c);
+    if (!SAFE.has(c.req.method)) {
+      if (!sameOrigin(c)) return forbidden(c, "cross-origin request refused");
+      const given = c.req.header(CSRF_HEADER) ?? (await formField(c, CSRF_FIELD));
+      if (!given || !(await timingSafeEqual(given, session.csrf))) return forbidden(c, "missing or invalid CSRF token");
+    }
+    c.set("admin", { via: "session", ...session });
+    return next();
+  };
+}
+
+/** A form field of a urlencoded or multipart body (hono caches the parsed body for the handler). */
+async function formField(c: Context<AdminEnv>, name: string): Promise<string | undefined> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return undefined;
+  try {
+    const value = (await c.req.parseBody())[name];
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function forbidden(c: Context<AdminEnv>, message: string): Response {
+  return c.json({ error: { type: "forbidden", message } }, 403);
+}

@@ -1,0 +1,165 @@
+import { chatStub } from "../../chats/stub";
+import { DEAD_LETTER_TTL_MS } from "../../deliveries/inbox";
+import type { RerunResult, StoredDelivery } from "../../deliveries/types";
+import type { AppEventRecord } from "../../licenses/app-events";
+import type { JournalEntry, JournalOutcome } from "../../licenses/journal";
+import { licenseStub } from "../../licenses/stub";
+import { TokenStore } from "../../licenses/token-store";
+import { redact } from "../../log";
+
+/**
+ * What the admin API and dashboard read and do, over the License and Chat DOs' RPC. One module
+ * for both, so the JSON and the pages always show the same data.
+ */
+
+/** Outcomes an operator can filter deliveries on. */
+export const OUTCOMES: readonly JournalOutcome[] = ["pending", "processed", "skipped", "not_installed", "unprocessable", "dead", "retry"];
+
+/** Identifiers accepted in admin paths (organization and chat ids, delivery ids). */
+export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The overview row of one license. */
+export interface LicenseRow {
+  organizationId: string;
+  installedAt: number;
+  expiresAt: number;
+  needsReinstall: boolean;
+  bot: { id: string; name: string; routingStatus?: string } | null;
+  lastReconcile: { at: number; drift: string[]; failed: number } | null;
+  last24h: Partial<Record<JournalOutcome, number>>;
+}
+
+/** One page of installed licenses (KV listing) with their bot, last reconcile and 24-hour counts. */
+export async function listLicenses(
+  env: Env,
+  encryptionKey: string,
+  options: { cursor?: string; limit?: number },
+): Promise<{ licenses: LicenseRow[]; cursor?: string }> {
+  const limit = Math.max(1, Math.min(100, options.limit ?? 50));
+  const page = await new TokenStore(env.TOKENS, encryptionKey).list({ cursor: options.cursor, limit });
+  const licenses = await Promise.all(
+    page.licenses.map(async (l): Promise<LicenseRow> => {
+      const stub = licenseStub(env, l.organizationId);
+      const [bot, history, hourly] = await Promise.all([stub.botInfo(), stub.reconcileHistory(), stub.journalHourly(24)]);
+      const last = history[0];
+      return {
+        ...l,
+        bot: bot ? { id: bot.id, name: bot.name, ...(bot.routingStatus ? { routingStatus: bot.routingStatus } : {}) } : null,
+        lastReconcile: last ? { at: last.at, drift: last.drift, failed: last.failed.length } : null,
+        last24h: totals(hourly.map((h) => h.counts)),
+      };
+    }),
+  );
+  return { licenses, ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+/** Everything about one license: installation, bot, settings, inbox, last reconcile, 24-hour chart, app events. */
+export async function licenseDetail(env: Env, organizationId: string) {
+  const stub = licenseStub(env, organizationId);
+  const [installation, bot, settings, inbox, history, hourly, appEvents, journalSize] = await Promise.all([
+    stub.installation(),
+    stub.botInfo(),
+    stub.settings(),
+    stub.inboxSummary(),
+    stub.reconcileHistory(),
+    stub.journalHourly(24),
+    stub.listAppEvents(),
+    stub.journalEntries({ limit: 1 }),
+  ]);
+  return {
+    organizationId,
+    installation,
+    bot,
+    settings,
+    inbox,
+    lastReconcile: history[0] ?? null,
+    hourly,
+    // AppEventRecord's `payload` is typed `unknown`, which the RPC stub types cannot express.
+    appEvents: (appEvents as unknown as AppEventRecord[]).slice(0, 10),
+    known: installation.installed || installation.organizationId !== undefined || bot !== null || journalSize.length > 0,
+  };
+}
+
+/** Recent deliveries of a license from its journal, newest first. */
+export function listDeliveries(
+  env: Env,
+  organizationId: string,
+  options: { limit?: number; outcome?: JournalOutcome; chatId?: string },
+): Promise<JournalEntry[]> {
+  return licenseStub(env, organizationId).journalEntries(options);
+}
+
+/** One delivery with its stored body (redacted), from the DO that owns it. */
+export async function deliveryDetail(
+  env: Env,
+  organizationId: string,
+  deliveryId: string,
+  chatId?: string,
+): Promise<{ entry: JournalEntry | null; delivery: unknown } | undefined> {
+  const entry = (await licenseStub(env, organizationId).journalEntry(deliveryId)) ?? null;
+  const chat = chatId ?? entry?.chatId;
+  const stored: StoredDelivery | undefined =
+    chat !== undefined
+      ? await chatStub(env, organizationId, chat).delivery(deliveryId)
+      : await licenseStub(env, organizationId).delivery(deliveryId);
+  if (!entry && !stored) return undefined;
+  return { entry, delivery: stored ? redact(stored) : null };
+}
+
+/** A dead letter as operators see it, wherever it lives. */
+export interface DeadLetterView {
+  deliveryId: string;
+  action: string;
+  chatId?: string;
+  error: string;
+  attempts: number;
+  deadAt: number;
+}
+
+/**
+ * Dead letters of a license, newest first: those of its own inbox (authoritative) plus the
+ * chat-scoped ones its journal last saw dead, within the dead-letter lifetime.
+ */
+export async function listDeadLetters(env: Env, organizationId: string, limit = 100): Promise<DeadLetterView[]> {
+  const stub = licenseStub(env, organizationId);
+  const [own, journal] = await Promise.all([
+    stub.deadLetters(limit),
+    stub.journalEntries({ outcome: "dead", limit, since: Date.now() - DEAD_LETTER_TTL_MS }),
+  ]);
+  const seen = new Set(own.map((d) => d.deliveryId));
+  const letters: DeadLetterView[] = own.map((d) => ({
+    deliveryId: d.deliveryId,
+    action: d.action,
+    ...(d.chatId !== undefined ? { chatId: d.chatId } : {}),
+    error: d.error,
+    attempts: d.attempts,
+    deadAt: d.deadAt,
+  }));
+  for (const e of journal) {
+    if (e.chatId === undefined || seen.has(e.deliveryId)) continue;
+    letters.push({ deliveryId: e.deliveryId, action: e.action, chatId: e.chatId, error: e.error ?? "", attempts: e.attempts, deadAt: e.updatedAt });
+  }
+  return letters.sort((a, b) => b.deadAt - a.deadAt).slice(0, limit);
+}
+
+/**
+ * Replay a dead letter or a recorded delivery through the handlers, in the DO that owns it (the
+ * journal knows a delivery's chat; `chatId` overrides for entries it no longer holds).
+ * Idempotency: the dedupe claim is untouched and handlers that completed do not run again.
+ */
+export async function replayDelivery(env: Env, organizationId: string, deliveryId: string, chatId?: string): Promise<RerunResult> {
+  const license = licenseStub(env, organizationId);
+  const entry = await license.journalEntry(deliveryId);
+  const chat = chatId ?? entry?.chatId;
+  if (chat === undefined) return license.rerunDelivery(deliveryId);
+  const result = await chatStub(env, organizationId, chat).rerunDelivery(deliveryId);
+  if (result.ok && entry) await license.journalReplayed(deliveryId, entry.updatedAt);
+  return result;
+}
+
+/** Sum of per-hour outcome counts. */
+export function totals(counts: Partial<Record<JournalOutcome, number>>[]): Partial<Record<JournalOutcome, number>> {
+  const out: Partial<Record<JournalOutcome, number>> = {};
+  for (const c of counts) for (const [k, n] of Object.entries(c)) out[k as JournalOutcome] = (out[k as JournalOutcome] ?? 0) + (n ?? 0);
+  return out;
+}

@@ -1,0 +1,211 @@
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import type { JSX } from "hono/jsx/jsx-runtime";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { chatStub } from "../../chats/stub";
+import { withConfig } from "../../http/config-middleware";
+import { randomToken } from "../../licenses/crypto";
+import type { JournalOutcome } from "../../licenses/journal";
+import { licenseStub } from "../../licenses/stub";
+import { adminApi } from "./api";
+import { type AdminEnv, endSession, requireAdmin, sameOrigin, startSession, tokenMatches } from "./auth";
+import { deliveryDetail, ID_PATTERN, licenseDetail, listDeadLetters, listDeliveries, listLicenses, OUTCOMES, replayDelivery } from "./data";
+import { ChatPage, type TimerView } from "./pages/chat";
+import { DeliveryPage } from "./pages/delivery";
+import { LicensePage } from "./pages/license";
+import { Layout } from "./pages/layout";
+import { LoginPage } from "./pages/login";
+import { OverviewPage } from "./pages/overview";
+import { formPatch, formValues, readForm, type SettingsFormValues } from "./settings-form";
+
+/**
+ * `/admin`: the operations API (`/admin/api/...`, see ./api.ts) and the server-rendered dashboard
+ * (hono/jsx, no script, no external asset). Only `GET`/`POST /admin/login` are open; everything
+ * else answers 401 without a bearer token or session (./auth.ts).
+ */
+export const admin = new Hono<AdminEnv>();
+
+const isApi = (c: Context<AdminEnv>) => c.req.path === "/admin/api" || c.req.path.startsWith("/admin/api/");
+
+/** Per-response CSP nonce and strict headers on everything under /admin. */
+const securityHeaders: MiddlewareHandler<AdminEnv> = async (c, next) => {
+  const nonce = randomToken(16);
+  c.set("nonce", nonce);
+  c.header(
+    "Content-Security-Policy",
+    `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+  );
+  c.header("Cache-Control", "no-store");
+  c.header("X-Content-Type-Options", "nosniff");
+  c.header("X-Frame-Options", "DENY");
+  c.header("Referrer-Policy", "no-referrer");
+  await next();
+};
+
+admin.use("*", securityHeaders);
+const configJson = withConfig("json") as unknown as MiddlewareHandler<AdminEnv>;
+const configHtml = withConfig("html") as unknown as MiddlewareHandler<AdminEnv>;
+admin.use("*", (c, next) => (isApi(c) ? configJson : configHtml)(c, next));
+
+/** Render a page with its doctype. */
+async function render(c: Context<AdminEnv>, node: JSX.Element, status: ContentfulStatusCode = 200): Promise<Response> {
+  return c.html(`<!doctype html>${String(await node)}`, status);
+}
+
+/** Only local dashboard paths may be redirect targets (no open redirect). */
+function localPath(value: unknown, fallback: string): string {
+  return typeof value === "string" && /^\/admin(\/[A-Za-z0-9._:%/-]*)?(\?[A-Za-z0-9=&_%.-]*)?$/.test(value) && !value.includes("//")
+    ? value
+    : fallback;
+}
+
+// ── Login ──────────────────────────────────────────────────────────────────────
+
+admin.get("/login", (c) => render(c, <LoginPage nonce={c.var.nonce} next={localPath(c.req.query("next"), "")} />));
+
+admin.post("/login", async (c) => {
+  if (!sameOrigin(c)) return c.json({ error: { type: "forbidden", message: "cross-origin request refused" } }, 403);
+  const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+  const token = typeof body.token === "string" ? body.token : "";
+  if (!(await tokenMatches(token, c.var.config.adminToken))) {
+    return render(c, <LoginPage nonce={c.var.nonce} error="Wrong admin token." next={localPath(body.next, "")} />, 401);
+  }
+  await startSession(c);
+  return c.redirect(localPath(body.next, "/admin"), 303);
+});
+
+// ── Everything else needs an admin ─────────────────────────────────────────────
+
+admin.use(
+  "*",
+  requireAdmin((c) => {
+    if (isApi(c)) {
+      c.header("WWW-Authenticate", 'Bearer realm="livechat-edge admin"');
+      return c.json({ error: { type: "unauthorized", message: "Admin token required" } }, 401);
+    }
+    const next = c.req.method === "GET" ? localPath(c.req.path + (new URL(c.req.url).search || ""), "") : "";
+    return render(c, <LoginPage nonce={c.var.nonce} next={next} />, 401);
+  }),
+);
+
+admin.route("/api", adminApi);
+
+/** The session's CSRF token for forms (bearer visitors post without one). */
+const csrfOf = (c: Context<AdminEnv>) => (c.var.admin.via === "session" ? c.var.admin.csrf : "");
+
+admin.post("/logout", (c) => {
+  endSession(c);
+  return c.redirect("/admin/login", 303);
+});
+
+admin.get("/", async (c) => {
+  const cursor = c.req.query("cursor") || undefined;
+  const { licenses, cursor: nextCursor } = await listLicenses(c.env, c.var.config.tokenEncryptionKey, { cursor, limit: 50 });
+  return render(c, <OverviewPage nonce={c.var.nonce} csrf={csrfOf(c)} licenses={licenses} cursor={nextCursor} />);
+});
+
+const NOTICES: Record<string, { text: string; error?: boolean }> = {
+  saved: { text: "Settings saved." },
+  replayed: { text: "Delivery queued again: it runs through the handlers that have not completed within seconds." },
+  replay_not_found: { text: "That delivery is no longer stored (pruned or expired).", error: true },
+  replay_pending: { text: "That delivery is still queued; nothing to replay.", error: true },
+};
+
+/** Render the license page; `form`/`problems` re-show a rejected settings form. */
+async function licensePage(
+  c: Context<AdminEnv>,
+  org: string,
+  options: { form?: SettingsFormValues; problems?: string[]; status?: ContentfulStatusCode } = {},
+): Promise<Response> {
+  const status = c.req.query("status");
+  const outcome = status && OUTCOMES.includes(status as JournalOutcome) ? (status as JournalOutcome) : undefined;
+  const [{ known, ...detail }, deliveries, deadLetters] = await Promise.all([
+    licenseDetail(c.env, org),
+    listDeliveries(c.env, org, { limit: 100, ...(outcome ? { outcome } : {}) }),
+    listDeadLetters(c.env, org),
+  ]);
+  if (!known) return notFound(c, "No such license.");
+  return render(
+    c,
+    <LicensePage
+      nonce={c.var.nonce}
+      csrf={csrfOf(c)}
+      detail={detail}
+      deliveries={deliveries}
+      deadLetters={deadLetters}
+      status={outcome}
+      form={options.form ?? formValues(detail.settings)}
+      problems={options.problems}
+      notice={NOTICES[c.req.query("notice") ?? ""]}
+    />,
+    options.status ?? 200,
+  );
+}
+
+function notFound(c: Context<AdminEnv>, message: string): Promise<Response> {
+  return render(
+    c,
+    <Layout title="Not found" nonce={c.var.nonce} csrf={csrfOf(c)}>
+      <h1>Not found</h1>
+      <p>{message}</p>
+      <p>
+        <a href="/admin">← Licenses</a>
+      </p>
+    </Layout>,
+    404,
+  );
+}
+
+// Path identifiers are checked before any Durable Object is addressed.
+admin.use("/licenses/:org/*", async (c, next) => {
+  const params = c.req.param() as Record<string, string | undefined>;
+  if (![params.org, params.chat, params.id].every((v) => v === undefined || ID_PATTERN.test(v))) return notFound(c, "Malformed identifier.");
+  return next();
+});
+
+admin.get("/licenses/:org", async (c) => {
+  const org = c.req.param("org");
+  if (!ID_PATTERN.test(org)) return notFound(c, "Malformed identifier.");
+  return licensePage(c, org);
+});
+
+admin.post("/licenses/:org/settings", async (c) => {
+  const org = c.req.param("org");
+  const values = readForm(await c.req.parseBody());
+  const stub = licenseStub(c.env, org);
+  const read = formPatch(values, await stub.settings());
+  const result = read.ok ? await stub.updateSettings(read.patch) : read;
+  if (!result.ok) return licensePage(c, org, { form: values, problems: result.problems, status: 400 });
+  return c.redirect(`/admin/licenses/${encodeURIComponent(org)}?notice=saved#settings`, 303);
+});
+
+admin.post("/licenses/:org/deliveries/:id/replay", async (c) => {
+  const org = c.req.param("org");
+  const body = await c.req.parseBody();
+  const chat = typeof body.chat === "string" && ID_PATTERN.test(body.chat) ? body.chat : undefined;
+  const result = await replayDelivery(c.env, org, c.req.param("id"), chat);
+  const back = localPath(body.back, `/admin/licenses/${encodeURIComponent(org)}`);
+  const notice = result.ok ? "replayed" : result.reason === "not_found" ? "replay_not_found" : "replay_pending";
+  return c.redirect(`${back}${back.includes("?") ? "&" : "?"}notice=${notice}`, 303);
+});
+
+admin.get("/licenses/:org/deliveries/:id", async (c) => {
+  const org = c.req.param("org");
+  const id = c.req.param("id");
+  const chat = c.req.query("chat");
+  const detail = await deliveryDetail(c.env, org, id, chat && ID_PATTERN.test(chat) ? chat : undefined);
+  if (!detail) return notFound(c, "No such delivery.");
+  return render(c, <DeliveryPage nonce={c.var.nonce} csrf={csrfOf(c)} org={org} deliveryId={id} entry={detail.entry} delivery={detail.delivery} />);
+});
+
+admin.get("/licenses/:org/chats/:chat", async (c) => {
+  const org = c.req.param("org");
+  const chatId = c.req.param("chat");
+  const stub = chatStub(c.env, org, chatId) as unknown as { pendingTimers(): Promise<TimerView[]> };
+  const [timers, deliveries] = await Promise.all([
+    stub.pendingTimers().catch(() => null),
+    listDeliveries(c.env, org, { chatId, limit: 100 }),
+  ]);
+  return render(c, <ChatPage nonce={c.var.nonce} csrf={csrfOf(c)} org={org} chatId={chatId} timers={timers} deliveries={deliveries} />);
+});
+
+admin.all("*", (c) => notFound(c, `No page at ${c.req.path}.`));

@@ -1,0 +1,77 @@
+import type { JournalOutcome } from "../../../licenses/journal";
+import type { LicenseRow } from "../data";
+import { Badge, Layout, Time } from "./layout";
+
+/** `/admin`: every installed license (one KV page) with its token, bot, last reconcile and 24-hour counts. */
+export function OverviewPage(props: { nonce: string; csrf: string; licenses: LicenseRow[]; cursor?: string }) {
+  const count = (row: LicenseRow, key: JournalOutcome) => row.last24h[key] ?? 0;
+  return (
+    <Layout title="Licenses" nonce={props.nonce} csrf={props.csrf}>
+      <h1>Licenses</h1>
+      {props.licenses.length === 0 ? (
+        <p class="muted">No license has installed the app yet. Install it through /install (locally: npm start installs a demo license on the simulator).</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>Organization</th>
+              <th>Installed</th>
+              <th>Token expires</th>
+              <th>Grant</th>
+              <th>Bot</th>
+              <th>Last reconcile</th>
+              <th>Processed 24 h</th>
+              <th>Failed / dead 24 h</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.licenses.map((l) => (
+              <tr>
+                <td>
+                  <a href={`/admin/licenses/${encodeURIComponent(l.organizationId)}`}>
+                    <code>{l.organizationId}</code>
+                  </a>
+                </td>
+                <td>
+                  <Time at={l.installedAt} />
+                </td>
+                <td>
+                  <Time at={l.expiresAt} />
+                </td>
+                <td>{l.needsReinstall ? <Badge status="bad" label="needs reinstall" /> : <Badge status="ok" label="ok" />}</td>
+                <td>
+                  {l.bot ? (
+                    <>
+                      {l.bot.name} <Badge status={l.bot.routingStatus ?? "unknown"} label={l.bot.routingStatus ?? "status unknown"} />
+                    </>
+                  ) : (
+                    <span class="muted">none</span>
+                  )}
+                </td>
+                <td>
+                  {l.lastReconcile ? (
+                    <>
+                      <Time at={l.lastReconcile.at} />{" "}
+                      {l.lastReconcile.failed > 0 ? (
+                        <Badge status="bad" label={`${l.lastReconcile.failed} failed`} />
+                      ) : l.lastReconcile.drift.length > 0 ? (
+                        <Badge status="warn" label={`${l.lastReconcile.drift.length} drift`} />
+                      ) : (
+                        <Badge status="ok" label="in sync" />
+                      )}
+                    </>
+                  ) : (
+                    <span class="muted">never</span>
+                  )}
+                </td>
+                <td class="num">{count(l, "processed") + count(l, "skipped")}</td>
+                <td class="num">{`${count(l, "retry")} / ${count(l, "dead")}`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {props.cursor && <a href={`/admin?cursor=${encodeURIComponent(props.cursor)}`}>Next page →</a>}
+    </Layout>
+  );
+}
