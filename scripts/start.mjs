@@ -14,6 +14,11 @@ import { ensureLocalEnv, liveChatMode, LOCAL_CLIENT_ID } from "./local-env.mjs";
 import { installThroughWorker, portInUse, ROOT, setupAgainstSimulator, simCall, startWrangler, waitForWorker } from "./local-stack.mjs";
 
 const LICENSE = "demo";
+/** Set on the demo license so tagging a chat shows suggestions (per-license settings, empty by default). */
+const DEMO_TAG_SUGGESTIONS = {
+  refund: ["Refunds reach your card within 5 business days.", "Could you share your order number so I can start the refund?"],
+  complaint: ["I'm sorry about this. Let me make it right: could you tell me what happened?"],
+};
 const say = (line = "") => console.log(line);
 const indent = (text, prefix) => text.trim().split("\n").map((l) => `${prefix}${l}`).join("\n");
 
@@ -108,6 +113,7 @@ async function wireSimulator() {
 
   const license = await simCall(sim.url, "GET", `/_sim/licenses/${LICENSE}`).catch(() => undefined);
   const ok = setup.code === 0 && install.ok;
+  if (ok && license) await demoSettings(license.organization_id);
   const simEnv = sim.url === "http://127.0.0.1:8788" ? "" : `SIM_URL=${sim.url} WORKER_URL=${workerUrl} `;
   const cli = `${simEnv}npm run sim:cli --`;
   const timeout = vars.REPLY_TIMEOUT_SECONDS ?? 120;
@@ -140,6 +146,22 @@ ${tries.map(([c, what]) => `  ${c.padEnd(width)}${what ? `  # ${what}` : ""}`).j
   ${cli} help
 Ctrl-C stops the Worker and the simulator.
 ────────────────────────────────────────────────────────────────────────────`);
+}
+
+/** Demo tag suggestions for the demo license, unless it has some (admin API, ADMIN_TOKEN). */
+async function demoSettings(org) {
+  const url = `${workerUrl}/admin/api/licenses/${encodeURIComponent(org)}/settings`;
+  const headers = { authorization: `Bearer ${vars.ADMIN_TOKEN}`, "content-type": "application/json" };
+  try {
+    const current = await fetch(url, { headers });
+    if (!current.ok) return say(`  (demo settings skipped: GET ${new URL(url).pathname} → ${current.status})`);
+    if (Object.keys((await current.json()).tagSuggestions ?? {}).length) return;
+    const res = await fetch(url, { method: "PUT", headers, body: JSON.stringify({ tagSuggestions: DEMO_TAG_SUGGESTIONS }) });
+    if (res.ok) say(`  Demo tag suggestions for ${Object.keys(DEMO_TAG_SUGGESTIONS).join(", ")} set through the admin API.`);
+    else say(`  (demo settings not set: PUT → ${res.status})`);
+  } catch (err) {
+    say(`  (demo settings skipped: ${err.message})`);
+  }
 }
 
 function printReal() {

@@ -18,7 +18,7 @@ const REPLY_TIMEOUT_SECONDS = 5;
 /** The simulator's webhook retries: three, within about two seconds. */
 const RETRY_DELAYS_MS = [250, 600, 1_000];
 /** Hard limit for the whole run; cleanup still happens. */
-const RUN_LIMIT_MS = 240_000;
+const RUN_LIMIT_MS = 300_000;
 
 const { values } = parseArgs({ options: { json: { type: "string" }, only: { type: "string" } } });
 const suite = new Suite();
