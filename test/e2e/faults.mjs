@@ -16,7 +16,8 @@ const REFRESH_LEAD_S = 10;
 export async function runFaults(suite, ctx) {
   const L = FAULTS_LICENSE;
   const timeoutMs = ctx.replyTimeoutSeconds * 1000;
-  const tokenSettings = ctx.sim.simulator.tokens.settings;
+  /** The simulator's token lifetimes (in process), read when the steps run. */
+  const tokenSettings = () => ctx.sim.simulator.tokens.settings;
   /** @type {Record<string, any>} */
   const s = {};
 
@@ -43,13 +44,13 @@ export async function runFaults(suite, ctx) {
     // Its first access token expires REFRESH_LEAD_S after the Worker's refresh margin (5 min,
     // src/licenses/grant.ts): calls in the first seconds use it, the first call after that
     // refreshes it (step f-token, with the token endpoint failing). Later tokens live 8 h.
-    tokenSettings.accessTtlS = 300 + REFRESH_LEAD_S;
+    tokenSettings().accessTtlS = 300 + REFRESH_LEAD_S;
     let r;
     try {
       s.installedAt = Date.now();
       r = await ctx.install(L);
     } finally {
-      tokenSettings.accessTtlS = 28_800;
+      tokenSettings().accessTtlS = 28_800;
     }
     expect(r.ok, `install failed: ${r.output.slice(0, 600)}`);
     s.org = (await ctx.license(L)).organization_id;

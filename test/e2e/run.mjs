@@ -55,7 +55,7 @@ try {
 
   const ctx = stack ? createContext({ stack, replyTimeoutSeconds: REPLY_TIMEOUT_SECONDS }) : undefined;
   // Without a stack every step below fails as "not run" (they all need "boot").
-  const run = ctx ?? /** @type {any} */ ({});
+  const run = ctx ?? /** @type {any} */ ({ replyTimeoutSeconds: REPLY_TIMEOUT_SECONDS });
   if (values.only !== "faults") {
     suite.group("Story");
     await runStory(suite, run);

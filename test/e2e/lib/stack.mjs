@@ -4,6 +4,7 @@
 // .dev.vars is never read) and its own local state directory. `close()` always cleans up.
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { startSimulator } from "../../../sim/server.mjs";
 import { generateSecrets, serialize } from "../../../scripts/local-env.mjs";
@@ -81,8 +82,10 @@ export async function bootStack({ replyTimeoutSeconds, retryDelaysMs, log }) {
       { mode: 0o600 },
     );
     stack.wrangler = startWrangler({ port, persistTo: join(dir, "state"), envFile, inspectorPort: await freePort(), output: "pipe" });
-    stack.wrangler.child.stdout.pipe(workerLog, { end: false });
-    stack.wrangler.child.stderr.pipe(workerLog, { end: false });
+    // Each line of the Worker's output with the time it arrived (to line it up with sim.log).
+    for (const stream of [stack.wrangler.child.stdout, stack.wrangler.child.stderr]) {
+      createInterface({ input: stream }).on("line", (line) => workerLog.write(`${new Date().toISOString()} ${line}\n`));
+    }
     const t0 = Date.now();
     const health = await waitForWorker(stack.workerUrl, { timeoutMs: 60_000, exited: stack.wrangler.exited });
     log(`  Worker ${stack.workerUrl} (ready in ${((Date.now() - t0) / 1000).toFixed(1)} s), simulator ${stack.sim.url}, webhook proxy ${stack.proxy.url}; logs in test-results/e2e/`);
