@@ -8,6 +8,7 @@ import {
   deliveryDetail,
   ID_PATTERN,
   licenseDetail,
+  validIdSegments,
   listDeadLetters,
   listDeliveries,
   listLicenses,
@@ -36,12 +37,9 @@ type C = Context<AdminEnv>;
 const problem = (c: C, status: 400 | 404 | 409 | 502, type: string, message: string, extra: Record<string, unknown> = {}) =>
   c.json({ error: { type, message, ...extra } }, status);
 
-// Path identifiers are checked once, before any Durable Object is addressed.
-adminApi.use("/licenses/:org/*", async (c, next) => {
-  const { org, chat, id } = c.req.param() as Record<string, string | undefined>;
-  for (const [name, value] of [["organization id", org], ["chat id", chat], ["delivery id", id]] as const) {
-    if (value !== undefined && !ID_PATTERN.test(value)) return problem(c, 400, "invalid_id", `Malformed ${name}`);
-  }
+// Path identifiers (organization, chat, delivery ids) are checked before any Durable Object is addressed.
+adminApi.use("/licenses/*", async (c, next) => {
+  if (!validIdSegments(c.req.path)) return problem(c, 400, "invalid_id", "Malformed identifier in the path");
   return next();
 });
 

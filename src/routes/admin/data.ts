@@ -18,6 +18,18 @@ export const OUTCOMES: readonly JournalOutcome[] = ["pending", "processed", "ski
 /** Identifiers accepted in admin paths (organization and chat ids, delivery ids). */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** True when every path segment after `/licenses/` is a well-formed identifier (or a route word). */
+export function validIdSegments(path: string): boolean {
+  const rest = path.slice(path.indexOf("/licenses/") + "/licenses/".length);
+  return rest.split("/").every((segment) => {
+    try {
+      return ID_PATTERN.test(decodeURIComponent(segment));
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** The overview row of one license. */
 export interface LicenseRow {
   organizationId: string;

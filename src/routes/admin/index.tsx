@@ -8,7 +8,17 @@ import type { JournalOutcome } from "../../licenses/journal";
 import { licenseStub } from "../../licenses/stub";
 import { adminApi } from "./api";
 import { type AdminEnv, endSession, requireAdmin, sameOrigin, startSession, tokenMatches } from "./auth";
-import { deliveryDetail, ID_PATTERN, licenseDetail, listDeadLetters, listDeliveries, listLicenses, OUTCOMES, replayDelivery } from "./data";
+import {
+  deliveryDetail,
+  ID_PATTERN,
+  licenseDetail,
+  listDeadLetters,
+  listDeliveries,
+  listLicenses,
+  OUTCOMES,
+  replayDelivery,
+  validIdSegments,
+} from "./data";
 import { ChatPage, type TimerView } from "./pages/chat";
 import { DeliveryPage } from "./pages/delivery";
 import { LicensePage } from "./pages/license";
@@ -156,17 +166,12 @@ function notFound(c: Context<AdminEnv>, message: string): Promise<Response> {
 }
 
 // Path identifiers are checked before any Durable Object is addressed.
-admin.use("/licenses/:org/*", async (c, next) => {
-  const params = c.req.param() as Record<string, string | undefined>;
-  if (![params.org, params.chat, params.id].every((v) => v === undefined || ID_PATTERN.test(v))) return notFound(c, "Malformed identifier.");
+admin.use("/licenses/*", async (c, next) => {
+  if (!validIdSegments(c.req.path)) return notFound(c, "Malformed identifier.");
   return next();
 });
 
-admin.get("/licenses/:org", async (c) => {
-  const org = c.req.param("org");
-  if (!ID_PATTERN.test(org)) return notFound(c, "Malformed identifier.");
-  return licensePage(c, org);
-});
+admin.get("/licenses/:org", (c) => licensePage(c, c.req.param("org")));
 
 admin.post("/licenses/:org/settings", async (c) => {
   const org = c.req.param("org");
