@@ -1,3 +1,5 @@
+import { registerBot } from "./bot";
+import { TimerRegistry } from "./chats/timers";
 import { trackRoutingStatus, WebhookRouter } from "./framework";
 
 /**
@@ -10,5 +12,11 @@ import { trackRoutingStatus, WebhookRouter } from "./framework";
  */
 export const router = new WebhookRouter();
 
+/** Handlers of the chats' logical timers (src/chats/timers.ts), by kind; every Chat DO runs its timers through them. */
+export const timers = new TimerRegistry();
+
 // Built-in: keep the License DO's view of routing statuses current (gates bot webhooks).
 trackRoutingStatus(router);
+
+// The bot (issue 4): chat users, reply timer, tag suggestions, rating reaction.
+registerBot(router, timers);

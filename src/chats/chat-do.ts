@@ -5,10 +5,11 @@ import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host"
 import type { AcceptResult, DeadLetter, DeliveryStatus, IncomingDelivery, ReplayResult, RerunResult, StoredDelivery } from "../deliveries/types";
 import type { InboxSummary } from "../deliveries/inbox";
 import { type JournalReport, journalReport, unprocessableReport } from "../licenses/journal";
-import { router } from "../handlers";
+import { router, timers } from "../handlers";
 import { licenseStub } from "../licenses/stub";
 import { createLogger, type Logger } from "../log";
 import { SqlChatStore } from "./chat-store";
+import { ChatTimers, type PendingTimer } from "./timers";
 
 /**
  * Chat Durable Object: one per (organization_id, chat_id). Records the chat's deliveries durably
@@ -16,8 +17,10 @@ import { SqlChatStore } from "./chat-store";
  * (ARCHITECTURE.md "The data's way through the Worker"). A thin RPC shell over its modules.
  */
 export class Chat extends DurableObject<Env> {
-  /** Named deadlines over the DO's one alarm: delivery processing now, the chat's timers later. */
+  /** Named deadlines over the DO's one alarm: delivery processing and the chat's timers. */
   private readonly alarms: NamedAlarms;
+  /** The chat's logical timers (`timer:<name>` deadlines), e.g. the bot's reply timer. */
+  private readonly timers: ChatTimers;
   private readonly deliveries: DeliveryHost;
   private readonly store: SqlChatStore;
   private readonly log: Logger;
@@ -29,6 +32,15 @@ export class Chat extends DurableObject<Env> {
     const log = (this.log = createLogger({ component: "chat" }));
     this.alarms = namedAlarms(ctx.storage, log);
     this.store = new SqlChatStore(ctx.storage);
+    this.timers = new ChatTimers({
+      alarms: this.alarms,
+      storage: ctx.storage,
+      store: this.store,
+      registry: timers,
+      license: (organizationId) => licenseStub(env, organizationId),
+      config: () => requireConfig(env),
+      log,
+    });
     this.deliveries = deliveryHost(ctx.storage, this.alarms, {
       router,
       config: () => requireConfig(env),
@@ -37,7 +49,7 @@ export class Chat extends DurableObject<Env> {
       chat: (delivery) =>
         delivery.chatId === undefined
           ? undefined
-          : { id: delivery.chatId, organizationId: delivery.organizationId, store: this.store },
+          : { id: delivery.chatId, organizationId: delivery.organizationId, store: this.store, timers: this.timers },
       log,
     }, {
       // Off the ack path: tell the license's journal how each attempt ended (src/licenses/journal.ts).
@@ -104,7 +116,14 @@ export class Chat extends DurableObject<Env> {
     return this.deliveries.inbox.summary();
   }
 
-  /** Runs whatever named deadline is due (processing, pruning, later the chat's timers). */
+  // ── Timers (src/chats/timers.ts) ───────────────────────────────────────────────
+
+  /** The chat's pending timers, earliest first: name, due time (ms), organization, chat and data. */
+  async pendingTimers(): Promise<PendingTimer[]> {
+    return this.timers.list();
+  }
+
+  /** Runs whatever named deadline is due (delivery processing and pruning, the chat's timers). */
   override async alarm(): Promise<void> {
     await this.alarms.run();
   }

@@ -1,4 +1,5 @@
 import type { ChatStore } from "../chats/chat-store";
+import type { ChatTimers } from "../chats/timers";
 import type { Config } from "../config";
 import type { JsonObject, WebhookKind } from "../deliveries/types";
 import type { BotInfo } from "../licenses/bot";
@@ -69,6 +70,8 @@ export interface ChatHandle {
   organizationId: string;
   /** JSON key/value store local to this chat. */
   store: ChatStore;
+  /** The chat's logical timers (src/chats/timers.ts) on the Chat DO's alarm. */
+  timers?: ChatTimers;
 }
 
 /** Facts about the delivery being handled. */

@@ -34,6 +34,12 @@ function routingStatusSet(org: string, agentId: string, status: string) {
 describe("bot webhooks act only while the bot accepts chats (PLATFORM.md §1.5)", () => {
   it("tracks routing_status_set into the License DO and gates bot deliveries on it", async () => {
     const org = await orgWithBot("bot-gate-1");
+    // The app's own bot behaviours look the messages' author up (src/chats/users.ts, get_chat).
+    mockLiveChat().on(
+      "POST",
+      "/agent/action/get_chat",
+      Response.json({ id: "G1", users: [{ id: "customer-1", type: "customer" }], thread: { id: "THREAD1", active: true, events: [] } }),
+    );
     const seen: string[] = [];
     offs.push(router.on("incoming_event", (p, ctx) => void (ctx.organizationId === org && seen.push(`${ctx.kind}:${p.event.id}`))));
     const license = licenseStub(env, org);

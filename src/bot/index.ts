@@ -1,0 +1,131 @@
+import type { TimerRegistry } from "../chats/timers";
+import { ChatUsers } from "../chats/users";
+import type { WebhookRouter } from "../framework/router";
+import { isEventType } from "../livechat/webhooks";
+import { onRated, onRatingCancelled, ratingScore } from "./rating-reaction";
+import { fireReplyTimer, onChatEvent, onDeactivated, onTransfer, REPLY_TIMER, replyScope } from "./reply-nudge";
+import { forgetMembership } from "./send";
+import { onThreadTagged } from "./tag-suggestions";
+
+/**
+ * Register the bot's behaviours (issue 4): chat-user tracking, the reply timer and its nudge,
+ * tag suggestions, rating reactions, plus the `reply` timer's handler. License webhooks (no
+ * `kind`: both endpoints; bot deliveries run only while the bot accepts chats, PLATFORM.md §1.5).
+ * Handlers are named `bot:<concern>:<action>` (retries skip completed ones); the chat-user
+ * tracker comes first so the handlers after it see the users a delivery brought. Returns a
+ * function that removes everything it registered.
+ */
+export function registerBot(router: WebhookRouter, timers: TimerRegistry): () => void {
+  const offs: (() => void)[] = [];
+
+  // ── Chat users (src/chats/users.ts) and the bot's membership ──
+  offs.push(
+    router.on(
+      "incoming_chat",
+      async (p, ctx) => {
+        if (ctx.chat) await new ChatUsers(ctx.chat.store).learn(p.chat.users);
+      },
+      { name: "bot:users:incoming_chat" },
+    ),
+    router.on(
+      "user_added_to_chat",
+      async (p, ctx) => {
+        if (ctx.chat) await new ChatUsers(ctx.chat.store).learn([p.user]);
+      },
+      { name: "bot:users:user_added_to_chat" },
+    ),
+    router.on(
+      "user_removed_from_chat",
+      async (p, ctx) => {
+        if (!ctx.chat) return;
+        await new ChatUsers(ctx.chat.store).removed(p.user_id, p.user_type);
+        if ((await ctx.license.botInfo())?.id === p.user_id) await forgetMembership(ctx.chat.store);
+      },
+      { name: "bot:users:user_removed_from_chat" },
+    ),
+    // Deactivation: agents, the bot too, leave the chat (PLATFORM.md §2.3 `chat_deactivated`).
+    router.on(
+      "chat_deactivated",
+      async (_p, ctx) => {
+        if (ctx.chat) await forgetMembership(ctx.chat.store);
+      },
+      { name: "bot:users:chat_deactivated" },
+    ),
+  );
+
+  // ── Reply timer (src/bot/reply-nudge.ts) ──
+  offs.push(
+    router.on(
+      "incoming_chat",
+      async (p, ctx) => {
+        const scope = replyScope(ctx);
+        if (!scope) return;
+        // The chat may start with the customer's first message(s) (PLATFORM.md §2.3).
+        for (const event of p.chat.thread.events ?? []) await onChatEvent(scope, p.chat.thread.id, event, ctx.delivery.receivedAt);
+      },
+      { name: "bot:reply:incoming_chat" },
+    ),
+    router.on(
+      "incoming_event",
+      async (p, ctx) => {
+        const scope = replyScope(ctx);
+        if (scope) await onChatEvent(scope, p.thread_id, p.event, ctx.delivery.receivedAt);
+      },
+      { name: "bot:reply:incoming_event" },
+    ),
+    router.on(
+      "chat_transferred",
+      async (_p, ctx) => {
+        const scope = replyScope(ctx);
+        if (scope) await onTransfer(scope, ctx.delivery.receivedAt);
+      },
+      { name: "bot:reply:chat_transferred" },
+    ),
+    router.on(
+      "chat_deactivated",
+      async (_p, ctx) => {
+        const scope = replyScope(ctx);
+        if (scope) await onDeactivated(scope);
+      },
+      { name: "bot:reply:chat_deactivated" },
+    ),
+    timers.on(REPLY_TIMER, fireReplyTimer),
+  );
+
+  // ── Tag suggestions (src/bot/tag-suggestions.ts) ──
+  offs.push(router.on("thread_tagged", onThreadTagged, { name: "bot:tags:thread_tagged" }));
+
+  // ── Rating reaction (src/bot/rating-reaction.ts; PLATFORM.md §5) ──
+  offs.push(
+    router.on(
+      "thread_properties_updated",
+      async (p, ctx) => {
+        const score = ratingScore(p.properties.rating?.score);
+        if (score) await onRated(ctx, p.thread_id, score);
+      },
+      { name: "bot:rating:thread_properties_updated" },
+    ),
+    router.on(
+      "thread_properties_deleted",
+      async (p, ctx) => {
+        if (p.properties.rating?.includes("score")) await onRatingCancelled(ctx, p.thread_id);
+      },
+      { name: "bot:rating:thread_properties_deleted" },
+    ),
+    router.on(
+      "incoming_event",
+      async (p, ctx) => {
+        if (!isEventType(p.event, "system_message")) return;
+        if (p.event.system_message_type === "rating.chat_rated") {
+          const score = ratingScore(p.event.text_vars?.score);
+          if (score) await onRated(ctx, p.thread_id, score);
+        } else if (p.event.system_message_type === "rating.chat_rating_canceled") {
+          await onRatingCancelled(ctx, p.thread_id);
+        }
+      },
+      { name: "bot:rating:incoming_event" },
+    ),
+  );
+
+  return () => offs.splice(0).forEach((off) => off());
+}

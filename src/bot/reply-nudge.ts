@@ -1,0 +1,193 @@
+import type { TimerContext } from "../chats/timers";
+import { ChatUsers, roleOf } from "../chats/users";
+import type { ChatHandle, HandlerContext } from "../framework/context";
+import type { ChatEvent as ApiEvent } from "../livechat/schemas/events";
+import { type ChatEvent, isEventType } from "../livechat/webhooks";
+import { type ActiveChat, activeChat, botOnDuty, type BotScope, sendOnce } from "./send";
+
+/**
+ * The reply timer (issue 4 "Reply timer"): a customer message opens an "unanswered stretch" and
+ * starts the chat's `reply` timer unless one is running; an agent's message (not our bot's)
+ * closes the stretch and cancels the timer; a transfer restarts the wait; `chat_deactivated`
+ * cancels everything. When the timer fires and the chat is still active and unanswered, the bot
+ * tells the customer the license's `replyMessage`, once per stretch.
+ *
+ * Idempotency of the nudge (alarms are at-least-once, PLATFORM.md §1.4 deliveries too):
+ * - message events are counted once per event id (`incoming_chat` may carry the first message
+ *   that later also arrives as `incoming_event`; license and bot webhooks both deliver it);
+ * - the stretch records `nudge: "sent"` after the send; a fire for a nudged or replaced stretch
+ *   does nothing;
+ * - the send carries `custom_id: nudge:<stretch id>`, and the fresh `get_chat` taken before
+ *   sending is searched for it: a retry after a crash between the send and the record finds the
+ *   earlier message and only records it (see `sendOnce`).
+ * While the bot is not accepting chats (outside working hours) a due timer is dropped without a
+ * nudge; the customer's next message starts a new wait. Messages are still followed then (an
+ * agent's answer must close the stretch); before the bot is provisioned nothing is followed.
+ */
+
+/** Name (and kind) of the chat's reply timer. */
+export const REPLY_TIMER = "reply";
+/** Chat-store key of the open {@link Stretch}. */
+export const STRETCH_KEY = "reply:stretch";
+/** Chat-store key prefix of message events already counted. */
+export const SEEN_PREFIX = "reply:seen:";
+/** A nudge that failed this many times in a row is given up (logged as an error). */
+export const MAX_NUDGE_ATTEMPTS = 8;
+
+/** Customer messages nobody answered yet, since the first of them. */
+export interface Stretch {
+  /** Id of the customer event that opened the stretch. */
+  id: string;
+  threadId: string;
+  /** When that event was received (ms); the wait counts from here. */
+  startedAt: number;
+  /** Set once the stretch is settled: nudged, or given up after {@link MAX_NUDGE_ATTEMPTS}. */
+  nudge?: "sent" | "failed";
+  nudgeEventId?: string;
+  failures?: number;
+}
+
+/** The reply timer's scope: a chat (with timers) of a license. */
+type ReplyScope = BotScope & { organizationId: string; chat: ChatHandle & { timers: NonNullable<ChatHandle["timers"]> } };
+
+/** The context of a chat-scoped delivery in the Chat DO, or undefined elsewhere. */
+export function replyScope(ctx: HandlerContext): ReplyScope | undefined {
+  const chat = ctx.chat;
+  if (!chat?.timers) return undefined;
+  return { chat: { ...chat, timers: chat.timers }, license: ctx.license, api: ctx.api, log: ctx.log, organizationId: ctx.organizationId };
+}
+
+/** Events that count as someone writing: message, file, rich message. */
+function authored(event: ChatEvent): { id: string; authorId: string } | undefined {
+  if (isEventType(event, "message") || isEventType(event, "file") || isEventType(event, "rich_message")) {
+    return { id: event.id, authorId: event.author_id };
+  }
+  return undefined;
+}
+
+/**
+ * One chat event (from `incoming_event`, or `incoming_chat`'s `thread.events`): a customer's
+ * message starts the wait, an agent's ends it, our bot's and anything else change nothing.
+ * `at` is when the event was received.
+ */
+export async function onChatEvent(scope: ReplyScope, threadId: string, event: ChatEvent, at: number): Promise<void> {
+  const written = authored(event);
+  if (!written) return;
+  const seenKey = SEEN_PREFIX + written.id;
+  if (await scope.chat.store.get(seenKey)) return;
+  // No bot yet (before provisioning): no bot behaviour, and no LiveChat calls for it.
+  const bot = await scope.license.botInfo();
+  if (!bot) return;
+  const role = await roleOf(scope, written.authorId, bot.id);
+  if (role === "customer") await customerWrote(scope, threadId, written.id, at);
+  else if (role === "agent") await agentWrote(scope);
+  else if (role === "unknown") scope.log.warn("message author unknown; reply timer unchanged", { event_id: written.id });
+  await scope.chat.store.put(seenKey, true);
+}
+
+async function customerWrote(scope: ReplyScope, threadId: string, eventId: string, at: number): Promise<void> {
+  let stretch = await scope.chat.store.get<Stretch>(STRETCH_KEY);
+  const fresh = !stretch || stretch.threadId !== threadId;
+  if (fresh) {
+    stretch = { id: eventId, threadId, startedAt: at };
+    await scope.chat.store.put(STRETCH_KEY, stretch);
+  }
+  if (stretch!.nudge) return; // one nudge per unanswered stretch
+  const started = await startTimer(scope, stretch!, at, fresh ? "replace" : "keep");
+  if (started) scope.log.info("reply timer started", { stretch: stretch!.id });
+}
+
+async function agentWrote(scope: ReplyScope): Promise<void> {
+  const had = await scope.chat.store.delete(STRETCH_KEY);
+  const pending = await scope.chat.timers.cancel(REPLY_TIMER);
+  if (had || pending) scope.log.info("customer answered; reply timer stopped");
+}
+
+async function startTimer(scope: ReplyScope, stretch: Stretch, from: number, mode: "replace" | "keep"): Promise<boolean> {
+  const { replyTimeoutSeconds } = await scope.license.settings();
+  return scope.chat.timers.start(
+    REPLY_TIMER,
+    from + replyTimeoutSeconds * 1000,
+    { organizationId: scope.organizationId, chatId: scope.chat.id, data: { stretch: stretch.id } },
+    mode,
+  );
+}
+
+/** `chat_transferred`: an open, un-nudged stretch waits the full timeout again from `at`. */
+export async function onTransfer(scope: ReplyScope, at: number): Promise<void> {
+  const stretch = await scope.chat.store.get<Stretch>(STRETCH_KEY);
+  if (!stretch || stretch.nudge) return;
+  await startTimer(scope, stretch, at, "replace");
+  scope.log.info("chat transferred; reply timer restarted", { stretch: stretch.id });
+}
+
+/** `chat_deactivated`: every timer of the chat stops; the stretch and counted events are dropped. */
+export async function onDeactivated(scope: ReplyScope): Promise<void> {
+  const cancelled = await scope.chat.timers.cancelAll();
+  await scope.chat.store.delete(STRETCH_KEY);
+  for (const [key] of await scope.chat.store.list(SEEN_PREFIX)) await scope.chat.store.delete(key);
+  if (cancelled > 0) scope.log.info("chat deactivated; timers cancelled", { cancelled });
+}
+
+/**
+ * An agent other than the bot wrote after the stretch opened, according to the thread's events.
+ * Only decided when the stretch's first event is in the thread; otherwise the webhooks decide.
+ */
+function answeredInThread(chat: ActiveChat, stretch: Stretch, botId: string): boolean {
+  const events: ApiEvent[] = chat.thread.events ?? [];
+  const start = events.findIndex((e) => e.id === stretch.id);
+  if (start < 0) return false;
+  const agents = new Set(chat.users.filter((u) => u.type === "agent" && u.id !== botId).map((u) => u.id));
+  return events
+    .slice(start + 1)
+    .some((e) => ["message", "file", "rich_message"].includes(e.type) && e.author_id !== undefined && agents.has(e.author_id));
+}
+
+/**
+ * The `reply` timer fired: re-check everything, then nudge once. Safe to run any number of
+ * times for the same stretch (see the module comment).
+ */
+export async function fireReplyTimer(ctx: TimerContext): Promise<void> {
+  const { store } = ctx.chat;
+  const stretch = await store.get<Stretch>(STRETCH_KEY);
+  const wanted = (ctx.timer.data as { stretch?: string } | null)?.stretch;
+  if (!stretch || stretch.id !== wanted || stretch.nudge) {
+    ctx.log.info("reply timer fired for a settled stretch; nothing to do", { stretch: wanted });
+    return;
+  }
+  const bot = await botOnDuty(ctx);
+  if (!bot) {
+    ctx.log.info("reply timer fired while the bot is not accepting chats; no nudge", { stretch: stretch.id });
+    return;
+  }
+  try {
+    const chat = await activeChat(ctx);
+    if (!chat || chat.thread.id !== stretch.threadId) {
+      await store.delete(STRETCH_KEY);
+      ctx.log.info("chat no longer active; no nudge", { stretch: stretch.id });
+      return;
+    }
+    await new ChatUsers(store).learn(chat.users);
+    if (answeredInThread(chat, stretch, bot.id)) {
+      await store.delete(STRETCH_KEY);
+      ctx.log.info("customer already answered; no nudge", { stretch: stretch.id });
+      return;
+    }
+    const { replyMessage } = await ctx.license.settings();
+    const outcome = await sendOnce(ctx, bot, chat, { customId: `nudge:${stretch.id}`, text: replyMessage, visibility: "all" });
+    if (outcome.status === "chat_inactive") {
+      await store.delete(STRETCH_KEY);
+      return;
+    }
+    await store.put(STRETCH_KEY, { ...stretch, nudge: "sent", nudgeEventId: outcome.eventId } satisfies Stretch);
+  } catch (err) {
+    const failures = (stretch.failures ?? 0) + 1;
+    if (failures >= MAX_NUDGE_ATTEMPTS) {
+      await store.put(STRETCH_KEY, { ...stretch, failures, nudge: "failed" } satisfies Stretch);
+      ctx.log.error("nudge failed; giving up for this stretch", { stretch: stretch.id, failures, error: err });
+      return;
+    }
+    await store.put(STRETCH_KEY, { ...stretch, failures } satisfies Stretch);
+    throw err;
+  }
+}

@@ -1,0 +1,191 @@
+import type { Config } from "../config";
+import type { NamedAlarms } from "../durable/alarms";
+import { type ChatHandle, type LicenseRpc, type LiveChatApis, liveChatApis } from "../framework/context";
+import type { Logger } from "../log";
+import type { ChatStore } from "./chat-store";
+
+/**
+ * Per-chat logical timers (INTERNALS.md "Durable objects"): named deadlines `timer:<name>` on the
+ * Chat DO's {@link NamedAlarms}, with the organization, chat and a JSON `data` value kept in the
+ * DO's SQLite storage. Timers therefore survive restarts; a fired timer is run by the handler
+ * registered for the part of its name before the first `:` (e.g. `reply`), and removed only
+ * after that handler returned (alarms are at-least-once: handlers must be idempotent).
+ */
+
+/** Prefix of the timers' deadlines on the Chat DO's alarm. */
+export const TIMER_PREFIX = "timer:";
+
+/** A pending timer, as the admin API lists it. */
+export interface PendingTimer {
+  name: string;
+  /** When it fires (ms since epoch). */
+  due: number;
+  organizationId: string;
+  chatId: string;
+  data: unknown;
+}
+
+/** What a fired timer's handler gets: the chat and its license, like a webhook handler. */
+export interface TimerContext {
+  timer: PendingTimer;
+  organizationId: string;
+  chatId: string;
+  license: LicenseRpc;
+  api: LiveChatApis;
+  chat: ChatHandle & { timers: ChatTimers };
+  log: Logger;
+}
+
+/** Runs one fired timer. Throwing retries it later with backoff. */
+export type TimerHandler = (ctx: TimerContext) => Promise<void> | void;
+
+/** The app's timer handlers by kind (the name up to its first `:`); shared by every Chat DO. */
+export class TimerRegistry {
+  private readonly handlers = new Map<string, TimerHandler>();
+
+  /** Register the handler of timers named `kind` or `kind:<anything>`. Returns a function that removes it. */
+  on(kind: string, handler: TimerHandler): () => void {
+    if (!kind || kind.includes(":")) throw new TypeError(`TimerRegistry.on: invalid kind "${kind}"`);
+    if (this.handlers.has(kind)) throw new Error(`TimerRegistry.on: a handler for "${kind}" exists`);
+    this.handlers.set(kind, handler);
+    return () => {
+      if (this.handlers.get(kind) === handler) this.handlers.delete(kind);
+    };
+  }
+
+  /** The handler for timer `name`, if any. */
+  handlerFor(name: string): TimerHandler | undefined {
+    return this.handlers.get(name.split(":", 1)[0]);
+  }
+}
+
+/** What a Chat DO gives its timers. */
+export interface ChatTimersDeps {
+  alarms: NamedAlarms;
+  storage: DurableObjectStorage;
+  store: ChatStore;
+  registry: TimerRegistry;
+  license: (organizationId: string) => LicenseRpc;
+  config: () => Pick<Config, "apiUrl" | "apiVersion">;
+  log: Logger;
+}
+
+const DDL = `CREATE TABLE IF NOT EXISTS chat_timers (
+  name TEXT PRIMARY KEY,
+  organization_id TEXT NOT NULL,
+  chat_id TEXT NOT NULL,
+  data TEXT NOT NULL
+);`;
+
+type Row = { name: string; organization_id: string; chat_id: string; data: string };
+
+/**
+ * One chat's timers.
+ *
+ * @example
+ * await ctx.chat.timers.start("reply", Date.now() + 120_000, { organizationId, chatId, data: { stretch: "E1" } });
+ * ctx.chat.timers.get("reply"); // { name: "reply", due, organizationId, chatId, data }
+ */
+export class ChatTimers {
+  constructor(private readonly deps: ChatTimersDeps) {
+    deps.storage.sql.exec(DDL);
+    deps.alarms.handle(TIMER_PREFIX, (deadline, at) => this.fire(deadline.slice(TIMER_PREFIX.length), at));
+  }
+
+  /**
+   * Start (or move) timer `name` to fire at `at`. `mode: "keep"` leaves a running timer as it is
+   * (and returns false); `"replace"` moves it. Returns true when the timer was set.
+   */
+  async start(
+    name: string,
+    at: number,
+    timer: { organizationId: string; chatId: string; data?: unknown },
+    mode: "replace" | "keep" = "replace",
+  ): Promise<boolean> {
+    if (mode === "keep" && this.deps.alarms.deadline(TIMER_PREFIX + name) !== undefined) return false;
+    const data = JSON.stringify(timer.data ?? null);
+    this.deps.storage.sql.exec(
+      `INSERT INTO chat_timers (name, organization_id, chat_id, data) VALUES (?, ?, ?, ?)
+       ON CONFLICT(name) DO UPDATE SET organization_id = excluded.organization_id, chat_id = excluded.chat_id, data = excluded.data`,
+      name,
+      timer.organizationId,
+      timer.chatId,
+      data,
+    );
+    await this.deps.alarms.schedule(TIMER_PREFIX + name, at);
+    return true;
+  }
+
+  /** Stop timer `name`; true when it was pending. */
+  async cancel(name: string): Promise<boolean> {
+    const pending = this.deps.alarms.deadline(TIMER_PREFIX + name) !== undefined;
+    this.deps.storage.sql.exec("DELETE FROM chat_timers WHERE name = ?", name);
+    await this.deps.alarms.cancel(TIMER_PREFIX + name);
+    return pending;
+  }
+
+  /** Stop every timer of the chat; returns how many were pending. */
+  async cancelAll(): Promise<number> {
+    const pending = this.deps.alarms.list(TIMER_PREFIX);
+    for (const { name } of pending) await this.deps.alarms.cancel(name);
+    this.deps.storage.sql.exec("DELETE FROM chat_timers");
+    return pending.length;
+  }
+
+  /** Timer `name` if it is pending. */
+  get(name: string): PendingTimer | undefined {
+    const due = this.deps.alarms.deadline(TIMER_PREFIX + name);
+    return due === undefined ? undefined : this.withData(name, due);
+  }
+
+  /** Pending timers, earliest first. */
+  list(): PendingTimer[] {
+    return this.deps.alarms
+      .list(TIMER_PREFIX)
+      .map((d) => this.withData(d.name.slice(TIMER_PREFIX.length), d.at))
+      .filter((t): t is PendingTimer => t !== undefined);
+  }
+
+  private row(name: string): Row | undefined {
+    return this.deps.storage.sql.exec<Row>("SELECT * FROM chat_timers WHERE name = ?", name).toArray()[0];
+  }
+
+  private withData(name: string, due: number): PendingTimer | undefined {
+    const row = this.row(name);
+    if (!row) return undefined;
+    return { name, due, organizationId: row.organization_id, chatId: row.chat_id, data: JSON.parse(row.data) as unknown };
+  }
+
+  /** A due deadline: run its handler with a context; forget its data unless the handler re-armed it. */
+  private async fire(name: string, at: number): Promise<void> {
+    const timer = this.withData(name, at);
+    const log = this.deps.log.child({ timer: name });
+    if (!timer) {
+      log.warn("timer fired without its data; dropped");
+      return;
+    }
+    const handler = this.deps.registry.handlerFor(name);
+    if (!handler) {
+      log.error("no handler for timer; dropped", { organization_id: timer.organizationId, chat_id: timer.chatId });
+      this.deps.storage.sql.exec("DELETE FROM chat_timers WHERE name = ?", name);
+      return;
+    }
+    const license = this.deps.license(timer.organizationId);
+    let api: LiveChatApis | undefined;
+    const config = this.deps.config;
+    await handler({
+      timer,
+      organizationId: timer.organizationId,
+      chatId: timer.chatId,
+      license,
+      get api() {
+        return (api ??= liveChatApis(config(), license));
+      },
+      chat: { id: timer.chatId, organizationId: timer.organizationId, store: this.deps.store, timers: this },
+      log: log.child({ organization_id: timer.organizationId, chat_id: timer.chatId }),
+    });
+    // The deadline row is removed by NamedAlarms after we return, unless the handler moved it.
+    const next = this.deps.alarms.deadline(TIMER_PREFIX + name);
+    if (next === undefined || next <= at) this.deps.storage.sql.exec("DELETE FROM chat_timers WHERE name = ?", name);
+  }
+}
