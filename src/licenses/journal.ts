@@ -162,12 +162,16 @@ export class DeliveryJournal {
     });
   }
 
-  /** Mark a delivery as queued again (an operator replayed it); a no-op for unknown ids. */
-  markReplayed(deliveryId: string): void {
+  /**
+   * Mark a delivery as queued again (an operator replayed it), unless a report arrived since the
+   * caller read the entry (`seenUpdatedAt`): the replayed attempt's own report then already tells.
+   * `updated_at` is kept, so that report (always later) replaces this mark. No-op for unknown ids.
+   */
+  markReplayed(deliveryId: string, seenUpdatedAt: number): void {
     this.storage.sql.exec(
-      "UPDATE delivery_journal SET outcome = 'pending', attempts = 0, error = NULL, note = 'replayed', updated_at = MAX(updated_at, ?) WHERE delivery_id = ?",
-      this.now(),
+      "UPDATE delivery_journal SET outcome = 'pending', attempts = 0, error = NULL, note = 'replayed' WHERE delivery_id = ? AND updated_at = ?",
       deliveryId,
+      seenUpdatedAt,
     );
   }
 

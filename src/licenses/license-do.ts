@@ -227,8 +227,9 @@ export class License extends DurableObject<Env> {
 
   /** Operator replay of any recorded license-scoped delivery (dead, or finished: only incomplete handlers run). */
   async rerunDelivery(deliveryId: string): Promise<RerunResult> {
+    const seen = this.journal.get(deliveryId);
     const result = await this.deliveries.inbox.rerun(deliveryId);
-    if (result.ok) this.journal.markReplayed(deliveryId);
+    if (result.ok && seen) this.journal.markReplayed(deliveryId, seen.updatedAt);
     return result;
   }
 
@@ -254,9 +255,9 @@ export class License extends DurableObject<Env> {
     return this.journal.hourly(hours);
   }
 
-  /** Note that an operator re-queued a chat-scoped delivery. */
-  async journalReplayed(deliveryId: string): Promise<void> {
-    this.journal.markReplayed(deliveryId);
+  /** Note that an operator re-queued a chat-scoped delivery whose entry they read at `seenUpdatedAt`. */
+  async journalReplayed(deliveryId: string, seenUpdatedAt: number): Promise<void> {
+    this.journal.markReplayed(deliveryId, seenUpdatedAt);
   }
 
   private journalSafely(write: () => void, log = createLogger({ component: "license" })): void {
