@@ -136,6 +136,7 @@ export async function runFaults(suite, ctx) {
       const failed = await ctx.control("GET", `/_sim/deliveries?license=${L}&state=failed`);
       if (failed.length) problems.push(`the simulator gave up on ${failed.length} deliveries: ${failed.map((d) => d.action).join(", ")}`);
       expect(problems.length === 0, problems.join("\n"));
+      s.webhookChat = chat;
       const nudge = await nudgeOnce(chat);
       const injected = ctx.proxy.find((a) => a.injected && a.organizationId === s.org).length;
       return `${sent.length} messages, ${injected} injected failures: each accepted once, retries after lost answers answered "duplicate"; one nudge: "${nudge.text}"`;
@@ -143,6 +144,33 @@ export async function runFaults(suite, ctx) {
       ctx.proxy.clearRules();
     }
   }, { needs: ["f-install"] });
+
+  await suite.step("f-journal", "faults: the Worker's delivery journal (admin API) shows each of those messages processed exactly once", async () => {
+    const chat = s.webhookChat;
+    const accepted = new Set(
+      ctx.proxy
+        .find((a) => a.chatId === chat && (a.action === "incoming_event" || a.action === "incoming_chat") && a.workerOutcome === "accepted")
+        .map((a) => a.signature),
+    );
+    const headers = { authorization: `Bearer ${ctx.stack.secrets.ADMIN_TOKEN}` };
+    const url = `${ctx.workerUrl}/admin/api/licenses/${s.org}/deliveries?chat=${encodeURIComponent(chat)}&limit=1000`;
+    let entries = [];
+    await waitFor("every delivery of the chat to be finished in the journal", async () => {
+      const res = await fetch(url, { headers });
+      const text = await res.text();
+      expect(res.ok, `GET ${new URL(url).pathname}${new URL(url).search} → ${res.status} ${text.slice(0, 200)}`);
+      entries = (JSON.parse(text).deliveries ?? []).filter((e) => e.chatId === chat);
+      const messages = entries.filter((e) => e.action === "incoming_event" || e.action === "incoming_chat");
+      return messages.length >= accepted.size && messages.every((e) => e.outcome !== "pending" && e.outcome !== "retry");
+    }, { timeoutMs: 15_000, intervalMs: 500, describe: () => `journal: ${entries.map((e) => `${e.action} ${e.outcome}`).join(", ") || "empty"}` });
+    const messages = entries.filter((e) => e.action === "incoming_event" || e.action === "incoming_chat");
+    const processed = messages.filter((e) => e.outcome === "processed");
+    const bad = entries.filter((e) => e.outcome === "dead" || e.outcome === "unprocessable");
+    expect(bad.length === 0, `dead or unprocessable: ${bad.map((e) => `${e.action} ${e.outcome} ${e.error ?? ""}`).join("; ")}`);
+    expect(processed.length === accepted.size && messages.length === accepted.size,
+      `${accepted.size} message deliveries accepted, journal has ${messages.length} (${processed.length} processed): ${messages.map((e) => `${e.action} ${e.outcome}×${e.attempts}`).join(", ")}`);
+    return `${processed.length} message deliveries processed once each (${entries.length} journal entries for the chat, none dead)`;
+  }, { needs: ["f-webhooks"] });
 
   await suite.step("no-loss", "over the whole run: no delivery given up, no 5xx from the Worker, no delivery rejected", async () => {
     await ctx.idle(15_000);
