@@ -47,7 +47,8 @@ const securityHeaders: MiddlewareHandler<AdminEnv> = async (c, next) => {
   c.header("Cache-Control", "no-store");
   c.header("X-Content-Type-Options", "nosniff");
   c.header("X-Frame-Options", "DENY");
-  c.header("Referrer-Policy", "no-referrer");
+  // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts.
+  c.header("Referrer-Policy", "same-origin");
   await next();
 };
 

@@ -20,7 +20,7 @@ pre{background:var(--bg);padding:.6rem;overflow:auto;border:1px solid var(--line
 .s-retry,.s-pending,.s-skipped,.s-not_accepting_chats,.s-warn{color:var(--warn);border-color:var(--warn)}.s-unprocessable,.s-not_installed{color:var(--muted)}
 .notice{padding:.5rem .8rem;border-radius:6px;border:1px solid var(--info);color:var(--info);margin:.6rem 0}.notice.error{border-color:var(--bad);color:var(--bad)}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:.8rem}.card{border:1px solid var(--line);border-radius:6px;padding:.6rem .8rem}
-.card dl{display:grid;grid-template-columns:auto 1fr;gap:.1rem .8rem;margin:0}dt{color:var(--muted)}dd{margin:0}
+.card dl{display:grid;grid-template-columns:auto 1fr;gap:.1rem .8rem;margin:0}dd code{word-break:break-all}dt{color:var(--muted)}dd{margin:0}
 form.settings{display:grid;grid-template-columns:14rem 1fr;gap:.5rem 1rem;max-width:56rem}form.settings label{font-weight:600;padding-top:.3rem}
 form.settings .hint{grid-column:2;color:var(--muted);font-size:12px;margin-top:-.4rem}
 input,textarea,select{font:inherit;padding:.3rem .4rem;border:1px solid var(--line);border-radius:4px;width:100%}textarea{min-height:4.5rem}
@@ -41,7 +41,7 @@ export function Layout(props: { title: string; nonce: string; csrf?: string; chi
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>{`${props.title} · livechat-edge admin`}</title>
         <style nonce={props.nonce} dangerouslySetInnerHTML={{ __html: CSS }} />
       </head>
