@@ -114,8 +114,8 @@ async function wireSimulator() {
   const license = await simCall(sim.url, "GET", `/_sim/licenses/${LICENSE}`).catch(() => undefined);
   const ok = setup.code === 0 && install.ok;
   if (ok && license) await demoSettings(license.organization_id);
-  const simEnv = sim.url === "http://127.0.0.1:8788" ? "" : `SIM_URL=${sim.url} WORKER_URL=${workerUrl} `;
-  const cli = `${simEnv}npm run sim:cli --`;
+  const defaultPorts = sim.url === "http://127.0.0.1:8788" && workerUrl === "http://127.0.0.1:8787";
+  const cli = "npm run sim:cli --";
   const timeout = vars.REPLY_TIMEOUT_SECONDS ?? 120;
   const tries = [
     [`${cli} bot status --license ${LICENSE}`, "the app's bot, accepting chats"],
@@ -142,7 +142,7 @@ livechat-edge runs locally against a simulated LiveChat${ok ? "" : " (see the pr
   Reply timeout ${timeout} s (REPLY_TIMEOUT_SECONDS in .dev.vars)
 
 Try it in another terminal (README "Try it locally" walks through it):
-${tries.map(([c, what]) => `  ${c.padEnd(width)}${what ? `  # ${what}` : ""}`).join("\n")}
+${defaultPorts ? "" : `  export SIM_URL=${sim.url} WORKER_URL=${workerUrl}\n`}${tries.map(([c, what]) => `  ${c.padEnd(width)}${what ? `  # ${what}` : ""}`).join("\n")}
   ${cli} help
 Ctrl-C stops the Worker and the simulator.
 ────────────────────────────────────────────────────────────────────────────`);
