@@ -142,7 +142,7 @@ livechat-edge runs locally against a simulated LiveChat${ok ? "" : " (see the pr
   Reply timeout ${timeout} s (REPLY_TIMEOUT_SECONDS in .dev.vars)
 
 Try it in another terminal (README "Try it locally" walks through it):
-${defaultPorts ? "" : `  export SIM_URL=${sim.url} WORKER_URL=${workerUrl}\n`}${tries.map(([c, what]) => `  ${c.padEnd(width)}${what ? `  # ${what}` : ""}`).join("\n")}
+${defaultPorts ? "" : `  export SIM_URL=${sim.url} WORKER_URL=${workerUrl}\n`}${tries.map(([c, what]) => (what ? `  ${c.padEnd(width)}  # ${what}` : `  ${c}`)).join("\n")}
   ${cli} help
 Ctrl-C stops the Worker and the simulator.
 ────────────────────────────────────────────────────────────────────────────`);
