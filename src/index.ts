@@ -8,7 +8,7 @@ export { Chat } from "./chats/chat-do";
 export default {
   fetch: app.fetch,
   /** Cron Trigger: every license reconciles itself (src/licenses/fleet.ts). */
-  async scheduled(_controller, env) {
+  async scheduled(_controller, env, _ctx) {
     await reconcileFleet(env);
   },
 } satisfies ExportedHandler<Env>;
