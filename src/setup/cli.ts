@@ -163,6 +163,13 @@ export function resolveSetup(
   const apiUrl = optional("LIVECHAT_API_URL", DEFAULT_API_URL).replace(/\/+$/, "");
   if (!isHttpUrl(apiUrl)) problems.push("LIVECHAT_API_URL must be an absolute http(s) URL");
 
+  // .dev.vars holds local-only secrets (scripts/local-env.mjs): registering one with a public URL
+  // would make the deployed Worker reject every webhook with 401.
+  const secretFrom = lookup(layers, "LIVECHAT_WEBHOOK_SECRET")?.from;
+  if (secretFrom === ".dev.vars" && url && isHttpUrl(url) && !isLoopback(url)) {
+    problems.push("LIVECHAT_WEBHOOK_SECRET comes from .dev.vars (local only) but the URL is not local: set it in the environment");
+  }
+
   const credentials = resolveCredentials(env, problems);
   if (credentials) sources.push(credentials.kind === "basic" ? "auth: LIVECHAT_PAT + LIVECHAT_ACCOUNT_ID (Basic)" : "auth: LIVECHAT_TOKEN (Bearer)");
 
@@ -288,4 +295,10 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** True for URLs on this machine (localhost, 127.0.0.0/8, ::1). */
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

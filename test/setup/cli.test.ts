@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import wranglerToml from "../../wrangler.toml?raw";
-import { main, parseArgs, type CliIo } from "../../src/setup/cli";
+import { main, parseArgs, resolveSetup, type CliIo } from "../../src/setup/cli";
 import { parseDevVars, parseWranglerVars } from "../../src/setup/sources";
 import { API_URL, fakeConfiguration, quietHttp } from "./fake-configuration";
 
@@ -130,7 +130,7 @@ describe("main", () => {
   it("uses a Bearer token, --url and --version, falling back to .dev.vars", async () => {
     const fake = fakeConfiguration([], { version: "3.5" });
     const devVars = `LIVECHAT_CLIENT_ID=client-dev\nLIVECHAT_WEBHOOK_SECRET=${SECRET}\nLIVECHAT_API_URL=${API_URL}\n`;
-    const t = io(["--dry-run", "--url", "https://other.example.test/", "--version", "3.5"], { LIVECHAT_TOKEN: "dal:BEARER-abcdef" }, { devVars, wranglerToml });
+    const t = io(["--dry-run", "--url", "http://127.0.0.1:9999/", "--version", "3.5"], { LIVECHAT_TOKEN: "dal:BEARER-abcdef" }, { devVars, wranglerToml });
     expect(await main(t.cli)).toBe(0);
     const [names, list] = fake.lc.calls();
     expect(names.url.href).toBe(`${API_URL}/v3.5/configuration/action/list_webhook_names`);
@@ -138,7 +138,7 @@ describe("main", () => {
     expect(list.body).toEqual({ owner_client_id: "client-dev" });
     expect(t.stdout[0]).toContain("LIVECHAT_CLIENT_ID (.dev.vars)");
     expect(t.stdout[0]).toContain("PUBLIC_URL (--url)");
-    expect(t.stdout).toContain("  bot     → https://other.example.test/webhooks/bot");
+    expect(t.stdout).toContain("  bot     → http://127.0.0.1:9999/webhooks/bot");
     expect(t.stdout.at(-1)).toBe("Dry run: nothing changed.");
     expect(fake.lc.calls("/register_webhook")).toHaveLength(0);
   });
@@ -169,5 +169,18 @@ describe("main", () => {
     expect(t.stderr[0]).toBe("setup failed:");
     expect(t.stderr[1]).toMatch(/^ {2}- list_webhooks failed: authentication \(HTTP 401\)/);
     expect(t.all()).not.toContain(PAT);
+  });
+});
+
+describe("local secrets stay local", () => {
+  it("refuses a webhook secret from .dev.vars for a public URL, accepts it for a local one", () => {
+    const layers = [{ name: ".dev.vars", values: { LIVECHAT_CLIENT_ID: "c", LIVECHAT_WEBHOOK_SECRET: "local-secret" } }];
+    const env = { LIVECHAT_TOKEN: "dal:t" };
+    const remote = resolveSetup({ dryRun: true, json: false, pruneAll: false, replace: false, help: false, url: "https://edge.example.com" } as never, layers, env);
+    expect(remote.ok).toBe(false);
+    expect(JSON.stringify(remote)).toContain("LIVECHAT_WEBHOOK_SECRET comes from .dev.vars");
+    expect(JSON.stringify(remote)).not.toContain("local-secret");
+    const local = resolveSetup({ dryRun: true, json: false, pruneAll: false, replace: false, help: false, url: "http://127.0.0.1:8787" } as never, layers, env);
+    expect(local.ok).toBe(true);
   });
 });
