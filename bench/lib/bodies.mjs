@@ -191,3 +191,21 @@ export function bodyStream(templates, run) {
     return { action, body: render(templates[action], values) };
   };
 }
+
+/**
+ * One incoming_chat per chat of the pool, in order: how every chat starts. The bench sends these
+ * before the timed warm-up so that every Chat DO exists when the measurement starts.
+ */
+export function chatStarts(templates, run) {
+  const orgs = orgIds();
+  return chatPool().map(([o, chatId], i) =>
+    render(templates.incoming_chat, {
+      ORG: orgs[o],
+      CHAT: chatId,
+      CHATTHREAD: "",
+      THREAD: `S${hex(run, 2).toUpperCase()}N${i.toString(16).toUpperCase().padStart(7, "0")}`,
+      EVENT: `${hex(run, 8)}-5555-4000-8000-${hex(i, 12)}`,
+      TAG: "",
+    }),
+  );
+}

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
 function wranglerBuild(root, outdir, minify) {
@@ -45,7 +45,7 @@ function packageOf(input) {
   return "other (wrangler/unenv shims)";
 }
 
-function contributors(metaPath, outFile, root) {
+function contributors(metaPath, command) {
   const meta = JSON.parse(readFileSync(metaPath, "utf8"));
   const key = Object.keys(meta.outputs).find((k) => k.endsWith(".js") && !k.endsWith(".map"));
   const inputs = Object.entries(meta.outputs[key].inputs).map(([path, v]) => [path, v.bytesInOutput]);
@@ -62,7 +62,7 @@ function contributors(metaPath, outFile, root) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, 15)
       .map(([p, bytes]) => ({ name: p.replace(/^(\.\.\/)+/, "").replace(/^.*node_modules\//, ""), bytes })),
-    output: relative(root, outFile),
+    output: command,
   };
 }
 
@@ -95,8 +95,8 @@ export function buildAndMeasure(root, tmp, configMinify) {
     deployedGzipBytes: configMinify ? sizes.minified_gzip_bytes : sizes.raw_gzip_bytes,
     sizes,
     contributors: {
-      raw: contributors(join(rawDir, "meta.json"), join(rawDir, "index.js"), root),
-      minified: contributors(join(minDir, "meta.json"), join(minDir, "index.js"), root),
+      raw: contributors(join(rawDir, "meta.json"), "wrangler deploy --dry-run"),
+      minified: contributors(join(minDir, "meta.json"), "wrangler deploy --dry-run --minify"),
     },
   };
 }

@@ -91,3 +91,59 @@ export function startMemorySampler(intervalMs = 200) {
     },
   };
 }
+
+const CLK_TCK = 100; // USER_HZ on Linux
+
+function procTimes(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields after "(comm)": state=0 ppid=1 … utime=11 stime=12 cutime=13 cstime=14
+    return { self: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function busyJiffies() {
+  const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu;
+  return { busy: user + nice + system + irq + softirq + (steal ?? 0), steal: steal ?? 0, idle: idle + iowait };
+}
+
+/**
+ * CPU used during a window, in cores: by workerd, by this Node process, by reaped children
+ * (wrk, once it exited), and by everything else on the machine ("background": other users of a
+ * shared box, which make the numbers less trustworthy).
+ */
+export function startCpuMeter() {
+  const snap = () => {
+    const workerd = new Map();
+    for (const pid of descendants(process.pid)) {
+      const s = readStatus(pid);
+      const t = procTimes(pid);
+      if (s && t && s.name.startsWith("workerd")) workerd.set(pid, t.self);
+    }
+    return { at: performance.now(), sys: busyJiffies(), self: procTimes(process.pid), workerd };
+  };
+  const a = snap();
+  return {
+    stop() {
+      const b = snap();
+      const seconds = (b.at - a.at) / 1000;
+      const cores = (jiffies) => Math.round((jiffies / CLK_TCK / seconds) * 100) / 100;
+      let workerd = 0;
+      for (const [pid, t] of b.workerd) workerd += t - (a.workerd.get(pid) ?? 0);
+      const node = b.self.self - a.self.self;
+      const children = b.self.children - a.self.children; // wrk after it was reaped
+      const total = b.sys.busy - a.sys.busy;
+      return {
+        workerd_cores: cores(workerd),
+        node_cores: cores(node),
+        load_tool_cores: cores(children),
+        background_cores: cores(Math.max(0, total - workerd - node - children)),
+        steal_cores: cores(b.sys.steal - a.sys.steal),
+      };
+    },
+  };
+}

@@ -25,10 +25,20 @@ export function optionsFromWrangler(configPath) {
  * the terminal does not slow the Worker down); the last lines are kept for diagnostics.
  */
 export async function startTarget({ base, scriptPath, bindings, persistRoot, durableObjects = true }) {
-  const logs = { stdoutLines: 0, stderrLines: 0, tail: [] };
-  const keep = (line) => {
-    logs.tail.push(line.slice(0, 400));
-    if (logs.tail.length > 8) logs.tail.shift();
+  // `events` counts the Worker's JSON log lines by msg (+ result/outcome), e.g. how post-ack
+  // processing went: "delivery processed:not_installed", "delivery failed, will retry:retry".
+  const logs = { stdoutLines: 0, stderrLines: 0, stdoutTail: [], stderrTail: [], events: {} };
+  const count = (line) => {
+    if (line.charCodeAt(0) !== 123) return; // "{"
+    const msg = line.match(/"msg":"([^"]{1,80})"/)?.[1];
+    if (!msg) return;
+    const detail = line.match(/"(?:result|outcome)":"([^"]{1,40})"/)?.[1];
+    const key = detail ? `${msg}:${detail}` : msg;
+    logs.events[key] = (logs.events[key] ?? 0) + 1;
+  };
+  const keep = (tail, line) => {
+    tail.push(line.slice(0, 400));
+    if (tail.length > 6) tail.shift();
   };
   const options = {
     ...base,
@@ -43,8 +53,8 @@ export async function startTarget({ base, scriptPath, bindings, persistRoot, dur
     logRequests: false,
     defaultPersistRoot: persistRoot,
     handleRuntimeStdio(stdout, stderr) {
-      createInterface({ input: stdout }).on("line", (l) => (logs.stdoutLines++, keep(l)));
-      createInterface({ input: stderr }).on("line", (l) => (logs.stderrLines++, keep(l)));
+      createInterface({ input: stdout }).on("line", (l) => (logs.stdoutLines++, count(l), keep(logs.stdoutTail, l)));
+      createInterface({ input: stderr }).on("line", (l) => (logs.stderrLines++, count(l), keep(logs.stderrTail, l)));
     },
   };
   const mf = new Miniflare(options);

@@ -9,12 +9,19 @@ import { build } from "esbuild";
 
 const SUMMARY_STAGES = ["json_parse", "envelope", "verify", "validate"];
 
-export async function runMicro({ root, tmp, secret, nextBodies, seconds = 0.6, count = 2000 }) {
+/** `srcRoot`: the tree whose src/ is measured (the working tree, or an export of HEAD). */
+export async function runMicro({ root, srcRoot = root, tmp, secret, nextBodies, seconds = 0.6, count = 2000 }) {
   const entry = join(root, "bench/micro/receive.mjs");
-  const module = join(root, "src/livechat/webhooks/index.ts");
+  const module = join(srcRoot, "src/livechat/webhooks/index.ts");
   if (!existsSync(module)) return { available: false, reason: "src/livechat/webhooks/index.ts does not exist" };
   const outfile = join(tmp, "micro.mjs");
-  await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", outfile, logLevel: "error" });
+  const useSrcRoot = {
+    name: "src-root",
+    setup(b) {
+      b.onResolve({ filter: /src\/livechat\/webhooks\/index\.ts$/ }, () => ({ path: module }));
+    },
+  };
+  await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", outfile, logLevel: "error", plugins: [useSrcRoot] });
   const next = nextBodies();
   const bodies = Array.from({ length: count }, () => next());
   const inputFile = join(tmp, "micro-input.json");

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * Print the README's benchmark table from a results file (default bench/results/latest.json),
+ * so the README and the committed results cannot drift apart:
+ *
+ *   node bench/readme-table.mjs [results.json]
+ */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const file = resolve(root, process.argv[2] ?? "bench/results/latest.json");
+const r = JSON.parse(readFileSync(file, "utf8"));
+const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
+const m = r.machine;
+const out = [];
+out.push(
+  `Measured ${r.measured_at.slice(0, 10)} at commit \`${String(r.commit).slice(0, 7)}\` on ${m.cpu} (${m.cores} cores, ${m.memory_gib} GiB), ` +
+    `${m.os}; Node ${m.node}, workerd ${m.workerd} (miniflare ${m.miniflare}), ${m.load_tool.split(" [")[0]}. ` +
+    `${r.settings.connections} connections, ${r.settings.warmupSeconds} s warm-up + ${r.settings.seconds} s measured per target, ` +
+    `median of ${r.settings.rounds} interleaved rounds; ${r.settings.pool.chats} chats over ${r.settings.pool.organizations} organizations, all primed first.`,
+);
+out.push("");
+out.push("| target | req/s | p50 ms | p99 ms | errors | new-chat req/s | cold start ms | peak RSS MiB |");
+out.push("|---|---:|---:|---:|---:|---:|---:|---:|");
+for (const [key, l] of Object.entries(r.load)) {
+  if (!l.available) {
+    out.push(`| ${l.label} | — | — | — | — | — | ${r.cold_start[key]?.total_ms ?? "—"} | — |`);
+    continue;
+  }
+  const prime = Math.round(l.rounds.reduce((a, x) => a + (x.prime?.rps ?? 0), 0) / l.rounds.length);
+  out.push(
+    `| ${l.label} | ${Math.round(l.rps)} | ${l.p50_ms} | ${l.p99_ms} | ${l.errors} | ${prime} | ${r.cold_start[key]?.total_ms ?? "—"} | ${l.peak_memory_mib} |`,
+  );
+}
+for (const [k, v] of Object.entries(r.ratios)) {
+  out.push(`| livechat-edge ÷ ${k === "app_vs_bare" ? "baseline (a)" : "baseline (b)"} | ${v.rps}× | ${v.p50}× | ${v.p99}× | | | | |`);
+}
+out.push("");
+const s = r.bundle.sizes;
+out.push(
+  `Bundle: ${kib(s.raw_bytes)} raw (gzip ${kib(s.raw_gzip_bytes)}), ${kib(s.minified_bytes)} minified (gzip ${kib(s.minified_gzip_bytes)}); ` +
+    `\`wrangler deploy\` uploads the ${r.bundle.deployed} one. Largest (minified): ` +
+    `${r.bundle.contributors.minified.byGroup.slice(0, 6).map((c) => `${c.name} ${kib(c.bytes)}`).join(", ")}.`,
+);
+if (r.micro.available) out.push("", `Receive path in isolation (${r.micro.runtime}): ${r.micro.summary}.`);
+out.push("");
+for (const b of r.budgets) out.push(`- **${b.pass ? "PASS" : "FAIL"}** ${b.name}: ${b.actual}`);
+process.stdout.write(`${out.join("\n")}\n`);
