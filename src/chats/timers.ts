@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import type { Json } from "../deliveries/types";
 import type { NamedAlarms } from "../durable/alarms";
 import { type ChatHandle, type LicenseRpc, type LiveChatApis, liveChatApis } from "../framework/context";
 import type { Logger } from "../log";
@@ -22,7 +23,8 @@ export interface PendingTimer {
   due: number;
   organizationId: string;
   chatId: string;
-  data: unknown;
+  /** JSON, so the list crosses RPC as it is. */
+  data: Json;
 }
 
 /** What a fired timer's handler gets: the chat and its license, like a webhook handler. */
@@ -99,7 +101,7 @@ export class ChatTimers {
   async start(
     name: string,
     at: number,
-    timer: { organizationId: string; chatId: string; data?: unknown },
+    timer: { organizationId: string; chatId: string; data?: Json },
     mode: "replace" | "keep" = "replace",
   ): Promise<boolean> {
     if (mode === "keep" && this.deps.alarms.deadline(TIMER_PREFIX + name) !== undefined) return false;
@@ -153,7 +155,7 @@ export class ChatTimers {
   private withData(name: string, due: number): PendingTimer | undefined {
     const row = this.row(name);
     if (!row) return undefined;
-    return { name, due, organizationId: row.organization_id, chatId: row.chat_id, data: JSON.parse(row.data) as unknown };
+    return { name, due, organizationId: row.organization_id, chatId: row.chat_id, data: JSON.parse(row.data) as Json };
   }
 
   /** A due deadline: run its handler with a context; forget its data unless the handler re-armed it. */
