@@ -129,11 +129,13 @@ export class License extends DurableObject<Env> {
 
   /**
    * Second level of the cron's fan-out: schedule this license's reconcile and those of
-   * `others` (one KV page, at most 1000), each after a random delay within `spreadMs` so a fleet
-   * does not hit LiveChat at once. One failing license never stops the others.
+   * `others` (one KV page, at most 1000), each after a random delay within `spreadMs` (default:
+   * 50 ms per license, capped at a minute) so a fleet does not hit LiveChat at once. One failing license never stops the others.
    */
-  async fanOutReconcile(others: string[], spreadMs = 60_000): Promise<{ scheduled: number; failed: string[] }> {
-    const jitter = () => Math.floor(Math.random() * spreadMs);
+  async fanOutReconcile(others: string[], spreadMs?: number): Promise<{ scheduled: number; failed: string[] }> {
+    // 50 ms per license, at most a minute: a full page of 1,000 spreads over 50 s, one license runs at once.
+    const spread = spreadMs ?? Math.min(60_000, others.length * 50);
+    const jitter = () => Math.floor(Math.random() * spread);
     await this.reconciler.schedule(jitter());
     const failed: string[] = [];
     for (let i = 0; i < others.length; i += 50) {
