@@ -35,10 +35,10 @@ export interface BotRoutingState {
  */
 export interface LicenseRpc {
   installation(): Promise<Installation>;
-  /** The license's OAuth access token (refreshed single-flight). */
-  credentials(): Promise<Credentials>;
-  /** The license bot's own token (v3.6: a bot acts only with it, PLATFORM.md §4.2). */
-  botCredentials(): Promise<Credentials>;
+  /** The license's OAuth access token (refreshed single-flight; also when LiveChat `rejected` it). */
+  credentials(rejected?: Credentials): Promise<Credentials>;
+  /** The license bot's own token (v3.6: a bot acts only with it, PLATFORM.md §4.2); renewed when `rejected`. */
+  botCredentials(rejected?: Credentials): Promise<Credentials>;
   /** The bot without secrets, or null before provisioning. */
   botInfo(): Promise<BotInfo | null>;
   /** Per-license settings (defaults merged). */
@@ -116,13 +116,13 @@ export function liveChatApis(
   config: Pick<Config, "apiUrl" | "apiVersion">,
   license: Pick<LicenseRpc, "credentials" | "botCredentials">,
 ): LiveChatApis {
-  const options = { apiUrl: config.apiUrl, version: config.apiVersion, credentials: () => license.credentials() };
+  const options = { apiUrl: config.apiUrl, version: config.apiVersion, credentials: (rejected?: Credentials) => license.credentials(rejected) };
   let agent: AgentChatApi | undefined;
   let configuration: ConfigurationApi | undefined;
   let bot: AgentChatApi | undefined;
   return {
     get bot() {
-      return (bot ??= new AgentChatApi({ ...options, credentials: () => license.botCredentials() }));
+      return (bot ??= new AgentChatApi({ ...options, credentials: (rejected?: Credentials) => license.botCredentials(rejected) }));
     },
     get agent() {
       return (agent ??= new AgentChatApi(options));

@@ -103,8 +103,8 @@ function handlerContext(
     license: {
       organizationId: delivery.organizationId,
       installation: () => rpc.installation(),
-      credentials: () => rpc.credentials(),
-      botCredentials: () => rpc.botCredentials(),
+      credentials: (rejected) => rpc.credentials(rejected),
+      botCredentials: (rejected) => rpc.botCredentials(rejected),
       botInfo: () => rpc.botInfo(),
       settings: () => rpc.settings(),
       botRoutingStatus: () => rpc.botRoutingStatus(),

@@ -102,11 +102,12 @@ export class LicenseBot {
     return (await this.info())!;
   }
 
-  /** Bearer credentials of the bot, renewed single-flight when its token is close to expiry. */
-  async credentials(organizationId: string, region: string | undefined): Promise<Credentials> {
+  /** Bearer credentials of the bot, renewed single-flight when its token is close to expiry or was just rejected. */
+  async credentials(organizationId: string, region: string | undefined, rejectedToken?: string): Promise<Credentials> {
     let bot = await this.record();
     if (!bot) throw new LiveChatError({ status: 0, type: "bot_not_provisioned", message: "The license has no bot yet" });
-    if (!bot.sealedToken || (bot.tokenExpiresAt ?? 0) - Date.now() <= BOT_TOKEN_RENEW_MARGIN_MS) {
+    const rejected = rejectedToken !== undefined && bot.sealedToken !== undefined && rejectedToken === (await this.unseal(bot.sealedToken, "token"));
+    if (rejected || !bot.sealedToken || (bot.tokenExpiresAt ?? 0) - Date.now() <= BOT_TOKEN_RENEW_MARGIN_MS) {
       bot = await this.renewToken(organizationId);
     }
     // Bot JWTs carry no region prefix: use the license's (PLATFORM.md §6.3).

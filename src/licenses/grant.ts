@@ -92,17 +92,20 @@ export class LicenseGrant {
 
   /**
    * Credentials for calling LiveChat as the license, refreshed first when the token expires
-   * within `marginMs`. Throws a LiveChatError `not_installed` / `needs_reinstall` when there is
+   * within `marginMs` or is the one LiveChat just rejected (`rejectedToken`). Throws a LiveChatError `not_installed` / `needs_reinstall` when there is
    * no usable grant.
    */
-  async credentials(marginMs = REFRESH_MARGIN_MS): Promise<Credentials> {
+  async credentials(marginMs = REFRESH_MARGIN_MS, rejectedToken?: string): Promise<Credentials> {
     let tokens = await this.tokens();
     if (!tokens) throw new LiveChatError({ status: 0, type: "not_installed", message: "The app is not installed on this license" });
     const status = await this.status();
     if (status.needsReinstall) {
       throw new LiveChatError({ status: 0, type: "needs_reinstall", message: "The license must reinstall the app" });
     }
-    if (tokens.expiresAt - Date.now() <= marginMs) tokens = await this.refresh();
+    // LiveChat rejected the current token before its stored expiry (revoked, rotated): refresh
+    // once; concurrent callers holding the same rejected token share that refresh.
+    const rejected = rejectedToken !== undefined && rejectedToken === tokens.accessToken;
+    if (rejected || tokens.expiresAt - Date.now() <= marginMs) tokens = await this.refresh();
     return { kind: "bearer", token: tokens.accessToken, region: tokens.region };
   }
 

@@ -98,9 +98,9 @@ export class License extends DurableObject<Env> {
     return this.grant.installation();
   }
 
-  /** Credentials to call LiveChat as the license; refreshed single-flight when close to expiry. */
-  credentials(): Promise<Credentials> {
-    return this.grant.credentials();
+  /** Credentials to call LiveChat as the license; refreshed single-flight when close to expiry or rejected by LiveChat. */
+  credentials(rejected?: Credentials): Promise<Credentials> {
+    return this.grant.credentials(undefined, rejected?.token);
   }
 
   /** Stop the license's work (bot offline, deadlines cancelled), then revoke and delete the grant and bot credentials. */
@@ -154,10 +154,10 @@ export class License extends DurableObject<Env> {
   }
 
   /** The bot's own credentials; its 24 h token is renewed single-flight ahead of expiry. */
-  async botCredentials(): Promise<Credentials> {
+  async botCredentials(rejected?: Credentials): Promise<Credentials> {
     const installation = await this.grant.installation();
     if (!installation.organizationId) throw new Error("LiveChat failed (not_installed): The app is not installed on this license");
-    return this.bot.credentials(installation.organizationId, installation.region);
+    return this.bot.credentials(installation.organizationId, installation.region, rejected?.token);
   }
 
   /** The bot without secrets, or null before provisioning. */

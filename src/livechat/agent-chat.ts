@@ -52,10 +52,12 @@ export class AgentChatApi extends WebApiClient {
 
   /**
    * `send_event` → `{event_id}` (PLATFORM.md §4.3). Fails with `chat_inactive` when the chat has
-   * no active thread. A retried call after a lost response can post twice: set `custom_id`.
+   * no active thread. Retried only after a rate limit: a 5xx or timeout may follow a stored event,
+   * so the caller decides (set `custom_id` and look for it before sending again).
    */
   sendEvent(request: s.SendEventRequest): Promise<s.SendEventResponse> {
-    return this.call("send_event", request, s.sendEventResponseSchema);
+    // Not idempotent: only a rate limit is retried here (PLATFORM.md §4.3; see HttpRequest.idempotent).
+    return this.call("send_event", request, s.sendEventResponseSchema, { idempotent: false });
   }
 
   /** `tag_thread`; the tag is case-sensitive (PLATFORM.md §4.3). */

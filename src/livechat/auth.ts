@@ -9,8 +9,12 @@ export type Credentials =
   | { kind: "bearer"; token: string; region?: string }
   | { kind: "basic"; accountId: string; token: string };
 
-/** Fixed credentials, or a function returning fresh ones (e.g. a token manager), called once per API call. */
-export type CredentialSource = Credentials | (() => Promise<Credentials>);
+/**
+ * Fixed credentials, or a function returning fresh ones (e.g. a token manager), called once per
+ * API call. When LiveChat answers `authentication` to a call, the function is called once more
+ * with the rejected credentials, so it can refresh them, and the call is retried once.
+ */
+export type CredentialSource = Credentials | ((rejected?: Credentials) => Promise<Credentials>);
 
 /** The credentials a source currently yields. */
 export async function resolveCredentials(source: CredentialSource): Promise<Credentials> {

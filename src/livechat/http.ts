@@ -49,6 +49,13 @@ export interface HttpRequest {
   secrets?: readonly (string | undefined)[];
   /** Called when LiveChat re-routes the call with `misdirected_request` (PLATFORM.md §6.3). */
   onRegion?: (region: string) => void;
+  /**
+   * False for calls that must not run twice (e.g. `send_event`): they are retried only after a
+   * rate limit (429 / `too_many_requests`), which rejects a request before it is processed. A 5xx,
+   * timeout or dropped connection may come after LiveChat already acted, so it is left to the
+   * caller, which can check first (e.g. for its `custom_id`). Default true.
+   */
+  idempotent?: boolean;
 }
 
 /** A successful (2xx) response; `body` is the parsed JSON, or undefined when empty. */
@@ -136,6 +143,7 @@ export class HttpClient {
         continue;
       }
       if (!error.retryable || attempt >= s.maxAttempts) throw error;
+      if (req.idempotent === false && !(error.status === 429 || error.type === "too_many_requests")) throw error;
       const wait = error.retryAfterMs ?? this.backoff(attempt);
       // Stop when the wait would pass the deadline: a retry after it could not finish anyway.
       if (s.now() + wait >= deadline) throw error;

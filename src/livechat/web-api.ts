@@ -1,6 +1,7 @@
 import type * as z from "zod/mini";
-import { regionOf, resolveCredentials, type CredentialSource } from "./auth";
-import { HttpClient } from "./http";
+import { type Credentials, regionOf, resolveCredentials, type CredentialSource } from "./auth";
+import { LiveChatError } from "./errors";
+import { HttpClient, type HttpResponse, parseBody } from "./http";
 
 /** Constructor options shared by {@link ConfigurationApi} and {@link AgentChatApi}. */
 export interface WebApiOptions {
@@ -46,13 +47,35 @@ export abstract class WebApiClient {
   }
 
   /** Call `action` and validate the response with `schema`. */
-  protected async call<S extends z.ZodMiniType>(action: string, body: unknown, schema: S): Promise<z.infer<S>> {
-    return this.http.requestParsed(await this.prepare(action, body, true), schema);
+  protected async call<S extends z.ZodMiniType>(
+    action: string,
+    body: unknown,
+    schema: S,
+    options: { idempotent?: boolean } = {},
+  ): Promise<z.infer<S>> {
+    const response = await this.authenticated(action, body, options);
+    return parseBody(schema, response, `${this.api}/${action}`);
   }
 
   /** Call an action documented to answer with an empty body (any body is ignored). */
   protected async callVoid(action: string, body: unknown): Promise<void> {
-    await this.http.request(await this.prepare(action, body, true));
+    await this.authenticated(action, body, {});
+  }
+
+  /**
+   * Send an authenticated call. When LiveChat rejects the credentials (`authentication`, e.g. a
+   * token revoked or expired before its stored expiry) and they come from a function, ask it once
+   * for new ones and retry once (PLATFORM.md §3.6 "authentication: invalid/expired token").
+   */
+  private async authenticated(action: string, body: unknown, options: { idempotent?: boolean }): Promise<HttpResponse> {
+    const request = await this.prepare(action, body, true);
+    try {
+      return await this.http.request({ ...request, ...options });
+    } catch (err) {
+      if (!(err instanceof LiveChatError && err.type === "authentication") || typeof this.credentials !== "function") throw err;
+      const renewed = await this.credentials(request.credentials);
+      return this.http.request({ ...(await this.prepare(action, body, true, renewed)), ...options });
+    }
   }
 
   /** Call an action that needs no authentication (e.g. `list_webhook_names`, PLATFORM.md §3.2). */
@@ -60,8 +83,8 @@ export abstract class WebApiClient {
     return this.http.requestParsed(await this.prepare(action, body, false), schema);
   }
 
-  private async prepare(action: string, body: unknown, authenticated: boolean) {
-    const credentials = authenticated ? await resolveCredentials(this.credentials) : undefined;
+  private async prepare(action: string, body: unknown, authenticated: boolean, given?: Credentials) {
+    const credentials = given ?? (authenticated ? await resolveCredentials(this.credentials) : undefined);
     return {
       method: "POST" as const,
       url: this.base + action,

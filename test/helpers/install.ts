@@ -26,3 +26,17 @@ export async function installLicense(
   const res = await SELF.fetch(`${ORIGIN}/install?code=${encodeURIComponent(`dal:code-${organizationId}`)}`);
   return { res, tokens };
 }
+
+/**
+ * The error a Durable Object RPC call rejects with. Use instead of `expect(stub.x()).rejects`:
+ * `expect` probes properties of the promise, and each property read on an RPC promise is a
+ * pipelined call of its own, which rejects too and is then reported as unhandled.
+ */
+export async function rpcError(call: Promise<unknown>): Promise<Error> {
+  try {
+    await call;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected the RPC call to reject");
+}

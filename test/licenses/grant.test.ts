@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { licenseStub } from "../../src/licenses/stub";
 import { TokenStore } from "../../src/licenses/token-store";
-import { installLicense, tokenResponse } from "../helpers/install";
+import { installLicense, rpcError, tokenResponse } from "../helpers/install";
 import { mockLiveChat } from "../helpers/livechat-mock";
 
 let lc: ReturnType<typeof mockLiveChat>;
@@ -58,11 +58,11 @@ describe("License DO grant", () => {
     await installLicense(lc, org, { expires_in: 10 });
     lc.on("POST", "/v2/token", Response.json({ error: "invalid_grant", error_description: "revoked" }, { status: 400 }));
     const stub = licenseStub(env, org);
-    await expect(stub.credentials()).rejects.toThrow();
+    expect(await rpcError(stub.credentials())).toBeInstanceOf(Error);
     const installation = await stub.installation();
     expect(installation).toMatchObject({ installed: true, needsReinstall: true, reinstallReason: "invalid_grant" });
     // Later calls fail fast without asking LiveChat again.
-    await expect(stub.credentials()).rejects.toThrow(/reinstall/);
+    expect((await rpcError(stub.credentials())).message).toMatch(/reinstall/);
     expect(refreshCalls()).toHaveLength(1);
     const listed = await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).list();
     expect(listed.licenses.find((l) => l.organizationId === org)?.needsReinstall).toBe(true);
@@ -74,6 +74,23 @@ describe("License DO grant", () => {
   it("reports not installed for an unknown organization", async () => {
     const stub = licenseStub(env, "org-never-installed");
     expect(await stub.installation()).toMatchObject({ installed: false });
-    await expect(stub.credentials()).rejects.toThrow(/not installed/);
+    expect((await rpcError(stub.credentials())).message).toMatch(/not installed/);
+  });
+});
+
+describe("token rejected by LiveChat before its stored expiry", () => {
+  it("refreshes once for the rejected token; a caller holding an older token gets the current one", async () => {
+    const org = "org-grant-rejected";
+    const { tokens } = await installLicense(lc, org);
+    lc.on("POST", "/v2/token", Response.json(tokenResponse(org, { access_token: "dal:after-rejection" })));
+    const stub = licenseStub(env, org);
+    const rejected = { kind: "bearer" as const, token: tokens.access_token };
+    const [a, b] = await Promise.all([stub.credentials(rejected), stub.credentials(rejected)]);
+    expect(a.token).toBe("dal:after-rejection");
+    expect(b.token).toBe("dal:after-rejection");
+    expect(refreshCalls()).toHaveLength(1);
+    // The old token again (a late caller): already replaced, no second refresh.
+    expect((await stub.credentials(rejected)).token).toBe("dal:after-rejection");
+    expect(refreshCalls()).toHaveLength(1);
   });
 });

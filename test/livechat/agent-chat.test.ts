@@ -156,3 +156,45 @@ describe("AgentChatApi region and errors", () => {
     expect(err.data).toEqual({ token: "[redacted]" });
   });
 });
+
+describe("non-idempotent send_event", () => {
+  const event = { chat_id: "C1", event: { type: "message", text: "hi", visibility: "all" } } as const;
+
+  it("is not retried after a 5xx, which may follow a stored event", async () => {
+    const lc = mockLiveChat().on("POST", "/agent/action/send_event", livechatError(500, "internal"), Response.json({ event_id: "E1" }));
+    const { agent } = api();
+    await expect(agent.sendEvent(event)).rejects.toMatchObject({ type: "internal" });
+    expect(lc.calls("/send_event")).toHaveLength(1);
+  });
+
+  it("is retried after a rate limit, which rejects before processing", async () => {
+    const lc = mockLiveChat().on("POST", "/agent/action/send_event", livechatError(429, "too_many_requests"), Response.json({ event_id: "E1" }));
+    const { agent } = api();
+    expect(await agent.sendEvent(event)).toEqual({ event_id: "E1" });
+    expect(lc.calls("/send_event")).toHaveLength(2);
+  });
+});
+
+describe("credentials rejected by LiveChat", () => {
+  it("asks the credential source once for new credentials and retries once", async () => {
+    const lc = mockLiveChat().on("POST", "/agent/action/get_chat", (call) =>
+      call.headers.get("authorization") === "Bearer dal:new" ? Response.json(fixture("agent.v3.6.get_chat.response")) : livechatError(401, "authentication", "Invalid access token"),
+    );
+    const asked: (Credentials | undefined)[] = [];
+    const source = async (rejected?: Credentials): Promise<Credentials> => {
+      asked.push(rejected);
+      return { kind: "bearer", token: rejected ? "dal:new" : "dal:old" };
+    };
+    const { agent } = api(undefined, { credentials: source });
+    await agent.getChat({ chat_id: "C1" });
+    expect(asked).toEqual([undefined, { kind: "bearer", token: "dal:old" }]);
+    expect(lc.calls("/get_chat").map((c) => c.headers.get("authorization"))).toEqual(["Bearer dal:old", "Bearer dal:new"]);
+  });
+
+  it("gives up after the second rejection", async () => {
+    const lc = mockLiveChat().on("POST", "/agent/action/get_chat", livechatError(401, "authentication", "Invalid access token"));
+    const { agent } = api(undefined, { credentials: async () => ({ kind: "bearer", token: "dal:x" }) as Credentials });
+    await expect(agent.getChat({ chat_id: "C1" })).rejects.toMatchObject({ type: "authentication" });
+    expect(lc.calls("/get_chat")).toHaveLength(2);
+  });
+});
