@@ -19,7 +19,7 @@ export function fakeLiveChat(lc: ReturnType<typeof mockLiveChat>) {
     Response.json([...state.bots.values()].map(({ id, name }) => ({ id, name, avatar_path: "" }))),
   );
   lc.on("POST", "/configuration/action/create_bot", (call) => {
-    const id = `bot-${state.nextBot++}`;
+    const id = `bot-${state.nextBot++}-${crypto.randomUUID().slice(0, 8)}`; // unique across tests sharing DO storage
     state.bots.set(id, { id, name: body(call).name, secret: `secret-${id}` });
     return Response.json({ id, secret: `secret-${id}` });
   });
