@@ -152,7 +152,8 @@ export function decodeBase64(value: string): Uint8Array | undefined {
   }
 }
 
-function isHttpUrl(value: string): boolean {
+/** True for an absolute http(s) URL. */
+export function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return url.protocol === "http:" || url.protocol === "https:";

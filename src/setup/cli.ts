@@ -4,6 +4,7 @@ import { HttpClient } from "../livechat/http";
 import { redact, type LogFields, type Logger } from "../log";
 import { runSetup, SetupError } from "./run";
 import { lookup, parseDevVars, parseWranglerVars, type ConfigLayer } from "./sources";
+import { isHttpUrl } from "../config";
 
 /**
  * The `npm run setup` command, free of Node APIs so it runs (and is tested) anywhere:
@@ -286,15 +287,6 @@ function lineLogger(write: (line: string) => void): Logger {
     write(`${level}: ${msg}${fields && Object.keys(fields).length ? ` ${JSON.stringify(redact(fields))}` : ""}`);
   const logger: Logger = { debug: () => {}, info: line("info"), warn: line("warn"), error: line("error"), child: () => logger };
   return logger;
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
 }
 
 /** True for URLs on this machine (localhost, 127.0.0.0/8, ::1). */
