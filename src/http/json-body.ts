@@ -1,6 +1,4 @@
-import type { Context } from "hono";
-
-/** Largest webhook body accepted (LiveChat bodies are a few KiB; incoming_chat with events more). */
+/** Largest webhook body accepted (bytes). LiveChat payloads are a few KiB; 1 MiB leaves room for big chats. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** A body that could not be read as JSON, with the precise 4xx to answer. */
@@ -14,53 +12,79 @@ export type JsonBody = { ok: true; value: unknown; bytes: number } | ({ ok: fals
 
 /**
  * Read a JSON request body, cheapest checks first: declared size (413), content type (415),
- * actual size while streaming (413, for bodies without or with a lying Content-Length), JSON (400).
+ * actual size while streaming (413, for bodies without or with a lying Content-Length), UTF-8
+ * and JSON (400). Shared by every JSON endpoint so they answer bad input the same way.
  *
  * @example
- * const body = await readJsonBody(c);
+ * const body = await readJsonBody(c.req.raw);
  * if (!body.ok) return c.json({ error: { type: body.type, message: body.message } }, body.status);
  */
-export async function readJsonBody(c: Context, limit = MAX_BODY_BYTES): Promise<JsonBody> {
-  const declared = Number(c.req.header("content-length") ?? NaN);
-  if (declared > limit) return tooLarge(limit);
-  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  if (type !== "application/json") {
+export async function readJsonBody(request: Request, limit = MAX_BODY_BYTES): Promise<JsonBody> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && !(Number(declared) <= limit)) return tooLarge(limit);
+  // PLATFORM.md §1.1: LiveChat sends Content-Type: application/json.
+  if (!isJsonContentType(request.headers.get("content-type"))) {
     return { ok: false, status: 415, type: "unsupported_media_type", message: "Content-Type must be application/json" };
   }
-  const bytes = await readCapped(c.req.raw, limit);
+  const bytes = await readCapped(request, limit);
   if (!bytes) return tooLarge(limit);
+  let text: string;
   try {
-    return { ok: true, value: JSON.parse(new TextDecoder().decode(bytes)), bytes: bytes.byteLength };
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    return { ok: false, status: 400, type: "invalid_json", message: "Body is not valid JSON" };
+    return invalid("Body is not valid UTF-8");
+  }
+  try {
+    return { ok: true, value: JSON.parse(text), bytes: bytes.byteLength };
+  } catch {
+    return invalid(text.trim() === "" ? "Body is empty" : "Body is not valid JSON");
   }
 }
 
-function tooLarge(limit: number): JsonBody {
-  return { ok: false, status: 413, type: "payload_too_large", message: `Body exceeds ${limit} bytes` };
+/** `application/json`, optionally with `charset=utf-8` (any case, optionally quoted). */
+export function isJsonContentType(value: string | null): boolean {
+  if (!value) return false;
+  const [type, ...params] = value.split(";").map((p) => p.trim().toLowerCase());
+  if (type !== "application/json") return false;
+  return params.every((p) => {
+    if (p === "") return true;
+    const [name, raw = ""] = p.split("=").map((s) => s.trim());
+    return name !== "charset" || ["utf-8", "utf8"].includes(raw.replace(/^"(.*)"$/, "$1"));
+  });
 }
 
-/** The whole body, or null as soon as it grows past `limit` (the rest is not read). */
-async function readCapped(request: Request, limit: number): Promise<Uint8Array | null> {
-  if (!request.body) return new Uint8Array();
+/**
+ * The body's bytes, or undefined once more than `max` bytes arrived (the stream is cancelled, so
+ * a body without Content-Length, e.g. chunked, cannot make the Worker buffer more than `max`).
+ */
+export async function readCapped(request: Request, max: number): Promise<Uint8Array | undefined> {
+  if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
-  let size = 0;
+  let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return null;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      return undefined;
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(size);
+  const out = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
     out.set(chunk, offset);
     offset += chunk.byteLength;
   }
   return out;
+}
+
+function tooLarge(limit: number): JsonBody {
+  return { ok: false, status: 413, type: "payload_too_large", message: `Body exceeds ${limit} bytes` };
+}
+
+function invalid(message: string): JsonBody {
+  return { ok: false, status: 400, type: "invalid_json", message };
 }

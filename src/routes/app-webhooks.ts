@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import { withConfig } from "../http/config-middleware";
 import { readJsonBody } from "../http/json-body";
@@ -29,7 +29,7 @@ const appWebhookSchema = z.looseObject({
  */
 export const appWebhooks = new Hono<AppEnv>().post("/webhooks/app", withConfig(), async (c) => {
   const log = createLogger({ route: "webhooks/app" });
-  const body = await readJsonBody(c);
+  const body = await readJsonBody(c.req.raw);
   if (!body.ok) return c.json({ error: { type: body.type, message: body.message } }, body.status);
   const parsed = appWebhookSchema.safeParse(body.value);
   if (!parsed.success) {

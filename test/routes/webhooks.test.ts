@@ -2,7 +2,8 @@ import { env, exports } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
-import { isJsonContentType, MAX_WEBHOOK_BODY_BYTES, readCapped } from "../../src/routes/webhooks";
+import { isJsonContentType, readCapped } from "../../src/http/json-body";
+import { MAX_WEBHOOK_BODY_BYTES } from "../../src/routes/webhooks";
 import { incomingEvent, ORIGIN, post, sample, SECRET, uniqueOrg } from "../webhooks/helpers";
 
 afterEach(() => vi.restoreAllMocks());

@@ -1,4 +1,5 @@
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import { Hono } from "hono/tiny";
 import { chatStub } from "../../chats/stub";
 import { readJsonBody } from "../../http/json-body";
 import type { JournalOutcome } from "../../licenses/journal";
@@ -74,7 +75,7 @@ adminApi.get("/licenses/:org", async (c) => {
 adminApi.get("/licenses/:org/settings", async (c) => c.json(await licenseStub(c.env, c.req.param("org")).settings()));
 
 adminApi.put("/licenses/:org/settings", async (c) => {
-  const body = await readJsonBody(c, 64 * 1024);
+  const body = await readJsonBody(c.req.raw, 64 * 1024);
   if (!body.ok) return c.json({ error: { type: body.type, message: body.message } }, body.status);
   // Validated with the zod schema of src/licenses/settings.ts inside the License DO (the single writer).
   const result = await licenseStub(c.env, c.req.param("org")).updateSettings(body.value);
