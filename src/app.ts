@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "./http/types";
 import { appWebhooks } from "./routes/app-webhooks";
 import { health } from "./routes/health";

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { loadConfig } from "../config";
 import type { AppEnv } from "../http/types";
 

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { withConfig } from "../http/config-middleware";
 import { resultPage } from "../http/page";
 import type { AppEnv } from "../http/types";
