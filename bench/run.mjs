@@ -189,6 +189,7 @@ async function main() {
         const prime = await primeChats(t.url, chatStarts(templates, runId++));
         log(`  primed ${prime.chats} chats in ${prime.seconds} s (${prime.rps} new-chat webhooks/s, ${prime.errors} errors)`);
         mock.takeCalls();
+        const eventsBefore = { ...t.logs.events };
         const url = new URL(settings.path, t.url).href;
         const common = { bin: wrkBin, script: luaScript, url, connections: settings.connections, threads: settings.wrkThreads };
         const warm = await runWrk({ ...common, seconds: settings.warmupSeconds, run: runId++ });
@@ -198,6 +199,7 @@ async function main() {
         const cpu = cpuMeter.stop();
         const mem = memory.stop();
         const upstream = mock.takeCalls();
+        const processing = processingDuring(eventsBefore, t.logs.events);
         rounds[target.key].push({
           round,
           rps: round1(result.rps),
@@ -224,6 +226,7 @@ async function main() {
           upstream_calls_during_warmup_and_run: upstream,
           runtime_log_lines: { stdout: t.logs.stdoutLines, stderr: t.logs.stderrLines, stdout_tail: t.logs.stdoutTail, stderr_tail: t.logs.stderrTail },
           worker_log_events: t.logs.events,
+          processing,
           installs,
           prime,
         });
@@ -254,6 +257,7 @@ async function main() {
       peak_memory_mib: Math.max(...rs.map((r) => r.memory.total_rss_peak_mib)),
       workerd_peak_rss_mib: Math.max(...rs.map((r) => r.memory.workerd_rss_peak_mib)),
       workerd_cores: Math.round(median(rs.map((r) => r.cpu.workerd_cores)) * 100) / 100,
+      processing_kept_up: rs.every((r) => r.processing) ? median(rs.map((r) => r.processing.kept_up)) : undefined,
       rounds: rs,
     };
   }
@@ -291,8 +295,8 @@ async function main() {
   const GZIP_BUDGET = 64 * 1024;
   const vsB = ratios.app_vs_durable;
   const budgets = [
-    budget("throughput ≥ 0.8 × baseline (b)", vsB ? `${vsB.rps}×` : "n/a", vsB && vsB.rps >= 0.8),
-    budget("p99 ≤ 1.5 × baseline (b)", vsB ? `${vsB.p99}×` : "n/a", vsB && vsB.p99 <= 1.5),
+    budget("throughput ≥ 0.8 × baseline (b)", vsB ? `${vsB.rps}× (rounds: ${vsB.per_round_rps.join(", ")})` : "n/a", vsB && vsB.rps >= 0.8),
+    budget("p99 ≤ 1.5 × baseline (b)", vsB ? `${vsB.p99}× (rounds: ${vsB.per_round_p99.join(", ")})` : "n/a", vsB && vsB.p99 <= 1.5),
     budget(`gzip bundle ≤ 64 KiB (${bundle.deployed}, as deployed)`, kib(bundle.deployedGzipBytes), bundle.deployedGzipBytes <= GZIP_BUDGET),
     budget("zero errors under load", app?.available ? String(app.errors) : "n/a", app?.available && app.errors === 0),
   ];
@@ -331,6 +335,25 @@ async function main() {
   writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
   printReport(results);
   log(`results written to ${relative(root, outFile)} in ${results.duration_s} s`);
+}
+
+/**
+ * How far post-ack processing kept up during warm-up + measurement, from the Worker's own log
+ * lines ("webhook" with outcome accepted, "delivery processed" / retry / dead-letter). An ack
+ * rate bought by deferring all processing is a backlog, not throughput; this makes it visible.
+ * Undefined for targets that do not log (the baselines process nothing after the ack).
+ */
+function processingDuring(before, after) {
+  const delta = (match) =>
+    Object.entries(after)
+      .filter(([k]) => match(k))
+      .reduce((sum, [k, v]) => sum + v - (before[k] ?? 0), 0);
+  const accepted = delta((k) => k === "webhook:accepted");
+  if (accepted === 0) return undefined;
+  const processed = delta((k) => k.startsWith("delivery processed"));
+  const retried = delta((k) => k.startsWith("delivery failed"));
+  const dead = delta((k) => k.startsWith("delivery dead-lettered"));
+  return { accepted, processed, retried, dead, kept_up: Math.round((processed / accepted) * 100) / 100 };
 }
 
 /**
@@ -442,7 +465,15 @@ function printReport(r) {
   for (const [k, v] of Object.entries(r.ratios)) {
     lines.push(`${pad(`livechat-edge / ${k === "app_vs_bare" ? "baseline (a)" : "baseline (b)"}`, 42)}${pad(`${v.rps}×`, 9, true)}${pad(`${v.p50}×`, 9, true)}${pad(`${v.p99}×`, 9, true)}`);
   }
-  if (r.load.app?.available) lines.push(`livechat-edge outcomes: ${JSON.stringify(r.load.app.outcomes)}`);
+  if (r.load.app?.available) {
+    lines.push(`livechat-edge outcomes: ${JSON.stringify(r.load.app.outcomes)}`);
+    const p = r.load.app.rounds.map((x) => x.processing).filter(Boolean);
+    if (p.length) {
+      lines.push(
+        `livechat-edge post-ack processing during warm-up + run, per round: ${p.map((x) => `${x.processed}/${x.accepted} processed (${Math.round(x.kept_up * 100)} %)`).join(", ")}`,
+      );
+    }
+  }
   const s = r.bundle.sizes;
   lines.push("");
   lines.push(`bundle: raw ${kib(s.raw_bytes)} (gzip ${kib(s.raw_gzip_bytes)}), minified ${kib(s.minified_bytes)} (gzip ${kib(s.minified_gzip_bytes)}); deploy uploads the ${r.bundle.deployed} one`);
@@ -458,6 +489,10 @@ function printReport(r) {
   lines.push(`peak memory: ${r.memory.total_rss_peak_mib} MiB RSS (workerd + wrk + Node harness, worst target); Node harness high-water ${r.memory.node_hwm_mib} MiB`);
   lines.push("");
   for (const b of r.budgets) lines.push(`${b.pass ? "PASS" : "FAIL"}  ${b.name}: ${b.actual}`);
+  const kept = r.load.app?.processing_kept_up;
+  if (kept !== undefined && kept < 0.9) {
+    lines.push(`NOTE  post-ack processing kept up with only ${Math.round(kept * 100)} % of acks (median round): the ack rate above is partly a growing backlog`);
+  }
   const failed = r.budgets.filter((b) => !b.pass).length;
   lines.push(failed ? `${failed} budget(s) FAILED (exit code stays 0: this is a report)` : "all budgets pass");
   process.stdout.write(`${lines.join("\n")}\n`);
