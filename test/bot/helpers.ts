@@ -51,7 +51,7 @@ export interface FakeChat {
 export function fakeChats(lc: ReturnType<typeof mockLiveChat>) {
   const chats = new Map<string, FakeChat>();
   const body = (call: RecordedCall) => (call.body ?? {}) as Record<string, any>;
-  const botOf = (call: RecordedCall) => /^Bearer bot-jwt-(bot-\d+)-\d+$/.exec(call.headers.get("authorization") ?? "")?.[1];
+  const botOf = (call: RecordedCall) => /^Bearer bot-jwt-(bot-\d+-[0-9a-f]{8})-\d+$/.exec(call.headers.get("authorization") ?? "")?.[1];
   /** Send outcomes to force, in order (then normal). */
   const sendFaults: ("lost_response" | "fail")[] = [];
   lc.on("POST", "/agent/action/get_chat", (call) => {
