@@ -1,27 +1,26 @@
-import { DurableObject } from "cloudflare:workers";
 import { requireConfig } from "../config";
 import type { NamedAlarms } from "../durable/alarms";
 import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
-import type { AcceptResult, DeadLetter, DeliveryStatus, IncomingDelivery, ReplayResult, RerunResult, StoredDelivery } from "../deliveries/types";
-import type { InboxSummary } from "../deliveries/inbox";
+import type { AcceptResult, IncomingDelivery, RerunResult } from "../deliveries/types";
 import { type JournalReport, journalReport, unprocessableReport } from "../licenses/journal";
 import { router, timers } from "../handlers";
 import { licenseStub } from "../licenses/stub";
 import { createLogger, type Logger } from "../log";
 import { SqlChatStore } from "./chat-store";
 import { ChatTimers, type PendingTimer } from "./timers";
+import { InboxObject } from "../deliveries/inbox-object";
 
 /**
  * Chat Durable Object: one per (organization_id, chat_id). Records the chat's deliveries durably
  * before the ack, processes them in arrival order on its alarm, and keeps the chat's own state
  * (ARCHITECTURE.md "The data's way through the Worker"). A thin RPC shell over its modules.
  */
-export class Chat extends DurableObject<Env> {
+export class Chat extends InboxObject {
   /** Named deadlines over the DO's one alarm: delivery processing and the chat's timers. */
   private readonly alarms: NamedAlarms;
   /** The chat's logical timers (`timer:<name>` deadlines), e.g. the bot's reply timer. */
   private readonly timers: ChatTimers;
-  private readonly deliveries: DeliveryHost;
+  protected readonly deliveries: DeliveryHost;
   private readonly store: SqlChatStore;
   private readonly log: Logger;
   /** Journal reports to the License DO, sent one after another, never awaited by processing. */
@@ -91,40 +90,10 @@ export class Chat extends DurableObject<Env> {
     this.ctx.waitUntil(this.reporting);
   }
 
-  /** Newest deliveries first. */
-  async recentDeliveries(options: { limit?: number; status?: DeliveryStatus } = {}): Promise<StoredDelivery[]> {
-    return this.deliveries.inbox.recent(options);
-  }
-
-  /** One delivery by id. */
-  async delivery(deliveryId: string): Promise<StoredDelivery | undefined> {
-    return this.deliveries.inbox.get(deliveryId);
-  }
-
-  /** Dead letters, newest first. */
-  async deadLetters(limit?: number): Promise<DeadLetter[]> {
-    return this.deliveries.inbox.deadLetters(limit);
-  }
-
-  /** Queue a dead letter again (its dedupe claim stays). */
-  replayDelivery(deliveryId: string): Promise<ReplayResult> {
-    return this.deliveries.inbox.replay(deliveryId);
-  }
-
-  /** Pending and dead-letter counts. */
-  async inboxSummary(): Promise<InboxSummary> {
-    return this.deliveries.inbox.summary();
-  }
-
   // ── Timers (src/chats/timers.ts) ───────────────────────────────────────────────
 
   /** The chat's pending timers, earliest first: name, due time (ms), organization, chat and data. */
   async pendingTimers(): Promise<PendingTimer[]> {
     return this.timers.list();
-  }
-
-  /** Runs whatever named deadline is due (delivery processing and pruning, the chat's timers). */
-  override async alarm(): Promise<void> {
-    await this.alarms.run();
   }
 }

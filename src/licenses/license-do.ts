@@ -1,4 +1,3 @@
-import { DurableObject } from "cloudflare:workers";
 import { requireConfig } from "../config";
 import { AccountsClient, type TokenResponse } from "../livechat/accounts";
 import type { Credentials } from "../livechat/auth";
@@ -8,8 +7,7 @@ import { LicenseGrant, type Installation } from "./grant";
 import { TokenStore } from "./token-store";
 // Webhook deliveries (issue 3): inbox, dispatch, bot routing status.
 import type { NamedAlarms } from "../durable/alarms";
-import type { InboxSummary } from "../deliveries/inbox";
-import type { AcceptResult, DeadLetter, DeliveryStatus, IncomingDelivery, ReplayResult, StoredDelivery } from "../deliveries/types";
+import type { AcceptResult, IncomingDelivery } from "../deliveries/types";
 import { type BotRoutingState, liveChatApis, type RoutingStatusUpdate } from "../framework/context";
 import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
 import { router } from "../handlers";
@@ -21,18 +19,19 @@ import { defaultSettings, type Settings, SettingsStore } from "./settings";
 // Operations (issue 7): the license's delivery journal.
 import { DeliveryJournal, type HourlyCounts, type JournalEntry, type JournalOutcome, type JournalReport, journalReport, unprocessableReport } from "./journal";
 import type { RerunResult } from "../deliveries/types";
+import { InboxObject } from "../deliveries/inbox-object";
 
 /**
  * License Durable Object: one per organization_id, the single writer of that license's
  * tokens, bot credentials, settings and reconcile state (ARCHITECTURE.md "One writer per
  * license"). The class is a thin RPC shell; each concern lives in its own module.
  */
-export class License extends DurableObject<Env> {
+export class License extends InboxObject {
   private readonly grant: LicenseGrant;
   private readonly appEvents: AppEventLog;
   /** Named deadlines over the DO's one alarm: delivery processing now; refresh/reconcile can add theirs. */
   private readonly alarms: NamedAlarms;
-  private readonly deliveries: DeliveryHost;
+  protected readonly deliveries: DeliveryHost;
   /** The license's bot (src/licenses/bot.ts); here its routing status gates bot webhooks. */
   private readonly bot: LicenseBot;
   private readonly settingsStore: SettingsStore;
@@ -202,31 +201,6 @@ export class License extends DurableObject<Env> {
     return result;
   }
 
-  /** Newest deliveries first (pending, and the last finished ones). */
-  async recentDeliveries(options: { limit?: number; status?: DeliveryStatus } = {}): Promise<StoredDelivery[]> {
-    return this.deliveries.inbox.recent(options);
-  }
-
-  /** One delivery by id. */
-  async delivery(deliveryId: string): Promise<StoredDelivery | undefined> {
-    return this.deliveries.inbox.get(deliveryId);
-  }
-
-  /** Dead letters, newest first. */
-  async deadLetters(limit?: number): Promise<DeadLetter[]> {
-    return this.deliveries.inbox.deadLetters(limit);
-  }
-
-  /** Queue a dead letter again (its dedupe claim stays, so redeliveries remain duplicates). */
-  replayDelivery(deliveryId: string): Promise<ReplayResult> {
-    return this.deliveries.inbox.replay(deliveryId);
-  }
-
-  /** Pending and dead-letter counts. */
-  async inboxSummary(): Promise<InboxSummary> {
-    return this.deliveries.inbox.summary();
-  }
-
   /** Operator replay of any recorded license-scoped delivery (dead, or finished: only incomplete handlers run). */
   async rerunDelivery(deliveryId: string): Promise<RerunResult> {
     const seen = this.journal.get(deliveryId);
@@ -286,8 +260,4 @@ export class License extends DurableObject<Env> {
     return this.bot.noteRoutingStatus(update.agentId, update.status, update.at);
   }
 
-  /** Runs whatever named deadline is due (delivery processing and pruning, and later others). */
-  override async alarm(): Promise<void> {
-    await this.alarms.run();
-  }
 }
