@@ -44,6 +44,22 @@ out.push(
     `\`wrangler deploy\` uploads the ${r.bundle.deployed} one. Largest (minified): ` +
     `${r.bundle.contributors.minified.byGroup.slice(0, 6).map((c) => `${c.name} ${kib(c.bytes)}`).join(", ")}.`,
 );
+const kept = r.load.app?.rounds?.map((x) => x.processing).filter(Boolean) ?? [];
+if (kept.length) {
+  out.push(
+    "",
+    `Post-ack processing by livechat-edge during warm-up + measurement, per round: ` +
+      `${kept.map((x) => `${x.processed} of ${x.accepted} acks processed`).join("; ")}.`,
+  );
+}
+const bg = r.background_load;
+if (bg) {
+  out.push(
+    "",
+    `Other processes on the machine used a median ${bg.median_cores} of its ${m.cores} cores during the measured windows` +
+      `${bg.median_cores > 0.2 ? " (a shared machine: absolute numbers are depressed and noisy; watch the ratios)" : ""}.`,
+  );
+}
 if (r.micro.available) out.push("", `Receive path in isolation (${r.micro.runtime}): ${r.micro.summary}.`);
 out.push("");
 for (const b of r.budgets) out.push(`- **${b.pass ? "PASS" : "FAIL"}** ${b.name}: ${b.actual}`);
