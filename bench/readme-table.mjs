@@ -49,7 +49,11 @@ if (kept.length) {
   out.push(
     "",
     `Post-ack processing by livechat-edge during warm-up + measurement, per round: ` +
-      `${kept.map((x) => `${x.processed} of ${x.accepted} acks processed`).join("; ")}.`,
+      `${kept.map((x) => `${x.processed} of ${x.accepted} acks processed`).join("; ")}. ` +
+      (r.load.app.end_to_end_rps !== undefined
+        ? `Counting the drain after the load until every accepted delivery was processed: ` +
+          `${r.load.app.end_to_end_rps} deliveries/s end to end (per round ${kept.map((x) => `${x.end_to_end_rps}/s, drain ${x.drain_s} s`).join("; ")}).`
+        : ""),
   );
 }
 const bg = r.background_load;
