@@ -14,6 +14,9 @@ export const testBindings = {
   ADMIN_TOKEN: "test-admin-token-0123456789",
   PUBLIC_URL: "https://edge.example.test",
   REPLY_TIMEOUT_SECONDS: "120",
+  // Tests change settings and post the next webhook at once; the cache itself is tested in
+  // test/chats/license-cache.test.ts.
+  LICENSE_CACHE_TTL_MS: "0",
 };
 
 export default defineConfig({

@@ -49,6 +49,13 @@ const envSchema = z.object({
     ),
     "120",
   ),
+  LICENSE_CACHE_TTL_MS: z._default(
+    z.string().check(
+      z.trim(),
+      z.refine((v) => /^\d+$/.test(v) && +v <= 60_000, "LICENSE_CACHE_TTL_MS must be an integer from 0 to 60000"),
+    ),
+    "5000",
+  ),
 });
 
 /** The validated configuration the rest of the Worker reads. */
@@ -65,6 +72,8 @@ export interface Config {
   /** Public origin of the Worker when set; otherwise routes derive it from the request. */
   publicUrl: string | undefined;
   replyTimeoutSeconds: number;
+  /** How long a Chat DO reuses its license's handler facts (ms; 0 = ask the License DO on every read). */
+  licenseCacheTtlMs: number;
 }
 
 /** One configuration problem: the variable's name and what is wrong with it, never its value. */
@@ -137,6 +146,7 @@ function parseConfig(env: Record<string, unknown>): ConfigResult {
       adminToken: v.ADMIN_TOKEN,
       publicUrl: v.PUBLIC_URL ? v.PUBLIC_URL.replace(/\/+$/, "") : undefined,
       replyTimeoutSeconds: Number(v.REPLY_TIMEOUT_SECONDS),
+      licenseCacheTtlMs: Number(v.LICENSE_CACHE_TTL_MS),
     },
   };
 }

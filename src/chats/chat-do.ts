@@ -7,6 +7,7 @@ import { router, timers } from "../handlers";
 import { licenseStub } from "../licenses/stub";
 import { createLogger, type Logger } from "../log";
 import { SqlChatStore } from "./chat-store";
+import { LicenseCache } from "./license-cache";
 import { ChatTimers, type PendingTimer } from "./timers";
 import { InboxObject } from "../deliveries/inbox-object";
 
@@ -25,10 +26,17 @@ export class Chat extends InboxObject {
   private readonly log: Logger;
   /** Journal reports to the License DO, sent one after another, never awaited by processing. */
   private reporting: Promise<void> = Promise.resolve();
+  /** Reports of the current processing pass, by organization; sent as one batch when it ends. */
+  private readonly unsent = new Map<string, JournalReport[]>();
+  /** The license facts handlers read, shared for a few seconds (src/chats/license-cache.ts). */
+  private readonly license: LicenseCache;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const log = (this.log = createLogger({ component: "chat" }));
+    this.license = new LicenseCache((organizationId) => licenseStub(env, organizationId), {
+      ttlMs: () => requireConfig(env).licenseCacheTtlMs,
+    });
     this.alarms = namedAlarms(ctx.storage, log);
     this.store = new SqlChatStore(ctx.storage);
     this.timers = new ChatTimers({
@@ -36,15 +44,15 @@ export class Chat extends InboxObject {
       storage: ctx.storage,
       store: this.store,
       registry: timers,
-      license: (organizationId) => licenseStub(env, organizationId),
+      license: (organizationId) => this.license.handle(organizationId),
       config: () => requireConfig(env),
       log,
     });
     this.deliveries = deliveryHost(ctx.storage, this.alarms, {
       router,
       config: () => requireConfig(env),
-      // The Chat DO reaches its license over RPC.
-      license: (organizationId) => licenseStub(env, organizationId),
+      // The Chat DO reaches its license over RPC, its handler reads through the short-lived cache.
+      license: (organizationId) => this.license.handle(organizationId),
       chat: (delivery) =>
         delivery.chatId === undefined
           ? undefined
@@ -52,7 +60,9 @@ export class Chat extends InboxObject {
       log,
     }, {
       // Off the ack path: tell the license's journal how each attempt ended (src/licenses/journal.ts).
-      onAttempt: (event) => this.report(event.delivery.organizationId, () => journalReport(event)),
+      // Batched per processing pass: one RPC when the pass ends, not one per attempt.
+      onAttempt: (event) => this.report(event.delivery.organizationId, () => journalReport(event), false),
+      onPassEnd: () => this.flushReports(),
     });
   }
 
@@ -73,10 +83,11 @@ export class Chat extends InboxObject {
   }
 
   /**
-   * Send a journal report to the License DO in the background, in order. A failure is logged and
+   * Queue a journal report for the License DO and, when `flush` (not mid-pass: the pass's end
+   * flushes), send the queue now. Reports go out in the background and in order. A failure is logged and
    * dropped: the journal is an index for operators, never a reason to fail or delay a delivery.
    */
-  private report(organizationId: string, make: () => JournalReport): void {
+  private report(organizationId: string, make: () => JournalReport, flush = true): void {
     let report: JournalReport;
     try {
       report = make();
@@ -84,9 +95,22 @@ export class Chat extends InboxObject {
       this.log.warn("delivery journal report failed", { error });
       return;
     }
-    this.reporting = this.reporting
-      .then(() => licenseStub(this.env, organizationId).journalReport(report))
-      .catch((error: unknown) => this.log.warn("delivery journal report failed", { organization_id: organizationId, error }));
+    const queue = this.unsent.get(organizationId);
+    if (queue) queue.push(report);
+    else this.unsent.set(organizationId, [report]);
+    if (flush) this.flushReports();
+  }
+
+  /** Send every queued report, one `journalReport` RPC per organization, after the ones already sent. */
+  private flushReports(): void {
+    for (const [organizationId, reports] of this.unsent) {
+      this.unsent.delete(organizationId);
+      this.reporting = this.reporting
+        .then(() => licenseStub(this.env, organizationId).journalReport(reports))
+        .catch((error: unknown) =>
+          this.log.warn("delivery journal report failed", { organization_id: organizationId, reports: reports.length, error }),
+        );
+    }
     this.ctx.waitUntil(this.reporting);
   }
 

@@ -46,6 +46,8 @@ export interface InboxOptions {
   batch?: number;
   /** Called once per finished attempt; for logs and metrics. */
   onAttempt?: (event: AttemptEvent) => void;
+  /** Called when a processing pass ends (after its last `onAttempt`), e.g. to flush batched reports. */
+  onPassEnd?: () => void;
 }
 
 /** What happened to one processing attempt. */
@@ -89,6 +91,7 @@ export class Inbox {
   private readonly deadLetterTtlMs: number;
   private readonly batch: number;
   private readonly onAttempt: (event: AttemptEvent) => void;
+  private readonly onPassEnd: () => void;
   private processing: Promise<void> | undefined;
 
   constructor(
@@ -104,6 +107,7 @@ export class Inbox {
     this.deadLetterTtlMs = options.deadLetterTtlMs ?? DEAD_LETTER_TTL_MS;
     this.batch = options.batch ?? PROCESS_BATCH;
     this.onAttempt = options.onAttempt ?? (() => {});
+    this.onPassEnd = options.onPassEnd ?? (() => {});
     storage.sql.exec(INBOX_DDL);
   }
 
@@ -163,8 +167,20 @@ export class Inbox {
       return { outcome: unprocessable ? "unprocessable" : "accepted", deliveryId: id };
     });
     if (result.outcome === "accepted") await this.alarms.schedule(PROCESS_DEADLINE, now, "earliest");
-    if (result.outcome !== "duplicate") await this.alarms.schedule(PRUNE_DEADLINE, now + ttl, "earliest");
+    if (result.outcome !== "duplicate" && !this.pruneDueBy(now, now + ttl)) {
+      await this.alarms.schedule(PRUNE_DEADLINE, now + ttl, "earliest");
+    }
     return result;
+  }
+
+  /**
+   * Whether a prune deadline already lies in (now, at]: scheduling `at` with "earliest" would
+   * change nothing, so accept() skips the upsert and the alarm work. A due one (<= now) does not
+   * count: its pass may be running and would delete the row when it ends.
+   */
+  private pruneDueBy(now: number, at: number): boolean {
+    const existing = this.alarms.deadline(PRUNE_DEADLINE);
+    return existing !== undefined && existing > now && existing <= at;
   }
 
   /**
@@ -176,6 +192,7 @@ export class Inbox {
   process(processor: Processor): Promise<void> {
     this.processing ??= this.processPass(processor).finally(() => {
       this.processing = undefined;
+      this.onPassEnd();
     });
     return this.processing;
   }

@@ -88,12 +88,19 @@ export class NamedAlarms {
    */
   async schedule(name: string, at: number, mode: "replace" | "earliest" = "replace"): Promise<void> {
     const update = mode === "earliest" ? "MIN(at, excluded.at)" : "excluded.at";
+    const before = this.earliest();
+    // Always upsert, even when `at` does not move: the version bump is what keeps a running pass
+    // from deleting this deadline when its handler returns (see runOnce()).
     this.storage.sql.exec(
       `INSERT INTO alarm_deadlines (name, at, version, failures) VALUES (?, ?, 0, 0)
        ON CONFLICT(name) DO UPDATE SET at = ${update}, version = version + 1, failures = 0`,
       name,
       Math.floor(at),
     );
+    // The earliest deadline did not change, so the storage alarm is already armed for it (every
+    // change of the earliest row re-arms, and a running pass re-arms when it ends): skip the
+    // getAlarm/setAlarm round trip, which busy inboxes would otherwise pay on every accept.
+    if (before !== null && this.earliest() === before) return;
     await this.arm();
   }
 
@@ -170,9 +177,14 @@ export class NamedAlarms {
     }
   }
 
+  /** The earliest deadline's time, or null when there is none. */
+  private earliest(): number | null {
+    return this.storage.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM alarm_deadlines").one().at;
+  }
+
   /** Point the storage alarm at the earliest deadline, or clear it when there is none. */
   private async arm(force = false): Promise<void> {
-    const next = this.storage.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM alarm_deadlines").one().at;
+    const next = this.earliest();
     const current = await this.storage.getAlarm();
     if (next === null) {
       if (current !== null) await this.storage.deleteAlarm();

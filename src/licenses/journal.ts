@@ -122,6 +122,11 @@ export class DeliveryJournal {
     storage.sql.exec(DDL);
   }
 
+  /** Record several reports in order (a Chat DO's batch; see {@link record}). */
+  recordAll(reports: readonly JournalReport[]): void {
+    for (const report of reports) this.record(report);
+  }
+
   /**
    * Record a report: upsert the delivery's entry unless a later report is already there (later =
    * greater `at`, then greater attempt; a replay restarts attempts but always ends later), count

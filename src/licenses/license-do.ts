@@ -20,6 +20,7 @@ import { defaultSettings, type Settings, SettingsStore } from "./settings";
 import { DeliveryJournal, type HourlyCounts, type JournalEntry, type JournalOutcome, type JournalReport, journalReport, unprocessableReport } from "./journal";
 import type { RerunResult } from "../deliveries/types";
 import { InboxObject } from "../deliveries/inbox-object";
+import type { LicenseSnapshot } from "../chats/license-cache";
 
 /**
  * License Durable Object: one per organization_id, the single writer of that license's
@@ -211,9 +212,12 @@ export class License extends InboxObject {
 
   // ── Delivery journal (src/licenses/journal.ts; issue 7) ──────────────────────
 
-  /** A Chat DO reports one processing attempt of a chat-scoped delivery. */
-  async journalReport(report: JournalReport): Promise<void> {
-    this.journal.record(report);
+  /**
+   * A Chat DO reports processing attempts of chat-scoped deliveries, in order: one processing
+   * pass's worth per call (a single report is still accepted from a Chat DO running older code).
+   */
+  async journalReport(reports: JournalReport | JournalReport[]): Promise<void> {
+    this.journal.recordAll(Array.isArray(reports) ? reports : [reports]);
   }
 
   /** Journal entries, newest first. */
@@ -246,13 +250,16 @@ export class License extends InboxObject {
 
   /** The bot's routing status as last set or reported; bot webhooks act only while accepting chats (PLATFORM.md §1.5). */
   async botRoutingStatus(): Promise<BotRoutingState> {
-    const info = await this.bot.info();
-    return {
-      ...(info ? { agentId: info.id } : {}),
-      ...(info?.routingStatus ? { status: info.routingStatus } : {}),
-      ...(info?.routingStatusAt !== undefined ? { updatedAt: info.routingStatusAt } : {}),
-      acceptingChats: info?.routingStatus === "accepting_chats",
-    };
+    return routingState(await this.bot.info());
+  }
+
+  /**
+   * Everything handlers read about the license, in one call: a Chat DO caches it for a few
+   * seconds (src/chats/license-cache.ts) instead of one RPC per read.
+   */
+  async handlerSnapshot(): Promise<LicenseSnapshot> {
+    const [installation, botInfo, settings] = await Promise.all([this.grant.installation(), this.bot.info(), this.settingsStore.get()]);
+    return { installation, botInfo, settings, botRoutingStatus: routingState(botInfo) };
   }
 
   /** A reported routing status (routing_status_set); kept when it concerns the bot and is not older. */
@@ -260,4 +267,14 @@ export class License extends InboxObject {
     return this.bot.noteRoutingStatus(update.agentId, update.status, update.at);
   }
 
+}
+
+/** The routing state the bot's stored info implies (no bot or no known status: not accepting). */
+function routingState(info: BotInfo | null): BotRoutingState {
+  return {
+    ...(info ? { agentId: info.id } : {}),
+    ...(info?.routingStatus ? { status: info.routingStatus } : {}),
+    ...(info?.routingStatusAt !== undefined ? { updatedAt: info.routingStatusAt } : {}),
+    acceptingChats: info?.routingStatus === "accepting_chats",
+  };
 }

@@ -1,0 +1,95 @@
+import type { BotRoutingState, LicenseRpc } from "../framework/context";
+import type { BotInfo } from "../licenses/bot";
+import type { Installation } from "../licenses/grant";
+import type { Settings } from "../licenses/settings";
+
+/** The license facts handlers read, fetched from the License DO in one RPC. */
+export interface LicenseSnapshot {
+  installation: Installation;
+  botInfo: BotInfo | null;
+  settings: Settings;
+  botRoutingStatus: BotRoutingState;
+}
+
+/**
+ * How long a Chat DO reuses a {@link LicenseSnapshot} (ms; the default of LICENSE_CACHE_TTL_MS). Staleness bound: a settings change,
+ * uninstall, bot (re)provisioning or routing status change reaches a Chat DO's handlers at most
+ * this long after the License DO stored it. Short enough for an operator's edit to feel
+ * immediate, long enough that a busy chat asks its License DO about once per burst instead of
+ * several times per delivery.
+ */
+export const LICENSE_SNAPSHOT_TTL_MS = 5_000;
+
+/** What the cache needs of a License DO (its stub). */
+export interface LicenseSource extends Pick<LicenseRpc, "credentials" | "botCredentials" | "recordRoutingStatus"> {
+  handlerSnapshot(): Promise<LicenseSnapshot>;
+}
+
+/** Options for {@link LicenseCache}. */
+export interface LicenseCacheOptions {
+  /** Snapshot lifetime (ms), read on each refresh; {@link LICENSE_SNAPSHOT_TTL_MS} unless set (0 = no reuse). */
+  ttlMs?: () => number;
+  /** Clock (ms since epoch); injectable for tests. */
+  now?: () => number;
+}
+
+interface Entry {
+  snapshot: Promise<LicenseSnapshot>;
+  fetchedAt: number;
+}
+
+/**
+ * A Chat DO's short-lived, in-memory copy of its license's handler facts: the processor and the
+ * handlers of every delivery and timer within the TTL share one `handlerSnapshot()` RPC instead of
+ * one RPC per read. Calls that must be fresh (credentials, recording a routing status) go
+ * straight to the License DO. Nothing is persisted: a restarted DO simply fetches again.
+ */
+export class LicenseCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly ttlMs: () => number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly source: (organizationId: string) => LicenseSource,
+    options: LicenseCacheOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? (() => LICENSE_SNAPSHOT_TTL_MS);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The LicenseRpc handlers of `organizationId` get: cached reads, direct fresh calls. */
+  handle(organizationId: string): LicenseRpc {
+    const read =
+      <K extends keyof LicenseSnapshot>(key: K) =>
+      async () =>
+        (await this.snapshot(organizationId))[key];
+    const source = () => this.source(organizationId);
+    return {
+      installation: read("installation"),
+      botInfo: read("botInfo"),
+      settings: read("settings"),
+      botRoutingStatus: read("botRoutingStatus"),
+      credentials: (rejected) => source().credentials(rejected),
+      botCredentials: (rejected) => source().botCredentials(rejected),
+      recordRoutingStatus: async (update) => {
+        const changed = await source().recordRoutingStatus(update);
+        // The cached routing state may now be wrong; the next read fetches it again.
+        if (changed) this.entries.delete(organizationId);
+        return changed;
+      },
+    };
+  }
+
+  private snapshot(organizationId: string): Promise<LicenseSnapshot> {
+    const now = this.now();
+    const cached = this.entries.get(organizationId);
+    if (cached && now - cached.fetchedAt < this.ttlMs()) return cached.snapshot;
+    // Concurrent readers share one in-flight RPC; a failed one is not kept (the next read retries).
+    const entry: Entry = { snapshot: this.source(organizationId).handlerSnapshot(), fetchedAt: now };
+    this.entries.set(organizationId, entry);
+    entry.snapshot.catch(() => {
+      if (this.entries.get(organizationId) === entry) this.entries.delete(organizationId);
+    });
+    return entry.snapshot;
+  }
+}
