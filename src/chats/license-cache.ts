@@ -12,9 +12,9 @@ export interface LicenseSnapshot {
 }
 
 /**
- * How long a Chat DO reuses a {@link LicenseSnapshot} (ms; the default of LICENSE_CACHE_TTL_MS). Staleness bound: a settings change,
- * uninstall, bot (re)provisioning or routing status change reaches a Chat DO's handlers at most
- * this long after the License DO stored it. Short enough for an operator's edit to feel
+ * How long a Chat DO reuses a {@link LicenseSnapshot} (ms; the default of LICENSE_CACHE_TTL_MS).
+ * Staleness bound: a settings change, uninstall, bot (re)provisioning or routing status change
+ * reaches a Chat DO's handlers at most this long after the License DO stored it. Short enough for an operator's edit to feel
  * immediate, long enough that a busy chat asks its License DO about once per burst instead of
  * several times per delivery.
  */
