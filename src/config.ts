@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { type LogLevel, setLogLevel } from "./log";
 
 /**
  * Worker configuration: every var and secret of the public contract (ARCHITECTURE.md
@@ -49,6 +50,7 @@ const envSchema = z.object({
     ),
     "120",
   ),
+  LOG_LEVEL: z._default(z.enum(["debug", "info", "warn", "error"], "LOG_LEVEL must be debug, info, warn or error"), "info"),
   LICENSE_CACHE_TTL_MS: z._default(
     z.string().check(
       z.trim(),
@@ -74,6 +76,8 @@ export interface Config {
   replyTimeoutSeconds: number;
   /** How long a Chat DO reuses its license's handler facts (ms; 0 = ask the License DO on every read). */
   licenseCacheTtlMs: number;
+  /** Lowest log level written; applied to every logger when the config loads. */
+  logLevel: LogLevel;
 }
 
 /** One configuration problem: the variable's name and what is wrong with it, never its value. */
@@ -98,6 +102,8 @@ export function loadConfig(env: object): ConfigResult {
   if (hit) return hit;
   const result = parseConfig(env as Record<string, unknown>);
   cache.set(env, result);
+  // Every entry point (routes, DOs, cron) loads the config first, so this sets the level everywhere.
+  if (result.ok) setLogLevel(result.config.logLevel);
   return result;
 }
 
@@ -147,6 +153,7 @@ function parseConfig(env: Record<string, unknown>): ConfigResult {
       publicUrl: v.PUBLIC_URL ? v.PUBLIC_URL.replace(/\/+$/, "") : undefined,
       replyTimeoutSeconds: Number(v.REPLY_TIMEOUT_SECONDS),
       licenseCacheTtlMs: Number(v.LICENSE_CACHE_TTL_MS),
+      logLevel: v.LOG_LEVEL,
     },
   };
 }

@@ -56,3 +56,14 @@ describe("config", () => {
     expect(fixtureNames("webhook.v3.6.").length).toBeGreaterThan(30);
   });
 });
+
+describe("log level", () => {
+  it("defaults to info, accepts a level, and names a bad one", () => {
+    expect(requireConfig(env).logLevel).toBe("info");
+    expect(requireConfig({ ...env, LOG_LEVEL: "debug" }).logLevel).toBe("debug");
+    const bad = loadConfig({ ...env, LOG_LEVEL: "loud" });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.problems).toEqual([{ name: "LOG_LEVEL", problem: "LOG_LEVEL must be debug, info, warn or error" }]);
+    requireConfig(env); // back to the test default for the rest of the isolate
+  });
+});

@@ -32,6 +32,12 @@ export async function startTarget({ base, scriptPath, bindings, persistRoot, dur
     if (line.charCodeAt(0) !== 123) return; // "{"
     const msg = line.match(/"msg":"([^"]{1,80})"/)?.[1];
     if (!msg) return;
+    if (msg === "deliveries processed") {
+      // One line per processing pass (src/framework/host.ts) with the number it finished.
+      const n = Number(line.match(/"processed":(\d+)/)?.[1] ?? 0);
+      logs.events["delivery processed"] = (logs.events["delivery processed"] ?? 0) + n;
+      return;
+    }
     const detail = line.match(/"(?:result|outcome)":"([^"]{1,40})"/)?.[1];
     const key = detail ? `${msg}:${detail}` : msg;
     logs.events[key] = (logs.events[key] ?? 0) + 1;

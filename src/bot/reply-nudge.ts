@@ -94,13 +94,13 @@ async function customerWrote(scope: ReplyScope, threadId: string, eventId: strin
   }
   if (stretch!.nudge) return; // one nudge per unanswered stretch
   const started = await startTimer(scope, stretch!, at, fresh ? "replace" : "keep");
-  if (started) scope.log.info("reply timer started", { stretch: stretch!.id });
+  if (started) scope.log.debug("reply timer started", { stretch: stretch!.id });
 }
 
 async function agentWrote(scope: ReplyScope): Promise<void> {
   const had = await scope.chat.store.delete(STRETCH_KEY);
   const pending = await scope.chat.timers.cancel(REPLY_TIMER);
-  if (had || pending) scope.log.info("customer answered; reply timer stopped");
+  if (had || pending) scope.log.debug("customer answered; reply timer stopped");
 }
 
 async function startTimer(scope: ReplyScope, stretch: Stretch, from: number, mode: "replace" | "keep"): Promise<boolean> {

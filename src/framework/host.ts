@@ -28,10 +28,28 @@ export function deliveryHost(
   inboxOptions: InboxOptions = {},
 ): DeliveryHost {
   const log = deps.log;
+  // Finished deliveries are summed per processing pass and logged once per pass (one line per
+  // delivery cost more than the ack itself under load); failures are still logged one by one.
+  let pass: { organization_id: string; chat_id?: string; processed: number; outcomes: Record<string, number> } | undefined;
   const inbox = new Inbox(storage, alarms, {
     ...inboxOptions,
+    onPassEnd: () => {
+      if (pass) log.info("deliveries processed", pass);
+      pass = undefined;
+      inboxOptions.onPassEnd?.();
+    },
     onAttempt: (event) => {
       const { delivery } = event;
+      if (event.result !== "dead" && event.result !== "retry") {
+        pass ??= {
+          organization_id: delivery.organizationId,
+          ...(delivery.chatId !== undefined ? { chat_id: delivery.chatId } : {}),
+          processed: 0,
+          outcomes: {},
+        };
+        pass.processed++;
+        pass.outcomes[event.result] = (pass.outcomes[event.result] ?? 0) + 1;
+      }
       const fields = {
         organization_id: delivery.organizationId,
         ...(delivery.chatId !== undefined ? { chat_id: delivery.chatId } : {}),
@@ -46,7 +64,7 @@ export function deliveryHost(
       };
       if (event.result === "dead") log.error("delivery dead-lettered", fields);
       else if (event.result === "retry") log.warn("delivery failed, will retry", fields);
-      else log.info("delivery processed", fields);
+      else log.debug("delivery processed", fields); // the receive line and the journal already tell
       inboxOptions.onAttempt?.(event);
     },
   });
