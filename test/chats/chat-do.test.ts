@@ -2,12 +2,11 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { chatStub } from "../../src/chats/stub";
-import { backoff, type StoredDelivery } from "../../src/deliveries";
-import type { DeliveryHost } from "../../src/framework";
+import type { StoredDelivery } from "../../src/deliveries";
 import { router } from "../../src/handlers";
 import { licenseStub } from "../../src/licenses/stub";
 import { rawSample } from "../livechat/webhooks/samples";
-import { chatDeliveries, incomingEvent, install, licenseDeliveries, post, SECRET, settled, uniqueOrg } from "../webhooks/helpers";
+import { chatDeliveries, fastRetries, incomingEvent, install, licenseDeliveries, post, SECRET, settled, uniqueOrg } from "../webhooks/helpers";
 
 const offs: (() => void)[] = [];
 afterEach(() => {
@@ -15,12 +14,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Make a DO retry immediately (no backoff) and give up after `maxAttempts`. */
-async function fastRetries(stub: DurableObjectStub, maxAttempts: number) {
-  await runInDurableObject(stub, (instance) => {
-    (instance as unknown as { deliveries: DeliveryHost }).deliveries.inbox.retry = backoff({ maxAttempts, baseMs: 0, jitter: 0 });
-  });
-}
 
 describe("Chat DO", () => {
   it("100 concurrent deliveries for one chat (plus redeliveries) are processed exactly once each, in arrival order", async () => {

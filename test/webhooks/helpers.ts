@@ -1,5 +1,8 @@
 import { env, exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { vi } from "vitest";
+import { backoff } from "../../src/deliveries";
+import type { DeliveryHost } from "../../src/framework";
 import { chatStub } from "../../src/chats/stub";
 import { licenseStub } from "../../src/licenses/stub";
 import type { StoredDelivery } from "../../src/deliveries";
@@ -66,4 +69,11 @@ export async function settled(list: () => Promise<StoredDelivery[]>, count: numb
     { timeout, interval: 20 },
   );
   return last;
+}
+
+/** Make a DO retry at once (no backoff) and give up after `maxAttempts`. */
+export async function fastRetries(stub: DurableObjectStub, maxAttempts: number): Promise<void> {
+  await runInDurableObject(stub, (instance) => {
+    (instance as unknown as { deliveries: DeliveryHost }).deliveries.inbox.retry = backoff({ maxAttempts, baseMs: 0, jitter: 0 });
+  });
 }

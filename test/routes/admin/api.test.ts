@@ -2,12 +2,10 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { chatStub } from "../../../src/chats/stub";
-import { backoff } from "../../../src/deliveries";
-import type { DeliveryHost } from "../../../src/framework";
 import { router } from "../../../src/handlers";
 import { DeliveryJournal, type JournalEntry } from "../../../src/licenses/journal";
 import { licenseStub } from "../../../src/licenses/stub";
-import { incomingEvent, install, post, sample, uniqueOrg } from "../../webhooks/helpers";
+import { fastRetries, incomingEvent, install, post, sample, uniqueOrg } from "../../webhooks/helpers";
 import { api } from "./helpers";
 
 const offs: (() => void)[] = [];
@@ -16,12 +14,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Make a DO retry at once and give up after `maxAttempts`. */
-async function fastRetries(stub: DurableObjectStub, maxAttempts: number) {
-  await runInDurableObject(stub, (instance) => {
-    (instance as unknown as { deliveries: DeliveryHost }).deliveries.inbox.retry = backoff({ maxAttempts, baseMs: 0, jitter: 0 });
-  });
-}
 
 /** The license's journal entries once `ready` holds for them. */
 async function journal(org: string, ready: (entries: JournalEntry[]) => boolean, query = ""): Promise<JournalEntry[]> {
