@@ -125,7 +125,8 @@ export class LicenseGrant {
       if (tokens.refreshToken) await this.revokeQuietly(tokens.refreshToken);
     }
     await this.storage.delete(["grant", "grant-status"]);
-    await this.store.delete(tokens?.organizationId ?? (await this.storage.get<string>("organization-id")) ?? "");
+    const organizationId = tokens?.organizationId ?? (await this.storage.get<string>("organization-id"));
+    if (organizationId) await this.store.delete(organizationId);
     this.cached = null;
   }
 
