@@ -24,12 +24,13 @@ import { cpus, loadavg, release, totalmem, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_readConfig } from "wrangler";
-import { bodyStream, buildTemplates, chatStarts, MIX, POOL, orgIds } from "./lib/bodies.mjs";
+import { bodyStream, buildTemplates, chatStarts, MIX, POOL } from "./lib/bodies.mjs";
 import { buildAndMeasure } from "./lib/build.mjs";
 import { ensureWrk, runWrk, writeLuaScript, wrkVersion } from "./lib/load.mjs";
 import { startCpuMeter, startMemorySampler } from "./lib/memory.mjs";
 import { startLiveChatMock } from "./lib/mock-livechat.mjs";
 import { optionsFromWrangler, startTarget } from "./lib/targets.mjs";
+import { INSTALLED_ORGS, installOrgs, postAll, storageRoot, WEBHOOK_PATH } from "./lib/app-setup.mjs";
 import { runMicro } from "./micro/run-micro.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -42,8 +43,8 @@ const settings = {
   rounds: num("BENCH_ROUNDS", 3),
   coldSamples: num("BENCH_COLD_SAMPLES", 3),
   wrkThreads: 1,
-  path: "/webhooks/license",
-  installedOrgs: POOL.orgs / 2,
+  path: WEBHOOK_PATH,
+  installedOrgs: INSTALLED_ORGS,
 };
 const outFile = resolve(root, process.env.BENCH_OUT ?? "bench/results/latest.json");
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
@@ -51,17 +52,6 @@ const started = performance.now();
 
 const WEBHOOK_SECRET = "bench-webhook-secret-0123456789abcdef";
 const tmp = mkdtempSync(join(tmpdir(), "livechat-edge-bench-"));
-
-/**
- * Durable Object and KV storage on tmpfs: Miniflare keeps each DO in its own SQLite file and
- * syncs every commit; on this VM's disk that made DO creation and writes I/O-bound (baseline (b)
- * ≈ 115 req/s on ext4 against ≈ 2.9k on tmpfs), measuring the disk rather than the Worker.
- * Production storage is neither, so the bench compares code paths on equal, fast storage.
- */
-function storageRoot(name) {
-  const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
-  return mkdtempSync(join(base, `livechat-edge-bench-${name}-`));
-}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -335,7 +325,7 @@ async function main() {
       mix: Object.fromEntries(Object.keys(templates).map((a) => [a, MIX.filter((m) => m === a).length / MIX.length])),
       pool: { organizations: POOL.orgs, chats: POOL.orgs * POOL.chatsPerOrg },
       body_bytes: Object.fromEntries(Object.entries(templates).map(([a, t]) => [a, t.parts.join("").length])),
-      storage: "SQLite DOs and KV on tmpfs (/dev/shm); see storageRoot() in bench/run.mjs",
+      storage: "SQLite DOs and KV on tmpfs (/dev/shm); see storageRoot() in bench/lib/app-setup.mjs",
       livechat: "mocked at loopback (bench/lib/mock-livechat.mjs), documented sample responses",
       aggregate: `median over ${settings.rounds} round(s), targets interleaved within a round; ratios are medians of per-round ratios`,
     },
@@ -402,36 +392,8 @@ function processingDuring(before, after) {
  * Its rate is reported too: it is the cost of a webhook that creates its Chat DO.
  */
 async function primeChats(url, bodies) {
-  const target = new URL(settings.path, url);
-  let next = 0;
-  let errors = 0;
-  const t0 = performance.now();
-  const worker = async () => {
-    while (next < bodies.length) {
-      const body = bodies[next++];
-      try {
-        const res = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body });
-        await res.arrayBuffer();
-        if (res.status !== 200) errors++;
-      } catch {
-        errors++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: settings.connections }, worker));
-  const seconds = (performance.now() - t0) / 1000;
-  return { chats: bodies.length, seconds: round1(seconds), rps: Math.round(bodies.length / seconds), errors };
-}
-
-/** Install half the organizations through the real /install flow (code → mock /v2/token). */
-async function installOrgs(url) {
-  const statuses = {};
-  for (const org of orgIds().slice(0, settings.installedOrgs)) {
-    const res = await fetch(new URL(`/install?code=${encodeURIComponent(org)}`, url), { redirect: "manual" });
-    await res.arrayBuffer();
-    statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-  }
-  return statuses;
+  const r = await postAll(url, bodies, settings.connections);
+  return { chats: r.count, seconds: round1(r.seconds), rps: Math.round(r.count / r.seconds), errors: r.errors };
 }
 
 function sumOf(rows, key) {

@@ -138,6 +138,7 @@ export function startCpuMeter() {
       const children = b.self.children - a.self.children; // wrk after it was reaped
       const total = b.sys.busy - a.sys.busy;
       return {
+        workerd_cpu_ms: (workerd / CLK_TCK) * 1000,
         workerd_cores: cores(workerd),
         node_cores: cores(node),
         load_tool_cores: cores(children),

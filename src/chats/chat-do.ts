@@ -1,7 +1,7 @@
 import { requireConfig } from "../config";
 import type { NamedAlarms } from "../durable/alarms";
 import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
-import type { AcceptResult, IncomingDelivery, RerunResult } from "../deliveries/types";
+import type { AcceptResult, RerunResult, WireDelivery } from "../deliveries/types";
 import { type JournalReport, journalReport, unprocessableReport } from "../licenses/journal";
 import { router, timers } from "../handlers";
 import { licenseStub } from "../licenses/stub";
@@ -69,7 +69,7 @@ export class Chat extends InboxObject {
   // ── Deliveries (src/deliveries) ──────────────────────────────────────────────
 
   /** Store a chat-scoped delivery (dedupe claim + record, atomically) and schedule processing. */
-  async accept(delivery: IncomingDelivery): Promise<AcceptResult> {
+  async accept(delivery: WireDelivery): Promise<AcceptResult> {
     const result = await this.deliveries.inbox.accept(delivery);
     if (result.outcome === "unprocessable") {
       this.report(delivery.organizationId, () => unprocessableReport(delivery, result.deliveryId, Date.now()));

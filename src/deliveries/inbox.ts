@@ -14,7 +14,9 @@ import type {
   RerunResult,
   StoredDelivery,
   WebhookKind,
+  WireDelivery,
 } from "./types";
+import { toWire } from "./types";
 
 /** Deadline (over the DO alarm) that runs the processing pass. */
 export const PROCESS_DEADLINE = "inbox:process";
@@ -32,6 +34,8 @@ export const DEDUPE_TTL_MS = 24 * 60 * 60_000;
 export const KEEP_FINISHED_DELIVERIES = 200;
 /** Dead letters not replayed within this time are dropped. */
 export const DEAD_LETTER_TTL_MS = 7 * 24 * 60 * 60_000;
+/** Shortest time between two prune passes: expired claims are harmless meanwhile (accept takes them over). */
+export const PRUNE_INTERVAL_MS = 60 * 60_000;
 /** Deliveries processed per alarm pass before yielding (the pass re-arms itself). */
 export const PROCESS_BATCH = 50;
 
@@ -117,7 +121,8 @@ export class Inbox {
    * Resolves once the record and the processing deadline are durable: only then may the
    * receiver answer 200.
    */
-  async accept(delivery: IncomingDelivery): Promise<AcceptResult> {
+  async accept(delivery: IncomingDelivery | WireDelivery): Promise<AcceptResult> {
+    const content = "content" in delivery ? delivery.content : toWire(delivery).content;
     const now = this.now();
     const id = this.newId();
     const sql = this.storage.sql;
@@ -153,11 +158,7 @@ export class Inbox {
         delivery.action,
         delivery.webhookId,
         delivery.dedupeKey,
-        JSON.stringify({
-          payload: delivery.payload,
-          additionalData: delivery.additionalData,
-          requester: delivery.requester,
-        }),
+        content,
         unprocessable ? "unprocessable" : "pending",
         unprocessable?.error ?? null,
         unprocessable?.reason ?? null,
@@ -411,7 +412,7 @@ export class Inbox {
 
   /**
    * Drop expired dedupe claims, expired dead letters and all but the newest finished
-   * deliveries; re-arm for the next expiry. Idempotent (runs on the prune deadline).
+   * deliveries; re-arm for the next expiry, at most once per {@link PRUNE_INTERVAL_MS}. Idempotent (runs on the prune deadline).
    */
   async prune(): Promise<void> {
     const now = this.now();
@@ -426,7 +427,7 @@ export class Inbox {
         this.deadLetterTtlMs,
       )
       .one().at;
-    if (next !== null) await this.alarms.schedule(PRUNE_DEADLINE, Math.max(next, now) + 1);
+    if (next !== null) await this.alarms.schedule(PRUNE_DEADLINE, Math.max(next + 1, now + PRUNE_INTERVAL_MS));
   }
 
   private pruneFinished(): void {

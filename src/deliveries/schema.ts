@@ -7,7 +7,7 @@
 export const INBOX_DDL = `
 CREATE TABLE IF NOT EXISTS deliveries (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
+  id TEXT NOT NULL, -- a random UUID: no unique index to maintain on every accept; lookups by id scan a bounded table
   kind TEXT NOT NULL,
   organization_id TEXT NOT NULL,
   license_id INTEGER,
@@ -32,7 +32,9 @@ CREATE TABLE IF NOT EXISTS delivery_dedupe (
   claimed_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS delivery_dedupe_expires ON delivery_dedupe(expires_at);
+-- No index on expires_at: it cost every accept an index write for the benefit of prune(), which
+-- runs at most hourly (PRUNE_INTERVAL_MS) and may scan.
+DROP INDEX IF EXISTS delivery_dedupe_expires;
 CREATE TABLE IF NOT EXISTS delivery_dead_letters (
   delivery_id TEXT PRIMARY KEY,
   action TEXT NOT NULL,

@@ -54,6 +54,22 @@ export interface IncomingDelivery {
   unprocessable?: { reason: string; error: string };
 }
 
+/**
+ * A delivery as it crosses RPC from the receiver to its DO: the content (`payload`,
+ * `additionalData`, `requester`) serialized once, by the receiver, into the JSON the inbox stores.
+ * A string is copied across RPC for a fraction of the cost of structured-cloning the object graph.
+ */
+export type WireDelivery = Omit<IncomingDelivery, "payload" | "additionalData" | "requester"> & {
+  /** `JSON.stringify({ payload, additionalData, requester })`: see {@link toWire}. */
+  content: string;
+};
+
+/** The wire form of `delivery` (see {@link WireDelivery}). */
+export function toWire(delivery: IncomingDelivery): WireDelivery {
+  const { payload, additionalData, requester, ...rest } = delivery;
+  return { ...rest, content: JSON.stringify({ payload, additionalData, requester }) };
+}
+
 /** A delivery as stored. */
 export interface StoredDelivery extends IncomingDelivery {
   id: string;

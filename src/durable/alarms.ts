@@ -10,6 +10,10 @@
  *   meanwhile (the `version` check): a crash leaves it due, and the next alarm runs it again;
  * - a spurious or repeated alarm finds nothing due and only re-arms;
  * - handlers must therefore be idempotent.
+ *
+ * The rows are mirrored in memory (the DO is their only writer and runs one thing at a time), so
+ * scheduling on the hot path (every accepted delivery) costs one upsert and, only when the
+ * earliest deadline moves, one `setAlarm`: no reads.
  */
 
 /** Runs one due deadline. `name` is the full deadline name, `at` the time it was due. */
@@ -39,7 +43,7 @@ const DDL = `CREATE TABLE IF NOT EXISTS alarm_deadlines (
   version INTEGER NOT NULL DEFAULT 0,
   failures INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS alarm_deadlines_at ON alarm_deadlines(at);`;
+DROP INDEX IF EXISTS alarm_deadlines_at;`; // rows are read once per instance (mirrored in memory), never by time
 
 const defaultRetryDelay = (failures: number) => Math.min(1_000 * 2 ** Math.max(0, failures - 1), 5 * 60_000);
 
@@ -61,6 +65,10 @@ export class NamedAlarms {
   private readonly onError: (name: string, error: unknown) => void;
   private running: Promise<void> | undefined;
   private rerun = false;
+  /** The `alarm_deadlines` rows, by name: read once, then kept in step with every write. */
+  private readonly rows = new Map<string, Row>();
+  /** The storage alarm as this instance last set or read it; undefined until known. */
+  private armed: number | null | undefined;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -70,6 +78,7 @@ export class NamedAlarms {
     this.retryDelayMs = options.retryDelayMs ?? defaultRetryDelay;
     this.onError = options.onError ?? (() => {});
     storage.sql.exec(DDL);
+    for (const row of storage.sql.exec<Row>("SELECT name, at, version, failures FROM alarm_deadlines")) this.rows.set(row.name, row);
   }
 
   /**
@@ -87,43 +96,49 @@ export class NamedAlarms {
    * `mode: "earliest"` keeps an existing earlier deadline instead of moving it later.
    */
   async schedule(name: string, at: number, mode: "replace" | "earliest" = "replace"): Promise<void> {
-    const update = mode === "earliest" ? "MIN(at, excluded.at)" : "excluded.at";
     const before = this.earliest();
-    // Always upsert, even when `at` does not move: the version bump is what keeps a running pass
+    const existing = this.rows.get(name);
+    const when = Math.floor(at);
+    const row: Row = {
+      name,
+      at: existing && mode === "earliest" ? Math.min(existing.at, when) : when,
+      version: existing ? existing.version + 1 : 0,
+      failures: 0,
+    };
+    // Always write, even when `at` does not move: the version bump is what keeps a running pass
     // from deleting this deadline when its handler returns (see runOnce()).
     this.storage.sql.exec(
-      `INSERT INTO alarm_deadlines (name, at, version, failures) VALUES (?, ?, 0, 0)
-       ON CONFLICT(name) DO UPDATE SET at = ${update}, version = version + 1, failures = 0`,
+      `INSERT INTO alarm_deadlines (name, at, version, failures) VALUES (?, ?, ?, 0)
+       ON CONFLICT(name) DO UPDATE SET at = excluded.at, version = excluded.version, failures = 0`,
       name,
-      Math.floor(at),
+      row.at,
+      row.version,
     );
+    this.rows.set(name, row);
     // The earliest deadline did not change, so the storage alarm is already armed for it (every
-    // change of the earliest row re-arms, and a running pass re-arms when it ends): skip the
-    // getAlarm/setAlarm round trip, which busy inboxes would otherwise pay on every accept.
+    // change of the earliest row re-arms, and a running pass re-arms when it ends).
     if (before !== null && this.earliest() === before) return;
     await this.arm();
   }
 
   /** Remove deadline `name` (no-op when absent) and re-arm for the next one. */
   async cancel(name: string): Promise<void> {
+    if (!this.rows.delete(name)) return;
     this.storage.sql.exec("DELETE FROM alarm_deadlines WHERE name = ?", name);
     await this.arm();
   }
 
   /** When deadline `name` is due, or undefined when it is not set. */
   deadline(name: string): number | undefined {
-    return this.storage.sql.exec<{ at: number }>("SELECT at FROM alarm_deadlines WHERE name = ?", name).toArray()[0]?.at;
+    return this.rows.get(name)?.at;
   }
 
   /** Pending deadlines, earliest first, optionally only those whose name starts with `prefix`. */
   list(prefix = ""): Deadline[] {
-    return this.storage.sql
-      .exec<{ name: string; at: number }>(
-        "SELECT name, at FROM alarm_deadlines WHERE substr(name, 1, ?) = ? ORDER BY at, name",
-        prefix.length,
-        prefix,
-      )
-      .toArray();
+    return [...this.rows.values()]
+      .filter((r) => r.name.startsWith(prefix))
+      .sort(byTimeThenName)
+      .map(({ name, at }) => ({ name, at }));
   }
 
   /**
@@ -153,25 +168,24 @@ export class NamedAlarms {
   }
 
   private async runOnce(): Promise<void> {
-    const due = this.storage.sql
-      .exec<Row>("SELECT name, at, version, failures FROM alarm_deadlines WHERE at <= ? ORDER BY at, name", this.now())
-      .toArray();
+    const now = this.now();
+    const due = [...this.rows.values()].filter((r) => r.at <= now).sort(byTimeThenName);
     for (const row of due) {
       const handler = this.handlers.find((h) => row.name.startsWith(h.prefix))?.handler;
       try {
         if (!handler) throw new Error(`no handler for deadline ${row.name}`);
         await handler(row.name, row.at);
         // Remove only the version we ran: a handler (or a request meanwhile) may have rescheduled it.
-        this.storage.sql.exec("DELETE FROM alarm_deadlines WHERE name = ? AND version = ?", row.name, row.version);
+        if (this.rows.get(row.name)?.version !== row.version) continue;
+        this.storage.sql.exec("DELETE FROM alarm_deadlines WHERE name = ?", row.name);
+        this.rows.delete(row.name);
       } catch (error) {
         const failures = row.failures + 1;
-        this.storage.sql.exec(
-          "UPDATE alarm_deadlines SET at = ?, failures = ? WHERE name = ? AND version = ?",
-          this.now() + this.retryDelayMs(failures),
-          failures,
-          row.name,
-          row.version,
-        );
+        if (this.rows.get(row.name)?.version === row.version) {
+          const at = this.now() + this.retryDelayMs(failures);
+          this.storage.sql.exec("UPDATE alarm_deadlines SET at = ?, failures = ? WHERE name = ?", at, failures, row.name);
+          this.rows.set(row.name, { ...row, at, failures });
+        }
         this.onError(row.name, error);
       }
     }
@@ -179,17 +193,27 @@ export class NamedAlarms {
 
   /** The earliest deadline's time, or null when there is none. */
   private earliest(): number | null {
-    return this.storage.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM alarm_deadlines").one().at;
+    let min: number | null = null;
+    for (const row of this.rows.values()) if (min === null || row.at < min) min = row.at;
+    return min;
   }
 
-  /** Point the storage alarm at the earliest deadline, or clear it when there is none. */
+  /**
+   * Point the storage alarm at the earliest deadline, or clear it when there is none. `force`
+   * (after a pass) reads the alarm first: the runtime clears the alarm that invoked the pass.
+   */
   private async arm(force = false): Promise<void> {
     const next = this.earliest();
-    const current = await this.storage.getAlarm();
+    if (force || this.armed === undefined) this.armed = await this.storage.getAlarm();
     if (next === null) {
-      if (current !== null) await this.storage.deleteAlarm();
-      return;
+      if (this.armed !== null) await this.storage.deleteAlarm();
+    } else if (force || this.armed !== next) {
+      await this.storage.setAlarm(next);
     }
-    if (force || current !== next) await this.storage.setAlarm(next);
+    this.armed = next;
   }
+}
+
+function byTimeThenName(a: Row, b: Row): number {
+  return a.at - b.at || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }

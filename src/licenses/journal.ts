@@ -12,7 +12,7 @@
  * {@link JOURNAL_HOURS_KEPT} hours.
  */
 import type { AttemptEvent } from "../deliveries/inbox";
-import type { IncomingDelivery } from "../deliveries/types";
+import type { WireDelivery } from "../deliveries/types";
 
 /** Entries kept per license (the newest by first report). */
 export const JOURNAL_KEEP = 1000;
@@ -112,6 +112,8 @@ type Row = {
 export class DeliveryJournal {
   private readonly now: () => number;
   private readonly keep: number;
+  /** The hour (epoch ms / 1 h) old hourly counters were last dropped in. */
+  private prunedHour = -1;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -135,14 +137,15 @@ export class DeliveryJournal {
   record(report: JournalReport): void {
     const sql = this.storage.sql;
     this.storage.transactionSync(() => {
-      sql.exec(
+      const written = sql.exec<{ seq: number }>(
         `INSERT INTO delivery_journal (delivery_id, chat_id, action, kind, outcome, attempts, received_at, updated_at,
            duration_ms, error, note)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(delivery_id) DO UPDATE SET outcome = excluded.outcome, attempts = excluded.attempts,
            updated_at = excluded.updated_at, duration_ms = excluded.duration_ms, error = excluded.error, note = excluded.note
          WHERE excluded.updated_at > delivery_journal.updated_at
-            OR (excluded.updated_at = delivery_journal.updated_at AND excluded.attempts >= delivery_journal.attempts)`,
+            OR (excluded.updated_at = delivery_journal.updated_at AND excluded.attempts >= delivery_journal.attempts)
+         RETURNING seq`,
         report.deliveryId,
         report.chatId ?? null,
         report.action,
@@ -155,6 +158,7 @@ export class DeliveryJournal {
         report.error ?? null,
         report.note ?? null,
       );
+      const seq = written.toArray()[0]?.seq;
       if (report.outcome !== "pending") {
         sql.exec(
           `INSERT INTO delivery_journal_hourly (hour, outcome, n) VALUES (?, ?, 1)
@@ -163,7 +167,7 @@ export class DeliveryJournal {
           report.outcome,
         );
       }
-      this.prune();
+      if (seq !== undefined) this.prune(seq);
     });
   }
 
@@ -236,11 +240,16 @@ export class DeliveryJournal {
     return this.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM delivery_journal").one().n;
   }
 
-  private prune(): void {
-    this.storage.sql.exec(
-      "DELETE FROM delivery_journal WHERE seq <= (SELECT seq FROM delivery_journal ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-      this.keep,
-    );
+  /**
+   * Drop what falls out of the bounds after entry `seq` was written. Entries are only ever
+   * inserted with a growing seq and never deleted otherwise, so the newest {@link keep} are those
+   * above `seq - keep`: a range delete on the primary key, not a scan. Old hours go once an hour.
+   */
+  private prune(seq: number): void {
+    this.storage.sql.exec("DELETE FROM delivery_journal WHERE seq <= ?", seq - this.keep);
+    const hour = Math.floor(this.now() / HOUR_MS);
+    if (hour === this.prunedHour) return;
+    this.prunedHour = hour;
     this.storage.sql.exec("DELETE FROM delivery_journal_hourly WHERE hour < ?", this.now() - JOURNAL_HOURS_KEPT * HOUR_MS);
   }
 }
@@ -280,7 +289,7 @@ export function journalReport(event: AttemptEvent): JournalReport {
 }
 
 /** The journal report of a delivery recorded as unprocessable on accept (never attempted). */
-export function unprocessableReport(delivery: IncomingDelivery, deliveryId: string, at: number): JournalReport {
+export function unprocessableReport(delivery: WireDelivery, deliveryId: string, at: number): JournalReport {
   return {
     deliveryId,
     ...(delivery.chatId !== undefined ? { chatId: delivery.chatId } : {}),

@@ -7,7 +7,7 @@ import { LicenseGrant, type Installation } from "./grant";
 import { TokenStore } from "./token-store";
 // Webhook deliveries (issue 3): inbox, dispatch, bot routing status.
 import type { NamedAlarms } from "../durable/alarms";
-import type { AcceptResult, IncomingDelivery } from "../deliveries/types";
+import type { AcceptResult, WireDelivery } from "../deliveries/types";
 import { type BotRoutingState, liveChatApis, type RoutingStatusUpdate } from "../framework/context";
 import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
 import { router } from "../handlers";
@@ -194,7 +194,7 @@ export class License extends InboxObject {
   // ── Webhook deliveries (src/deliveries, src/framework; issue 3) ──────────────
 
   /** Store a license-scoped (or unprocessable) delivery: dedupe claim + record, atomically; schedule processing. */
-  async accept(delivery: IncomingDelivery): Promise<AcceptResult> {
+  async accept(delivery: WireDelivery): Promise<AcceptResult> {
     const result = await this.deliveries.inbox.accept(delivery);
     if (result.outcome === "unprocessable") {
       this.journalSafely(() => this.journal.record(unprocessableReport(delivery, result.deliveryId, Date.now())));

@@ -1,4 +1,4 @@
-import type { AcceptResult, IncomingDelivery, Json, JsonObject, WebhookKind } from "../deliveries/types";
+import { type AcceptResult, type IncomingDelivery, type JsonObject, toWire, type WebhookKind, type WireDelivery } from "../deliveries/types";
 import { DEDUPE_TTL_MS, MIN_DEDUPE_TTL_MS } from "../deliveries/inbox";
 import {
   chatIdOf,
@@ -14,7 +14,7 @@ import { reject, type WebhookResult } from "./answer";
 
 /** Where a delivery is stored: the Chat DO or the License DO (both expose `accept`). */
 export interface DeliveryInbox {
-  accept(delivery: IncomingDelivery): Promise<AcceptResult>;
+  accept(delivery: WireDelivery): Promise<AcceptResult>;
 }
 
 /** What the pipeline needs from its host (the route). */
@@ -76,7 +76,7 @@ export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: Rec
     ...(parsed.ok ? {} : { unprocessable: { reason: parsed.reason, error: parsed.error } }),
   };
 
-  const accepted = await deps.inboxFor(delivery).accept(delivery);
+  const accepted = await deps.inboxFor(delivery).accept(toWire(delivery));
   return {
     status: 200,
     body: { ok: true, outcome: accepted.outcome },
