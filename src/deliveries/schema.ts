@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS delivery_dedupe (
   delivery_id TEXT NOT NULL,
   claimed_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL
-);
+) WITHOUT ROWID; -- one b-tree keyed by the claim, not a rowid table plus a key index: one write per accept, not two
 -- No index on expires_at: it cost every accept an index write for the benefit of prune(), which
 -- runs at most hourly (PRUNE_INTERVAL_MS) and may scan.
 DROP INDEX IF EXISTS delivery_dedupe_expires;

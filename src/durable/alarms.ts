@@ -42,7 +42,7 @@ const DDL = `CREATE TABLE IF NOT EXISTS alarm_deadlines (
   at INTEGER NOT NULL,
   version INTEGER NOT NULL DEFAULT 0,
   failures INTEGER NOT NULL DEFAULT 0
-);
+) WITHOUT ROWID;
 DROP INDEX IF EXISTS alarm_deadlines_at;`; // rows are read once per instance (mirrored in memory), never by time
 
 const defaultRetryDelay = (failures: number) => Math.min(1_000 * 2 ** Math.max(0, failures - 1), 5 * 60_000);
