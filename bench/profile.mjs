@@ -10,10 +10,10 @@
  * share it in workerd) through the inspector, prints the top self-time functions and the time per
  * source file (esbuild's `// src/…` markers) and writes the `.cpuprofile` for Chrome DevTools.
  * The profiler slows the Worker down: read its shares, not its rates.
- * Knobs: PROFILE_SECONDS (8), PROFILE_RUNS (2), BENCH_CONNECTIONS (50), PROFILE_OUT.
+ * Knobs: PROFILE_SECONDS (8), PROFILE_RUNS (2), BENCH_CONNECTIONS (50), PROFILE_OUT, PROFILE_SCRIPT
+ * (another Worker script to measure the same way, e.g. bench/baselines/durable.js).
  */
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -23,7 +23,7 @@ import { buildTemplates, chatStarts } from "./lib/bodies.mjs";
 import { ensureWrk, runWrk, writeLuaScript } from "./lib/load.mjs";
 import { startCpuMeter } from "./lib/memory.mjs";
 import { startLiveChatMock } from "./lib/mock-livechat.mjs";
-import { installOrgs, postAll, storageRoot, WEBHOOK_PATH } from "./lib/app-setup.mjs";
+import { appBindings, installOrgs, postAll, storageRoot, WEBHOOK_PATH, WEBHOOK_SECRET } from "./lib/app-setup.mjs";
 import { optionsFromWrangler, startTarget } from "./lib/targets.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -35,7 +35,6 @@ const WebSocket = createRequire(createRequire(import.meta.url).resolve("miniflar
 
 const tmp = mkdtempSync(join(tmpdir(), "livechat-edge-profile-"));
 const outFile = process.env.PROFILE_OUT ?? join(tmp, "app.cpuprofile");
-const secret = "bench-webhook-secret-0123456789abcdef";
 
 /** A minimal Chrome DevTools Protocol session over the inspector's WebSocket. */
 async function cdp(url) {
@@ -132,7 +131,7 @@ async function main() {
   if (r.status !== 0) throw new Error(r.stderr);
   const scriptPath = process.env.PROFILE_SCRIPT ?? join(build, "index.js");
   const mock = await startLiveChatMock(examplesDir);
-  const templates = buildTemplates({ examplesDir, secret });
+  const templates = buildTemplates({ examplesDir, secret: WEBHOOK_SECRET });
   const lua = join(tmp, "webhooks.lua");
   writeLuaScript(lua, templates);
   const persistRoot = storageRoot("profile");
@@ -141,16 +140,7 @@ async function main() {
     base: { ...optionsFromWrangler(join(root, "wrangler.toml")), ...(profiling ? { inspectorPort } : {}) },
     scriptPath,
     persistRoot,
-    bindings: {
-      LIVECHAT_CLIENT_ID: "bench-client-id",
-      LIVECHAT_CLIENT_SECRET: "bench-client-secret",
-      LIVECHAT_WEBHOOK_SECRET: secret,
-      LIVECHAT_WEBHOOK_SECRET_PREVIOUS: "",
-      LIVECHAT_ACCOUNTS_URL: mock.url,
-      LIVECHAT_API_URL: mock.url,
-      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-      ADMIN_TOKEN: randomBytes(24).toString("hex"),
-    },
+    bindings: appBindings(mock.url),
   });
   try {
     await installOrgs(t.url);

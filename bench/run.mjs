@@ -18,7 +18,6 @@
  * BENCH_SOURCE=head (build the committed tree instead of the working tree).
  */
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -30,7 +29,7 @@ import { ensureWrk, runWrk, writeLuaScript, wrkVersion } from "./lib/load.mjs";
 import { startCpuMeter, startMemorySampler } from "./lib/memory.mjs";
 import { startLiveChatMock } from "./lib/mock-livechat.mjs";
 import { optionsFromWrangler, startTarget } from "./lib/targets.mjs";
-import { INSTALLED_ORGS, installOrgs, postAll, storageRoot, WEBHOOK_PATH } from "./lib/app-setup.mjs";
+import { appBindings, INSTALLED_ORGS, installOrgs, postAll, storageRoot, WEBHOOK_PATH, WEBHOOK_SECRET } from "./lib/app-setup.mjs";
 import { runMicro } from "./micro/run-micro.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -50,7 +49,6 @@ const outFile = resolve(root, process.env.BENCH_OUT ?? "bench/results/latest.jso
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 const started = performance.now();
 
-const WEBHOOK_SECRET = "bench-webhook-secret-0123456789abcdef";
 const tmp = mkdtempSync(join(tmpdir(), "livechat-edge-bench-"));
 
 const median = (xs) => {
@@ -95,16 +93,7 @@ async function main() {
   const luaScript = join(tmp, "webhooks.lua");
   writeLuaScript(luaScript, templates);
   const base = optionsFromWrangler(join(buildRoot, "wrangler.toml"));
-  const bindings = {
-    LIVECHAT_CLIENT_ID: "bench-client-id",
-    LIVECHAT_CLIENT_SECRET: "bench-client-secret",
-    LIVECHAT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    LIVECHAT_WEBHOOK_SECRET_PREVIOUS: "",
-    LIVECHAT_ACCOUNTS_URL: mock.url,
-    LIVECHAT_API_URL: mock.url,
-    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    ADMIN_TOKEN: randomBytes(24).toString("hex"),
-  };
+  const bindings = appBindings(mock.url);
   const allTargets = [
     { key: "bare", label: "baseline (a): bare 200", scriptPath: join(root, "bench/baselines/bare.js"), durableObjects: false },
     { key: "durable", label: "baseline (b): parse + secret + DO write", scriptPath: join(root, "bench/baselines/durable.js") },

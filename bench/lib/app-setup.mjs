@@ -2,6 +2,7 @@
  * What every bench run does to a target before measuring it, shared by `npm run bench` and
  * `npm run bench:profile`: storage on tmpfs, installing organizations, priming chats.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,22 @@ import { orgIds, POOL } from "./bodies.mjs";
 export const INSTALLED_ORGS = POOL.orgs / 2;
 /** The path every load drives. */
 export const WEBHOOK_PATH = "/webhooks/license";
+/** The webhook secret the generated bodies carry and the Worker is configured with. */
+export const WEBHOOK_SECRET = "bench-webhook-secret-0123456789abcdef";
+
+/** The Worker's secrets and LiveChat URLs for a bench run, with LiveChat mocked at `mockUrl`. */
+export function appBindings(mockUrl) {
+  return {
+    LIVECHAT_CLIENT_ID: "bench-client-id",
+    LIVECHAT_CLIENT_SECRET: "bench-client-secret",
+    LIVECHAT_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    LIVECHAT_WEBHOOK_SECRET_PREVIOUS: "",
+    LIVECHAT_ACCOUNTS_URL: mockUrl,
+    LIVECHAT_API_URL: mockUrl,
+    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    ADMIN_TOKEN: randomBytes(24).toString("hex"),
+  };
+}
 
 /**
  * Durable Object and KV storage on tmpfs: Miniflare keeps each DO in its own SQLite file and

@@ -412,7 +412,8 @@ export class Inbox {
 
   /**
    * Drop expired dedupe claims, expired dead letters and all but the newest finished
-   * deliveries; re-arm for the next expiry, at most once per {@link PRUNE_INTERVAL_MS}. Idempotent (runs on the prune deadline).
+   * deliveries; re-arm for the next expiry, at most once per {@link PRUNE_INTERVAL_MS}.
+   * Idempotent (runs on the prune deadline).
    */
   async prune(): Promise<void> {
     const now = this.now();
