@@ -69,6 +69,11 @@ export class NamedAlarms {
   private readonly rows = new Map<string, Row>();
   /** The storage alarm as this instance last set or read it; undefined until known. */
   private armed: number | null | undefined;
+  /**
+   * Highest version written. Versions only grow, even across a cancel, so a pass that ran an old
+   * version never mistakes a deadline cancelled and scheduled again meanwhile for its own.
+   */
+  private lastVersion = 0;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -78,7 +83,10 @@ export class NamedAlarms {
     this.retryDelayMs = options.retryDelayMs ?? defaultRetryDelay;
     this.onError = options.onError ?? (() => {});
     storage.sql.exec(DDL);
-    for (const row of storage.sql.exec<Row>("SELECT name, at, version, failures FROM alarm_deadlines")) this.rows.set(row.name, row);
+    for (const row of storage.sql.exec<Row>("SELECT name, at, version, failures FROM alarm_deadlines")) {
+      this.rows.set(row.name, row);
+      this.lastVersion = Math.max(this.lastVersion, row.version);
+    }
   }
 
   /**
@@ -102,7 +110,7 @@ export class NamedAlarms {
     const row: Row = {
       name,
       at: existing && mode === "earliest" ? Math.min(existing.at, when) : when,
-      version: existing ? existing.version + 1 : 0,
+      version: ++this.lastVersion,
       failures: 0,
     };
     // Always write, even when `at` does not move: the version bump is what keeps a running pass

@@ -247,10 +247,11 @@ export class DeliveryJournal {
    */
   private prune(seq: number): void {
     this.storage.sql.exec("DELETE FROM delivery_journal WHERE seq <= ?", seq - this.keep);
-    const hour = Math.floor(this.now() / HOUR_MS);
+    const now = this.now();
+    const hour = Math.floor(now / HOUR_MS);
     if (hour === this.prunedHour) return;
     this.prunedHour = hour;
-    this.storage.sql.exec("DELETE FROM delivery_journal_hourly WHERE hour < ?", this.now() - JOURNAL_HOURS_KEPT * HOUR_MS);
+    this.storage.sql.exec("DELETE FROM delivery_journal_hourly WHERE hour < ?", now - JOURNAL_HOURS_KEPT * HOUR_MS);
   }
 }
 

@@ -143,6 +143,24 @@ describe("NamedAlarms", () => {
     });
   });
 
+  it("keeps a deadline cancelled and scheduled again while its handler ran (a new version, not the old one reused)", async () => {
+    await withAlarms(async (alarms, clock) => {
+      let runs = 0;
+      alarms.handle("tick", async () => {
+        runs++;
+        // e.g. the reply timer fires while an agent answers (cancel) and the customer writes again (start)
+        if (runs === 1) {
+          await alarms.cancel("tick");
+          await alarms.schedule("tick", clock.now + 60_000);
+        }
+      });
+      await alarms.schedule("tick", T0);
+      await alarms.run();
+      expect(runs).toBe(1);
+      expect(alarms.deadline("tick")).toBe(T0 + 60_000);
+    });
+  });
+
   it("concurrent runs share a pass: a due deadline runs once", async () => {
     await withAlarms(async (alarms) => {
       let runs = 0;
