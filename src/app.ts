@@ -1,4 +1,5 @@
 import { Hono } from "hono/tiny";
+import { internalError } from "./http/internal-error";
 import type { AppEnv } from "./http/types";
 import { appWebhooks } from "./routes/app-webhooks";
 import { health } from "./routes/health";
@@ -18,8 +19,4 @@ app.route("/", webhooks);
 app.route("/admin", admin);
 
 app.notFound((c) => c.json({ error: { type: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
-app.onError((err, c) => {
-  // Unexpected failures: log the class and message only (never request bodies, which may hold secrets).
-  console.error(JSON.stringify({ msg: "unhandled error", path: c.req.path, error: err.name, detail: err.message }));
-  return c.json({ error: { type: "internal", message: "Internal error" } }, 500);
-});
+app.onError((err, c) => internalError(c.req.path, err));

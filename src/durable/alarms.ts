@@ -7,13 +7,15 @@
  *
  * Alarms are at-least-once and a DO can restart mid-handler, so:
  * - a due row is removed only after its handler returned, and only if nobody rescheduled it
- *   meanwhile (the `version` check): a crash leaves it due, and the next alarm runs it again;
+ *   meanwhile (the in-memory `version` check): a crash leaves it due, and the next alarm runs it again;
  * - a spurious or repeated alarm finds nothing due and only re-arms;
  * - handlers must therefore be idempotent.
  *
  * The rows are mirrored in memory (the DO is their only writer and runs one thing at a time), so
- * scheduling on the hot path (every accepted delivery) costs one upsert and, only when the
- * earliest deadline moves, one `setAlarm`: no reads.
+ * scheduling on the hot path (every accepted delivery) costs no read, an upsert only when the
+ * stored row changes, and a `setAlarm` only when the earliest deadline moves. The `version` that
+ * protects a rescheduled row from its running pass is compared in memory: only this instance
+ * runs passes.
  */
 
 /** Runs one due deadline. `name` is the full deadline name, `at` the time it was due. */
@@ -113,15 +115,19 @@ export class NamedAlarms {
       version: ++this.lastVersion,
       failures: 0,
     };
-    // Always write, even when `at` does not move: the version bump is what keeps a running pass
-    // from deleting this deadline when its handler returns (see runOnce()).
-    this.storage.sql.exec(
-      `INSERT INTO alarm_deadlines (name, at, version, failures) VALUES (?, ?, ?, 0)
-       ON CONFLICT(name) DO UPDATE SET at = excluded.at, version = excluded.version, failures = 0`,
-      name,
-      row.at,
-      row.version,
-    );
+    // The version bump is what keeps a running pass from deleting this deadline when its handler
+    // returns (see runOnce()); it is compared in memory only, so a row whose time and failure count
+    // stay the same is not written again (on the ack path: every delivery after the first one
+    // that arrives before the processing pass).
+    if (!existing || existing.at !== row.at || existing.failures !== 0) {
+      this.storage.sql.exec(
+        `INSERT INTO alarm_deadlines (name, at, version, failures) VALUES (?, ?, ?, 0)
+         ON CONFLICT(name) DO UPDATE SET at = excluded.at, version = excluded.version, failures = 0`,
+        name,
+        row.at,
+        row.version,
+      );
+    }
     this.rows.set(name, row);
     // The earliest deadline did not change, so the storage alarm is already armed for it (every
     // change of the earliest row re-arms, and a running pass re-arms when it ends).

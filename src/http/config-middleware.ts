@@ -1,6 +1,8 @@
 import type { MiddlewareHandler } from "hono";
-import { loadConfig } from "../config";
+import { type ConfigProblem, loadConfig } from "../config";
 import type { AppEnv } from "./types";
+
+const NOT_CONFIGURED = "livechat-edge is not configured";
 
 /**
  * Loads the validated config into `c.var.config`, or answers 500 naming each missing or
@@ -13,16 +15,20 @@ export function withConfig(format: "json" | "html" = "json"): MiddlewareHandler<
       c.set("config", result.config);
       return next();
     }
-    const message = "livechat-edge is not configured";
     if (format === "html") {
       const items = result.problems.map((p) => `<li>${escapeHtml(p.problem)}</li>`).join("");
       return c.html(
-        `<!doctype html><meta charset="utf-8"><title>Configuration error</title><h1>${message}</h1><ul>${items}</ul>`,
+        `<!doctype html><meta charset="utf-8"><title>Configuration error</title><h1>${NOT_CONFIGURED}</h1><ul>${items}</ul>`,
         500,
       );
     }
-    return c.json({ error: { type: "configuration", message, problems: result.problems } }, 500);
+    return configErrorResponse(result.problems);
   };
+}
+
+/** The JSON 500 for a Worker that is not configured: each problem by variable name, never a value. */
+export function configErrorResponse(problems: ConfigProblem[]): Response {
+  return Response.json({ error: { type: "configuration", message: NOT_CONFIGURED, problems } }, { status: 500 });
 }
 
 /** Minimal HTML escaping for text interpolated into server-rendered pages. */

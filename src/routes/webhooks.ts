@@ -1,7 +1,9 @@
 import { Hono } from "hono/tiny";
 import { chatStub } from "../chats/stub";
+import { loadConfig } from "../config";
 import type { WebhookKind } from "../deliveries/types";
-import { withConfig } from "../http/config-middleware";
+import { configErrorResponse } from "../http/config-middleware";
+import { internalError } from "../http/internal-error";
 import { MAX_BODY_BYTES, readJsonBody } from "../http/json-body";
 import type { AppEnv } from "../http/types";
 import { licenseStub } from "../licenses/stub";
@@ -14,29 +16,56 @@ export const MAX_WEBHOOK_BODY_BYTES = MAX_BODY_BYTES;
 
 const log = createLogger({ component: "webhooks" });
 
+const PATHS: Record<string, WebhookKind> = { "/webhooks/license": "license", "/webhooks/bot": "bot" };
+
 /**
- * `POST /webhooks/license` and `POST /webhooks/bot` (ARCHITECTURE.md "Routes"): HTTP transport
- * only, cheapest check first: body size (413, from Content-Length, then a capped read), content
- * type (415), JSON (400); the rest is the receive pipeline in `src/webhooks/`.
+ * `POST /webhooks/license` and `POST /webhooks/bot` (ARCHITECTURE.md "Routes"), for the router.
+ * The Worker entry serves them first through {@link webhookKindOf} and {@link serveWebhook}.
  */
 export const webhooks = new Hono<AppEnv>();
+for (const [path, kind] of Object.entries(PATHS)) webhooks.post(path, (c) => serveWebhook(kind, c.req.raw, c.env));
 
-for (const kind of ["license", "bot"] as const) {
-  webhooks.post(`/webhooks/${kind}`, withConfig(), async (c) => {
-    const started = Date.now();
-    const result = await handle(kind, c.req.raw, {
-      secrets: c.var.config.webhookSecrets,
+/**
+ * Which webhook endpoint a request is for, or undefined: POST to exactly one of the two paths
+ * (any query string ignored). Read from the URL string, without parsing it: this runs for every
+ * request the Worker gets.
+ */
+export function webhookKindOf(request: Request): WebhookKind | undefined {
+  if (request.method !== "POST") return undefined;
+  const url = request.url;
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  if (start < 0) return undefined;
+  const query = url.indexOf("?", start);
+  return PATHS[query < 0 ? url.slice(start) : url.slice(start, query)];
+}
+
+/**
+ * Serve one webhook request: HTTP transport only, cheapest check first: body size (413, from
+ * Content-Length, then a capped read), content type (415), JSON (400); the rest is the receive
+ * pipeline in `src/webhooks/`. One log line per request. Never rejects: a misconfigured Worker
+ * answers 500 naming the variables, an unexpected failure (e.g. storage) 500, and LiveChat
+ * retries both (PLATFORM.md §1.4).
+ */
+export async function serveWebhook(kind: WebhookKind, request: Request, env: Env): Promise<Response> {
+  const started = Date.now();
+  try {
+    const config = loadConfig(env);
+    if (!config.ok) return configErrorResponse(config.problems);
+    const result = await handle(kind, request, {
+      secrets: config.config.webhookSecrets,
       // Chat-scoped deliveries go to the chat's DO, everything else to the license's.
       inboxFor: (d) => ({
         accept: (delivery) =>
           d.chatId !== undefined
-            ? chatStub(c.env, d.organizationId, d.chatId).accept(delivery)
-            : licenseStub(c.env, d.organizationId).accept(delivery),
+            ? chatStub(env, d.organizationId, d.chatId).accept(delivery)
+            : licenseStub(env, d.organizationId).accept(delivery),
       }),
     });
     logDelivery(log, result, Date.now() - started);
-    return c.json(result.body, result.status);
-  });
+    return Response.json(result.body, { status: result.status });
+  } catch (error) {
+    return internalError(`/webhooks/${kind}`, error);
+  }
 }
 
 async function handle(kind: WebhookKind, request: Request, deps: Parameters<typeof receiveWebhook>[2]): Promise<WebhookResult> {

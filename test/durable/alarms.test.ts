@@ -161,6 +161,34 @@ describe("NamedAlarms", () => {
     });
   });
 
+  it("scheduled again for the same time while its handler runs: kept for the next pass, with no second write", async () => {
+    await withAlarms(async (alarms, clock, storage) => {
+      let runs = 0;
+      let writesDuringRun = 0;
+      alarms.handle("process", async () => {
+        runs++;
+        // e.g. a delivery accepted while the processing pass is ending: same deadline, same time
+        if (runs === 1) {
+          const exec = vi.spyOn(storage.sql, "exec");
+          await alarms.schedule("process", T0, "earliest");
+          writesDuringRun = exec.mock.calls.filter(([query]) => /INSERT|UPDATE/.test(String(query))).length;
+          exec.mockRestore();
+        }
+      });
+      await alarms.schedule("process", T0, "earliest");
+      await alarms.run();
+      expect(writesDuringRun).toBe(0); // the stored row already says T0: only the in-memory version moved
+      expect(runs).toBe(1);
+      // The pass did not delete the rescheduled deadline, in memory or in storage, and re-armed for it.
+      expect(alarms.deadline("process")).toBe(T0);
+      expect(new NamedAlarms(storage, { now: () => clock.now }).list()).toEqual([{ name: "process", at: T0 }]);
+      expect(await storage.getAlarm()).toBe(T0);
+      await alarms.run();
+      expect(runs).toBe(2);
+      expect(alarms.deadline("process")).toBeUndefined();
+    });
+  });
+
   it("concurrent runs share a pass: a due deadline runs once", async () => {
     await withAlarms(async (alarms) => {
       let runs = 0;

@@ -3,7 +3,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { isJsonContentType, readCapped } from "../../src/http/json-body";
-import { MAX_WEBHOOK_BODY_BYTES } from "../../src/routes/webhooks";
+import { MAX_WEBHOOK_BODY_BYTES, serveWebhook, webhookKindOf } from "../../src/routes/webhooks";
 import { incomingEvent, ORIGIN, post, sample, SECRET, uniqueOrg } from "../webhooks/helpers";
 
 afterEach(() => vi.restoreAllMocks());
@@ -66,6 +66,26 @@ describe("POST /webhooks/{license,bot}: transport", () => {
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(413);
     expect(sent).toBeLessThanOrEqual(MAX_WEBHOOK_BODY_BYTES + 2 * chunk.byteLength);
+  });
+
+  it("413, not a 5xx, for a stream that outgrows its declared Content-Length (an in-process caller)", async () => {
+    const chunk = new TextEncoder().encode(" ".repeat(64 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > MAX_WEBHOOK_BODY_BYTES * 2) return controller.close();
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await exports.default.fetch(`${ORIGIN}/webhooks/license`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": "100" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).type).toBe("payload_too_large");
   });
 
   it("a body of exactly the limit is read (and judged on its JSON)", async () => {
@@ -205,6 +225,56 @@ describe("POST /webhooks/{license,bot}: transport", () => {
       }),
       broken,
       ctx,
+    );
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: { type: string; problems: { name: string }[] } };
+    expect(body.error.type).toBe("configuration");
+    expect(body.error.problems.map((p) => p.name)).toContain("LIVECHAT_WEBHOOK_SECRET");
+  });
+
+  it("the Worker entry serves exactly POST /webhooks/license and /webhooks/bot itself (query ignored), the rest through the router", () => {
+    const req = (path: string, method = "POST") => new Request(`${ORIGIN}${path}`, { method });
+    expect(webhookKindOf(req("/webhooks/license"))).toBe("license");
+    expect(webhookKindOf(req("/webhooks/bot?x=1"))).toBe("bot");
+    for (const other of ["/webhooks/license/", "/webhooks/licensex", "/webhooks", "/", "/admin/webhooks/license", "/x?/webhooks/bot"]) {
+      expect(webhookKindOf(req(other))).toBeUndefined();
+    }
+    expect(webhookKindOf(req("/webhooks/license", "GET"))).toBeUndefined();
+    expect(webhookKindOf(req("/webhooks/license", "PUT"))).toBeUndefined();
+  });
+
+  it("500 'internal' when the inbox fails (LiveChat retries), logging the error but never the body or secret", async () => {
+    const failing = {
+      idFromName: (name: string) => name,
+      get: () => ({ accept: () => Promise.reject(new Error("storage unavailable")) }),
+    };
+    const broken = { ...env, CHATS: failing, LICENSES: failing } as unknown as Env;
+    const { result: res, lines } = await captureLogs(() =>
+      serveWebhook(
+        "license",
+        new Request(`${ORIGIN}/webhooks/license`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(incomingEvent(uniqueOrg(), "FAILCHAT", "E-fail", "private words")),
+        }),
+        broken,
+      ),
+    );
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: { type: "internal", message: "Internal error" } });
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { msg: "unhandled error", path: "/webhooks/license", error: "Error", detail: "storage unavailable" },
+    ]);
+    expect(lines.join("\n")).not.toContain(SECRET);
+    expect(lines.join("\n")).not.toContain("private words");
+  });
+
+  it("the entry answers a misconfigured Worker with the same 500 as the router", async () => {
+    const broken = { ...env, LIVECHAT_WEBHOOK_SECRET: "" };
+    const res = await serveWebhook(
+      "bot",
+      new Request(`${ORIGIN}/webhooks/bot`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+      broken,
     );
     expect(res.status).toBe(500);
     const body = (await res.json()) as { error: { type: string; problems: { name: string }[] } };
