@@ -222,10 +222,10 @@ export class Inbox {
         continue;
       }
       this.storage.sql.exec(
-        "UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_error = NULL WHERE id = ?",
+        "UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_error = NULL WHERE seq = ?",
         attempt,
         now + this.retry.delayMs(attempt),
-        row.id,
+        row.seq,
       );
       const delivery = toDelivery({ ...row, attempts: attempt });
       const handled = new Set(delivery.handled);
@@ -235,15 +235,15 @@ export class Inbox {
           attempt,
           markHandled: (name) => {
             handled.add(name);
-            this.storage.sql.exec("UPDATE deliveries SET handled = ? WHERE id = ?", JSON.stringify([...handled]), row.id);
+            this.storage.sql.exec("UPDATE deliveries SET handled = ? WHERE seq = ?", JSON.stringify([...handled]), row.seq);
           },
         });
         this.storage.sql.exec(
-          "UPDATE deliveries SET status = ?, note = ?, last_error = NULL, next_attempt_at = NULL, finished_at = ? WHERE id = ?",
+          "UPDATE deliveries SET status = ?, note = ?, last_error = NULL, next_attempt_at = NULL, finished_at = ? WHERE seq = ?",
           outcome.status,
           outcome.note ?? null,
           this.now(),
-          row.id,
+          row.seq,
         );
         this.onAttempt({ delivery, attempt, result: outcome.status, note: outcome.note, startedAt: now, finishedAt: this.now() });
       } catch (error) {
@@ -252,7 +252,7 @@ export class Inbox {
           await this.deadLetter(row, message, attempt);
           this.onAttempt({ delivery, attempt, result: "dead", error: message, startedAt: now, finishedAt: this.now() });
         } else {
-          this.storage.sql.exec("UPDATE deliveries SET last_error = ? WHERE id = ?", message, row.id);
+          this.storage.sql.exec("UPDATE deliveries SET last_error = ? WHERE seq = ?", message, row.seq);
           this.onAttempt({ delivery, attempt, result: "retry", error: message, startedAt: now, finishedAt: this.now() });
         }
       }
@@ -264,13 +264,13 @@ export class Inbox {
     const now = this.now();
     this.storage.transactionSync(() => {
       this.storage.sql.exec(
-        "UPDATE deliveries SET status = 'dead', attempts = ?, last_error = ?, next_attempt_at = NULL, finished_at = ? WHERE id = ?",
+        "UPDATE deliveries SET status = 'dead', attempts = ?, last_error = ?, next_attempt_at = NULL, finished_at = ? WHERE seq = ?",
         attempts,
         error,
         now,
-        row.id,
+        row.seq,
       );
-      const current = this.storage.sql.exec<DeliveryRow>("SELECT * FROM deliveries WHERE id = ?", row.id).one();
+      const current = this.storage.sql.exec<DeliveryRow>("SELECT * FROM deliveries WHERE seq = ?", row.seq).one();
       this.storage.sql.exec(
         `INSERT OR REPLACE INTO delivery_dead_letters (delivery_id, action, chat_id, dedupe_key, error, attempts, dead_at, delivery)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

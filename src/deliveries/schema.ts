@@ -7,7 +7,7 @@
 export const INBOX_DDL = `
 CREATE TABLE IF NOT EXISTS deliveries (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL, -- a random UUID: no unique index to maintain on every accept; lookups by id scan a bounded table
+  id TEXT NOT NULL, -- a random UUID: no index to maintain on every accept; processing addresses rows by seq, only operator lookups by id scan (a bounded table)
   kind TEXT NOT NULL,
   organization_id TEXT NOT NULL,
   license_id INTEGER,
