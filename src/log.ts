@@ -18,16 +18,36 @@ export interface Logger {
 const SECRET_KEY = /(secret|token|password|authorization|code_verifier|verifier|^code$|api_?key|cookie)/i;
 const TOKENISH = /\b(?:[a-z]{3}(?:-[a-z])?:)?[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b|\b(?:dal|fra)(?:-[a-z])?:[A-Za-z0-9_-]{6,}/g;
 
+/** Field names already tested against {@link SECRET_KEY}: log lines repeat the same few dozen names. */
+const secretKeyNames = new Map<string, boolean>();
+
+function isSecretKeyName(key: string): boolean {
+  let secret = secretKeyNames.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key);
+    if (secretKeyNames.size < 1_000) secretKeyNames.set(key, secret);
+  }
+  return secret;
+}
+
+/**
+ * Whether {@link TOKENISH} could match: a JWT has dots, a LiveChat token a `dal`/`fra` region
+ * prefix. Most logged strings (ids, dedupe keys) have neither and skip the regex scan.
+ */
+function mayHoldToken(text: string): boolean {
+  return text.length >= 10 && (text.includes(".") || text.includes("dal") || text.includes("fra"));
+}
+
 /** Deep copy of `value` with secret-looking keys and bearer/JWT-looking strings masked. */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return "[deep]";
   // Shorter strings cannot hold a token (the shortest pattern, `dal:` + 6, is 10 characters).
-  if (typeof value === "string") return value.length < 10 ? value : value.replace(TOKENISH, "[redacted]");
+  if (typeof value === "string") return mayHoldToken(value) ? value.replace(TOKENISH, "[redacted]") : value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   if (value instanceof Error) return { name: value.name, message: redact(value.message, depth + 1) };
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(v, depth + 1);
+    for (const [k, v] of Object.entries(value)) out[k] = isSecretKeyName(k) ? "[redacted]" : redact(v, depth + 1);
     return out;
   }
   return value;

@@ -33,4 +33,10 @@ describe("logger", () => {
     expect(JSON.stringify(value)).not.toMatch(/s3cr3t|abcdefgh123|eyJhbGci/);
     expect(value).toMatchObject({ secret_key: "[redacted]", nested: { access_token: "[redacted]", short: "dal:x" } });
   });
+
+  it("leaves ids and keys without a token shape as they are, and still masks the same name twice", () => {
+    const fields = { dedupe_key: "license:incoming_event:PJ0MRSHTDG:K600PKZON8:K600PKZON8_4", id: "0f0e-dal1-fra2", api_key: "k" };
+    expect(redact(fields)).toEqual({ ...fields, api_key: "[redacted]" });
+    expect(redact({ api_key: "again", region: "fra:abcdefgh" })).toEqual({ api_key: "[redacted]", region: "[redacted]" });
+  });
 });

@@ -1,4 +1,4 @@
-import { type AcceptResult, type IncomingDelivery, type JsonObject, toWire, type WebhookKind, type WireDelivery } from "../deliveries/types";
+import type { AcceptResult, WebhookKind, WireDelivery } from "../deliveries/types";
 import { DEDUPE_TTL_MS, MIN_DEDUPE_TTL_MS } from "../deliveries/inbox";
 import {
   chatIdOf,
@@ -7,8 +7,8 @@ import {
   isChatScoped,
   parseAction,
   parseEnvelope,
-  redactEnvelope,
   secretMatches,
+  stringifyRedacted,
 } from "../livechat/webhooks";
 import { reject, type WebhookResult } from "./answer";
 
@@ -22,7 +22,7 @@ export interface ReceiveDeps {
   /** Accepted webhook secrets: current first, previous during a rotation (config `webhookSecrets`). */
   secrets: readonly string[];
   /** The inbox for a delivery: its Chat DO when it has `chatId`, else its License DO. */
-  inboxFor(delivery: IncomingDelivery): DeliveryInbox;
+  inboxFor(delivery: WireDelivery): DeliveryInbox;
   now?: () => number;
 }
 
@@ -48,7 +48,7 @@ export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: Rec
   const envelope = parsedEnvelope.envelope;
   const record = body as Record<string, unknown>; // parseEnvelope accepts JSON objects only
   // PLATFORM.md §1.3: the body's secret_key is the only proof of origin; compared in constant time.
-  if (!(await secretMatches(envelope.secretKey, deps.secrets))) return unauthorized(kind, record);
+  if (!secretMatches(envelope.secretKey, deps.secrets)) return unauthorized(kind, record);
 
   const now = (deps.now ?? Date.now)();
   const parsed = parseAction(envelope.action, envelope.payload);
@@ -56,9 +56,7 @@ export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: Rec
   // Scope: chat-scoped actions go to the chat's DO, the rest (and anything unprocessable) to the license's.
   const chatId = parsed.ok && isChatScoped(parsed.action) ? chatIdOf(parsed.action, envelope.payload) : undefined;
   const key = `${kind}:${await dedupeKey(envelope.action, envelope.payload, envelope)}`;
-  // Stored deliveries never contain secret_key (at any depth). The body came from JSON.parse.
-  const redacted = redactEnvelope(record) as JsonObject;
-  const delivery: IncomingDelivery = {
+  const delivery: WireDelivery = {
     kind,
     organizationId: envelope.organizationId,
     ...(envelope.licenseId !== undefined ? { licenseId: envelope.licenseId } : {}),
@@ -69,14 +67,18 @@ export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: Rec
     // Ids LiveChat never reuses can be held longer; content-hash keys expire after the 6 h minimum
     // so a genuinely repeated change (tag, untag, tag again) is not mistaken for a redelivery.
     dedupeTtlMs: dedupeKeyKind(envelope.action) === "identity" ? DEDUPE_TTL_MS : MIN_DEDUPE_TTL_MS,
-    payload: redacted.payload,
-    ...(isRecord(redacted.additional_data) ? { additionalData: redacted.additional_data as JsonObject } : {}),
-    ...(envelope.requester ? { requester: stringsOf(envelope.requester) } : {}),
     receivedAt: now,
     ...(parsed.ok ? {} : { unprocessable: { reason: parsed.reason, error: parsed.error } }),
+    // What the inbox stores (the `content` of toWire()): never a secret_key, at any depth; the
+    // envelope's own is not part of it.
+    content: stringifyRedacted({
+      payload: envelope.payload,
+      additionalData: envelope.additionalData,
+      requester: envelope.requester ? stringsOf(envelope.requester) : undefined,
+    }),
   };
 
-  const accepted = await deps.inboxFor(delivery).accept(toWire(delivery));
+  const accepted = await deps.inboxFor(delivery).accept(delivery);
   return {
     status: 200,
     body: { ok: true, outcome: accepted.outcome },

@@ -175,10 +175,17 @@ export function dedupeKeyKind(action: string): "identity" | "content" {
   return name && identityActions.has(name) ? "identity" : "content";
 }
 
-/** An id part as-is when it is short and plain; otherwise (colons, spaces, huge) a short hash, so keys stay unambiguous and bounded. */
-async function keyPart(value: string | number): Promise<string> {
-  const text = String(value);
-  return SAFE_PART.test(text) ? text : `~${(await sha256Hex(text)).slice(0, 32)}`;
+/**
+ * Id parts as-is when short and plain; otherwise (colons, spaces, huge) a short hash, so keys stay
+ * unambiguous and bounded. Plain ids (the usual case) are not awaited at all: this runs on every ack.
+ */
+async function keyParts(values: (string | number)[]): Promise<string[]> {
+  const parts: string[] = [];
+  for (const value of values) {
+    const text = String(value);
+    parts.push(SAFE_PART.test(text) ? text : `~${(await sha256Hex(text)).slice(0, 32)}`);
+  }
+  return parts;
 }
 
 function isIdPart(value: unknown): value is string | number {
@@ -200,7 +207,7 @@ export async function dedupeKey(action: string, payload: unknown, envelope: Enve
   try {
     const spec: KeySpec = name && isRecord(payload) ? keySpec(name, payload) : { parts: [], content: payload };
     if (spec.parts.every(isIdPart)) {
-      const parts = await Promise.all((spec.parts as (string | number)[]).map(keyPart));
+      const parts = await keyParts(spec.parts as (string | number)[]);
       if ("content" in spec) parts.push(await sha256Hex(canonicalJson(spec.content)));
       return [label, ...parts].join(":");
     }

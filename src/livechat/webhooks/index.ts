@@ -4,9 +4,9 @@
  *
  * Receiver order (cheapest first): size → content type → JSON → {@link parseEnvelope} (400) →
  * {@link secretMatches} (401) → {@link parseAction} (unknown action / invalid payload: 200, recorded
- * as unprocessable) → {@link dedupeKey} claim → route by {@link chatIdOf}. Store {@link redactEnvelope}'d bodies.
+ * as unprocessable) → {@link dedupeKey} claim → route by {@link chatIdOf}. Store bodies serialised by {@link stringifyRedacted}.
  */
-export { parseEnvelope, redactEnvelope, nestingDepth, MAX_BODY_DEPTH, MAX_SECRET_LENGTH, type Envelope } from "./envelope";
+export { parseEnvelope, redactEnvelope, stringifyRedacted, nestingDepth, MAX_BODY_DEPTH, MAX_SECRET_LENGTH, type Envelope } from "./envelope";
 export { secretMatches, constantTimeEqual } from "./verify";
 export { normalizeRoutingStatus, type RoutingStatus } from "./routing-status";
 export {

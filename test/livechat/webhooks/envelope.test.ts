@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BODY_DEPTH, nestingDepth, parseEnvelope, redactEnvelope } from "../../../src/livechat/webhooks";
+import { MAX_BODY_DEPTH, nestingDepth, parseEnvelope, redactEnvelope, stringifyRedacted } from "../../../src/livechat/webhooks";
 import { rawSample, webhookSampleNames, withLicenseId } from "./samples";
 
 const SECRET = "very-secret-value-0123456789";
@@ -144,5 +144,29 @@ describe("redactEnvelope", () => {
       node = Array.isArray(node) ? node[0] : (node as { a: unknown }).a;
     }
     expect(node).toEqual({});
+  });
+});
+
+describe("stringifyRedacted", () => {
+  it("is JSON.stringify of the value when nothing in it is called secret_key", () => {
+    const value = { payload: rawSample("webhook.v3.6.incoming_event").payload, additionalData: { a: [1, "secret"] } };
+    expect(stringifyRedacted(value)).toBe(JSON.stringify(value));
+  });
+
+  it("drops secret_key at any depth, in any letter case, like redactEnvelope", () => {
+    const kelvin = "secret_\u212Aey"; // the Kelvin sign lower-cases to "k"
+    const value = {
+      payload: { chat_id: "c", list: [{ Secret_Key: SECRET, keep: 1 }], deep: { [kelvin]: SECRET } },
+      additionalData: { SECRET_KEY: SECRET },
+    };
+    const text = stringifyRedacted(value);
+    expect(text).not.toContain(SECRET);
+    expect(JSON.parse(text)).toEqual(redactEnvelope(value));
+    expect(JSON.parse(text)).toEqual({ payload: { chat_id: "c", list: [{ keep: 1 }], deep: {} }, additionalData: {} });
+  });
+
+  it("keeps a message that only quotes the name (the slow path gives the same text)", () => {
+    const value = { payload: { event: { text: 'my "secret_key" is hunter2' } } };
+    expect(stringifyRedacted(value)).toBe(JSON.stringify(value));
   });
 });
