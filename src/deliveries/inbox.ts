@@ -1,5 +1,6 @@
 import type { NamedAlarms } from "../durable/alarms";
 import { redact } from "../log";
+import { type AcceptPressure, isolatePressure, MAX_PROCESSING_LAG_MS } from "./pressure";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { type DeadLetterRow, type DeliveryRow, INBOX_DDL } from "./schema";
 import type {
@@ -48,6 +49,8 @@ export interface InboxOptions {
   keepFinished?: number;
   deadLetterTtlMs?: number;
   batch?: number;
+  /** The isolate's accept rate, which holds processing back during a burst (src/deliveries/pressure.ts). */
+  pressure?: AcceptPressure;
   /** Called once per finished attempt; for logs and metrics. */
   onAttempt?: (event: AttemptEvent) => void;
   /** Called when a processing pass ends (after its last `onAttempt`), e.g. to flush batched reports. */
@@ -94,6 +97,7 @@ export class Inbox {
   private readonly keepFinished: number;
   private readonly deadLetterTtlMs: number;
   private readonly batch: number;
+  private readonly pressure: AcceptPressure;
   private readonly onAttempt: (event: AttemptEvent) => void;
   private readonly onPassEnd: () => void;
   private processing: Promise<void> | undefined;
@@ -110,6 +114,7 @@ export class Inbox {
     this.keepFinished = options.keepFinished ?? KEEP_FINISHED_DELIVERIES;
     this.deadLetterTtlMs = options.deadLetterTtlMs ?? DEAD_LETTER_TTL_MS;
     this.batch = options.batch ?? PROCESS_BATCH;
+    this.pressure = options.pressure ?? isolatePressure;
     this.onAttempt = options.onAttempt ?? (() => {});
     this.onPassEnd = options.onPassEnd ?? (() => {});
     storage.sql.exec(INBOX_DDL);
@@ -127,6 +132,7 @@ export class Inbox {
     const id = this.newId();
     const sql = this.storage.sql;
     const ttl = Math.max(MIN_DEDUPE_TTL_MS, delivery.dedupeTtlMs ?? this.dedupeTtlMs);
+    this.pressure.noteAccept(now);
     const result = this.storage.transactionSync((): AcceptResult => {
       // Claim the key unless a live claim holds it (an expired claim may be taken over).
       const claim = sql.exec(
@@ -167,7 +173,8 @@ export class Inbox {
       );
       return { outcome: unprocessable ? "unprocessable" : "accepted", deliveryId: id };
     });
-    if (result.outcome === "accepted") await this.alarms.schedule(PROCESS_DEADLINE, now, "earliest");
+    // Due now, unless the isolate is in a burst: then later, so that accepts keep the thread.
+    if (result.outcome === "accepted") await this.alarms.schedule(PROCESS_DEADLINE, now + this.pressure.holdMs(now), "earliest");
     if (result.outcome !== "duplicate" && !this.pruneDueBy(now, now + ttl)) {
       await this.alarms.schedule(PRUNE_DEADLINE, now + ttl, "earliest");
     }
@@ -208,6 +215,15 @@ export class Inbox {
       if (row.next_attempt_at !== null && row.next_attempt_at > now) {
         await this.alarms.schedule(PROCESS_DEADLINE, row.next_attempt_at);
         break;
+      }
+      if (done === 0) {
+        // A burst holds the pass back (src/deliveries/pressure.ts), never past the lag bound.
+        const hold = this.pressure.holdMs(now);
+        const latest = row.received_at + MAX_PROCESSING_LAG_MS;
+        if (hold > 0 && now < latest) {
+          await this.alarms.schedule(PROCESS_DEADLINE, Math.min(now + hold, latest));
+          break;
+        }
       }
       if (done >= this.batch) {
         await this.alarms.schedule(PROCESS_DEADLINE, now);

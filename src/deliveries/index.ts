@@ -2,3 +2,4 @@
 export * from "./inbox";
 export * from "./retry";
 export type * from "./types";
+export * from "./pressure";

@@ -4,12 +4,15 @@ import { describe, expect, it } from "vitest";
 import { chatStub } from "../../src/chats/stub";
 import { NamedAlarms } from "../../src/durable/alarms";
 import {
+  AcceptPressure,
   backoff,
   DEAD_LETTER_TTL_MS,
   DEDUPE_TTL_MS,
   Inbox,
   type InboxOptions,
+  MAX_PROCESSING_LAG_MS,
   MIN_DEDUPE_TTL_MS,
+  MIN_HOLD_MS,
   PROCESS_DEADLINE,
   PRUNE_DEADLINE,
 } from "../../src/deliveries";
@@ -33,6 +36,8 @@ function withInbox<T>(fn: (rig: Rig) => Promise<T>, options: InboxOptions = {}) 
     const inbox = new Inbox(state.storage, alarms, {
       now: () => clock.now,
       retry: backoff({ maxAttempts: 3, baseMs: 1_000, jitter: 0 }),
+      // Each test its own accept rate: the isolate's is shared by every test of this file.
+      pressure: new AcceptPressure(),
       ...options,
     });
     return fn({ inbox, alarms, clock, storage: state.storage });
@@ -256,6 +261,62 @@ describe("Inbox.process", () => {
         expect(seen).toHaveLength(5);
       },
       { batch: 2 },
+    );
+  });
+});
+
+describe("Inbox under a burst (acks first)", () => {
+  /** A pressure gauge that other DOs of the isolate already made busy at T0. */
+  function busyAt(t: number): AcceptPressure {
+    const pressure = new AcceptPressure({ busyAcceptsPerSecond: 3 });
+    for (let i = 0; i < 3; i++) pressure.noteAccept(t);
+    return pressure;
+  }
+
+  it("schedules processing later while the isolate is busy, holds a due pass, and processes within the lag bound", async () => {
+    await withInbox(
+      async ({ inbox, alarms, clock }) => {
+        for (const key of ["b1", "b2", "b3"]) await inbox.accept(delivery(key));
+        expect(alarms.deadline(PROCESS_DEADLINE)).toBe(T0 + MIN_HOLD_MS); // busy: later, not now
+
+        // Due, but the burst goes on: the pass holds back without running anything.
+        const { seen, processor } = recorder();
+        clock.now = T0 + MIN_HOLD_MS;
+        for (const key of ["b4", "b5", "b6"]) await inbox.accept(delivery(key, { receivedAt: clock.now }));
+        await inbox.process(processor);
+        expect(seen).toEqual([]);
+        expect(alarms.deadline(PROCESS_DEADLINE)).toBe(clock.now + MIN_HOLD_MS);
+
+        // Never past the lag bound of the oldest pending delivery, however long the burst.
+        clock.now = T0 + MAX_PROCESSING_LAG_MS - 500;
+        for (const key of ["b7", "b8", "b9"]) await inbox.accept(delivery(key, { receivedAt: clock.now }));
+        await inbox.process(processor);
+        expect(seen).toEqual([]);
+        expect(alarms.deadline(PROCESS_DEADLINE)).toBe(T0 + MAX_PROCESSING_LAG_MS);
+        clock.now = T0 + MAX_PROCESSING_LAG_MS;
+        for (const key of ["c1", "c2", "c3"]) await inbox.accept(delivery(key, { receivedAt: clock.now }));
+        await inbox.process(processor);
+        // All of them, in arrival order, in the one pass that ran.
+        expect(seen).toEqual(["b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "c1", "c2", "c3"].map((k) => `${k}#1`));
+      },
+      { pressure: busyAt(T0) },
+    );
+  });
+
+  it("processes at once again when the burst is over", async () => {
+    await withInbox(
+      async ({ inbox, alarms, clock }) => {
+        await inbox.accept(delivery("b1"));
+        expect(alarms.deadline(PROCESS_DEADLINE)).toBe(T0 + MIN_HOLD_MS);
+        clock.now = T0 + MIN_HOLD_MS; // no accepts for two seconds
+        const { seen, processor } = recorder();
+        await inbox.process(processor);
+        expect(seen).toEqual(["b1#1"]);
+        await alarms.cancel(PROCESS_DEADLINE); // as the alarm pass does once its handler returned
+        await inbox.accept(delivery("after"));
+        expect(alarms.deadline(PROCESS_DEADLINE)).toBe(clock.now);
+      },
+      { pressure: busyAt(T0) },
     );
   });
 });
