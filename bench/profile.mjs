@@ -142,6 +142,7 @@ async function main() {
     scriptPath,
     persistRoot,
     bindings: appBindings(mock.url),
+    stdoutFile: `${persistRoot}.stdout`,
   });
   try {
     await installOrgs(t.url);
@@ -192,6 +193,7 @@ async function main() {
     await t.mf.dispose();
     await mock.close?.();
     rmSync(persistRoot, { recursive: true, force: true });
+    rmSync(`${persistRoot}.stdout`, { force: true });
     if (!profiling || process.env.PROFILE_OUT) rmSync(tmp, { recursive: true, force: true });
     else log(`kept ${tmp} for the profile; delete it when done`);
   }

@@ -15,7 +15,8 @@
  * Knobs (env): BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50),
  * BENCH_ROUNDS (3), BENCH_COLD_SAMPLES (3), BENCH_OUT (bench/results/latest.json),
  * BENCH_TARGETS (bare,durable,app: a subset, for investigation; budgets need all three),
- * BENCH_SOURCE=head (build the committed tree instead of the working tree).
+ * BENCH_SOURCE=head (build the committed tree instead of the working tree), BENCH_APP_SCRIPT (run
+ * another build as livechat-edge, e.g. a patched one, for investigation; sizes stay the tree's).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -97,7 +98,7 @@ async function main() {
   const allTargets = [
     { key: "bare", label: "baseline (a): bare 200", scriptPath: join(root, "bench/baselines/bare.js"), durableObjects: false },
     { key: "durable", label: "baseline (b): parse + secret + DO write", scriptPath: join(root, "bench/baselines/durable.js") },
-    { key: "app", label: "livechat-edge", scriptPath: bundle.scriptPath },
+    { key: "app", label: "livechat-edge", scriptPath: process.env.BENCH_APP_SCRIPT ?? bundle.scriptPath },
   ];
   // BENCH_TARGETS=app (comma-separated) narrows a run for investigation; budgets need all three.
   const only = process.env.BENCH_TARGETS?.split(",");
@@ -107,12 +108,21 @@ async function main() {
 
   const start = async (target) => {
     const persistRoot = storageRoot(target.key);
-    const t = await startTarget({ base, scriptPath: target.scriptPath, bindings, persistRoot, durableObjects: target.durableObjects !== false });
+    // Log lines go to a file on tmpfs, read between the phases of a round (see startTarget).
+    const t = await startTarget({
+      base,
+      scriptPath: target.scriptPath,
+      bindings,
+      persistRoot,
+      durableObjects: target.durableObjects !== false,
+      stdoutFile: `${persistRoot}.stdout`,
+    });
     return {
       ...t,
       async dispose() {
         await t.mf.dispose();
         rmSync(persistRoot, { recursive: true, force: true });
+        rmSync(`${persistRoot}.stdout`, { force: true });
       },
     };
   };
@@ -168,7 +178,7 @@ async function main() {
         const prime = await primeChats(t.url, chatStarts(templates, runId++));
         log(`  primed ${prime.chats} chats in ${prime.seconds} s (${prime.rps} new-chat webhooks/s, ${prime.errors} errors)`);
         mock.takeCalls();
-        const eventsBefore = { ...t.logs.events };
+        const eventsBefore = { ...t.logs.refresh().events };
         const url = new URL(settings.path, t.url).href;
         const common = { bin: wrkBin, script: luaScript, url, connections: settings.connections, threads: settings.wrkThreads };
         const warm = await runWrk({ ...common, seconds: settings.warmupSeconds, run: runId++ });
@@ -177,11 +187,11 @@ async function main() {
         const result = await runWrk({ ...common, seconds: settings.seconds, run: runId++ });
         const cpu = cpuMeter.stop();
         const mem = memory.stop();
-        const processing = processingDuring(eventsBefore, t.logs.events);
+        const processing = processingDuring(eventsBefore, t.logs.refresh().events);
         if (processing) {
           // Let post-ack processing finish what the load left behind, then rate it end to end.
           const loadSeconds = settings.warmupSeconds + result.seconds;
-          const drain = await drainBacklog(t.logs.events, DRAIN_LIMIT_S);
+          const drain = await drainBacklog(t.logs, DRAIN_LIMIT_S);
           const after = processingDuring(eventsBefore, t.logs.events);
           processing.drain_s = drain.seconds;
           processing.drained = drain.drained;
@@ -213,7 +223,7 @@ async function main() {
           memory: mem,
           cpu,
           upstream_calls_during_warmup_and_run: upstream,
-          runtime_log_lines: { stdout: t.logs.stdoutLines, stderr: t.logs.stderrLines, stdout_tail: t.logs.stdoutTail, stderr_tail: t.logs.stderrTail },
+          runtime_log_lines: { stdout: t.logs.refresh().stdoutLines, stderr: t.logs.stderrLines, stdout_tail: t.logs.stdoutTail, stderr_tail: t.logs.stderrTail },
           worker_log_events: t.logs.events,
           processing,
           installs,
@@ -334,19 +344,22 @@ async function main() {
   log(`results written to ${relative(root, outFile)} in ${results.duration_s} s`);
 }
 
-/** Longest wait for post-ack processing to catch up after the load, per round. */
-const DRAIN_LIMIT_S = 15;
+/**
+ * Longest wait for post-ack processing to catch up after the load, per round: longer than the
+ * 30 s a burst may hold processing back (src/deliveries/pressure.ts).
+ */
+const DRAIN_LIMIT_S = 45;
 
 /**
  * Wait until every delivery the Worker logged as accepted has been logged as processed or
- * dead-lettered (totals over the instance's life), or `limitS` passes.
+ * dead-lettered (totals over the instance's life, read from `logs`), or `limitS` passes.
  */
-async function drainBacklog(events, limitS) {
+async function drainBacklog(logs, limitS) {
   const t0 = performance.now();
   const backlog = () => {
     let accepted = 0;
     let done = 0;
-    for (const [k, v] of Object.entries(events)) {
+    for (const [k, v] of Object.entries(logs.refresh().events)) {
       if (k === "webhook:accepted") accepted += v;
       else if (k.startsWith("delivery processed") || k.startsWith("delivery dead-lettered")) done += v;
     }

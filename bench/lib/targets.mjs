@@ -4,8 +4,11 @@
  * date and flags, KV TOKENS, SQLite-backed DOs LICENSES → License and CHATS → Chat, vars),
  * listening on a loopback port that wrk drives directly (no wrangler dev proxy, no dispatchFetch).
  */
-import { dirname } from "node:path";
+import { closeSync, openSync, readSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
@@ -18,13 +21,27 @@ export function optionsFromWrangler(configPath) {
   return workerOptions;
 }
 
+const wrapper = join(dirname(fileURLToPath(import.meta.url)), "workerd-stdout-to-file.sh");
+const realWorkerd = () => {
+  const fromMiniflare = createRequire(createRequire(import.meta.url).resolve("miniflare"));
+  const mod = fromMiniflare("workerd");
+  return mod.default ?? mod;
+};
+
 /**
  * Start one target. `durableObjects: false` drops the DO bindings (baseline (a) has no DO
  * classes). Storage (SQLite DOs, KV) lives under `persistRoot`: the bench puts it on tmpfs,
  * see storageRoot() in run.mjs. Runtime stdout/stderr are consumed and counted (never printed during the load, so
  * the terminal does not slow the Worker down); the last lines are kept for diagnostics.
+ *
+ * `stdoutFile`: workerd writes its stdout (the Worker's log lines) to that file instead of a pipe,
+ * and `logs.refresh()` reads what is new. Through a pipe, every log line cost the Worker under load
+ * ~150 µs of workerd CPU whenever this Node process (also the LiveChat mock and the samplers) did not
+ * drain it at once; a Worker that logs per request paid for the harness's reader, not for its log
+ * line (measured: README "Benchmark"). Without it, `refresh()` does nothing and lines are counted
+ * as they arrive.
  */
-export async function startTarget({ base, scriptPath, bindings, persistRoot, durableObjects = true }) {
+export async function startTarget({ base, scriptPath, bindings, persistRoot, durableObjects = true, stdoutFile }) {
   // `events` counts the Worker's JSON log lines by msg (+ result/outcome), e.g. how post-ack
   // processing went: "delivery processed:not_installed", "delivery failed, will retry:retry".
   const logs = { stdoutLines: 0, stderrLines: 0, stdoutTail: [], stderrTail: [], events: {} };
@@ -63,7 +80,44 @@ export async function startTarget({ base, scriptPath, bindings, persistRoot, dur
       createInterface({ input: stderr }).on("line", (l) => (logs.stderrLines++, count(l), keep(logs.stderrTail, l)));
     },
   };
-  const mf = new Miniflare(options);
+  let mf;
+  if (stdoutFile) {
+    closeSync(openSync(stdoutFile, "w"));
+    // Miniflare spawns MINIFLARE_WORKERD_PATH when set, with this process's environment.
+    const saved = { ...process.env };
+    Object.assign(process.env, { MINIFLARE_WORKERD_PATH: wrapper, BENCH_REAL_WORKERD: realWorkerd(), BENCH_WORKERD_STDOUT: stdoutFile });
+    try {
+      mf = new Miniflare(options);
+      await mf.ready;
+    } finally {
+      for (const key of ["MINIFLARE_WORKERD_PATH", "BENCH_REAL_WORKERD", "BENCH_WORKERD_STDOUT"]) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+    let offset = 0;
+    let partial = "";
+    const buffer = Buffer.alloc(1 << 20);
+    logs.refresh = () => {
+      const fd = openSync(stdoutFile, "r");
+      try {
+        for (;;) {
+          const n = readSync(fd, buffer, 0, buffer.length, offset);
+          if (n <= 0) break;
+          offset += n;
+          const lines = (partial + buffer.toString("utf8", 0, n)).split("\n");
+          partial = lines.pop();
+          for (const l of lines) (logs.stdoutLines++, count(l), keep(logs.stdoutTail, l));
+        }
+      } finally {
+        closeSync(fd);
+      }
+      return logs;
+    };
+  } else {
+    mf = new Miniflare(options);
+    logs.refresh = () => logs;
+  }
   const url = await mf.ready;
   return { mf, url: new URL(url), logs };
 }

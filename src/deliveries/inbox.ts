@@ -206,7 +206,8 @@ export class Inbox {
   }
 
   private async processPass(processor: Processor): Promise<void> {
-    for (let done = 0; ; done++) {
+    let done = 0;
+    for (; ; done++) {
       const row = this.storage.sql
         .exec<DeliveryRow>("SELECT * FROM deliveries WHERE status = 'pending' ORDER BY seq LIMIT 1")
         .toArray()[0];
@@ -273,7 +274,8 @@ export class Inbox {
         }
       }
     }
-    this.pruneFinished();
+    // A pass that ran nothing (held back, or waiting for a retry) finished nothing to prune.
+    if (done > 0) this.pruneFinished();
   }
 
   private async deadLetter(row: DeliveryRow, error: string, attempts: number): Promise<void> {

@@ -15,8 +15,11 @@
 
 /** Accepts per second, in one isolate, above which processing is held back. */
 export const BUSY_ACCEPTS_PER_SECOND = 500;
-/** Shortest hold: shorter ones would re-check (one alarm each) more than they save. */
-export const MIN_HOLD_MS = 2_000;
+/**
+ * Shortest hold. Each hold is a re-check that costs a whole alarm invocation: with 2 s holds the
+ * re-checks of a burst's chats took about a third of what the accepts did (`npm run bench:profile`).
+ */
+export const MIN_HOLD_MS = 10_000;
 /** Longest a delivery waits for its first processing attempt because of a burst. */
 export const MAX_PROCESSING_LAG_MS = 30_000;
 

@@ -18,8 +18,8 @@ describe("AcceptPressure", () => {
     const p = new AcceptPressure({ busyAcceptsPerSecond: 100 });
     accepts(p, T0, 100, 500);
     expect(p.holdMs(T0 + 500)).toBe(MIN_HOLD_MS); // busy since now
-    for (let s = 1; s <= 5; s++) accepts(p, T0 + s * 1_000, 150, 1_000);
-    expect(p.holdMs(T0 + 5_500)).toBe(5_000); // busy since T0 + 500
+    for (let s = 1; s <= 15; s++) accepts(p, T0 + s * 1_000, 150, 1_000);
+    expect(p.holdMs(T0 + 15_500)).toBe(15_000); // busy since T0 + 500
   });
 
   it("weights the previous second by how much of it is still inside the window", () => {
