@@ -52,7 +52,7 @@ if (kept.length) {
       `${kept.map((x) => `${x.processed} of ${x.accepted} acks processed`).join("; ")}. ` +
       (r.load.app.end_to_end_rps !== undefined
         ? `Counting the drain after the load until every accepted delivery was processed: ` +
-          `${r.load.app.end_to_end_rps} deliveries/s end to end (per round ${kept.map((x) => `${x.end_to_end_rps}/s, drain ${x.drain_s} s`).join("; ")}).`
+          `${r.load.app.end_to_end_rps} deliveries/s end to end (per round ${kept.map((x) => `${x.end_to_end_rps}/s, drain ${x.drain_s} s` + (x.drain_busy_s !== undefined ? `, of which ${x.drain_busy_s} s processing at ${x.drain_rps}/s` : "")).join("; ")}).`
         : ""),
   );
 }
