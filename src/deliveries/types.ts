@@ -64,10 +64,16 @@ export type WireDelivery = Omit<IncomingDelivery, "payload" | "additionalData" |
   content: string;
 };
 
-/** The wire form of `delivery` (see {@link WireDelivery}). */
-export function toWire(delivery: IncomingDelivery): WireDelivery {
+/**
+ * The wire form of `delivery` (see {@link WireDelivery}). `stringify` serialises the content; the
+ * receiver passes one that drops any `secret_key` (`stringifyRedacted`).
+ */
+export function toWire(
+  delivery: IncomingDelivery,
+  stringify: (content: Record<string, unknown>) => string = JSON.stringify,
+): WireDelivery {
   const { payload, additionalData, requester, ...rest } = delivery;
-  return { ...rest, content: JSON.stringify({ payload, additionalData, requester }) };
+  return { ...rest, content: stringify({ payload, additionalData, requester }) };
 }
 
 /** A delivery as stored. */

@@ -1,4 +1,4 @@
-import type { AcceptResult, WebhookKind, WireDelivery } from "../deliveries/types";
+import { type AcceptResult, type IncomingDelivery, type Json, toWire, type WebhookKind, type WireDelivery } from "../deliveries/types";
 import { DEDUPE_TTL_MS, MIN_DEDUPE_TTL_MS } from "../deliveries/inbox";
 import {
   chatIdOf,
@@ -56,7 +56,7 @@ export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: Rec
   // Scope: chat-scoped actions go to the chat's DO, the rest (and anything unprocessable) to the license's.
   const chatId = parsed.ok && isChatScoped(parsed.action) ? chatIdOf(parsed.action, envelope.payload) : undefined;
   const key = `${kind}:${await dedupeKey(envelope.action, envelope.payload, envelope)}`;
-  const delivery: WireDelivery = {
+  const delivery: IncomingDelivery = {
     kind,
     organizationId: envelope.organizationId,
     ...(envelope.licenseId !== undefined ? { licenseId: envelope.licenseId } : {}),
@@ -67,18 +67,16 @@ export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: Rec
     // Ids LiveChat never reuses can be held longer; content-hash keys expire after the 6 h minimum
     // so a genuinely repeated change (tag, untag, tag again) is not mistaken for a redelivery.
     dedupeTtlMs: dedupeKeyKind(envelope.action) === "identity" ? DEDUPE_TTL_MS : MIN_DEDUPE_TTL_MS,
+    payload: envelope.payload as Json,
+    ...(envelope.additionalData ? { additionalData: envelope.additionalData as IncomingDelivery["additionalData"] } : {}),
+    ...(envelope.requester ? { requester: stringsOf(envelope.requester) } : {}),
     receivedAt: now,
     ...(parsed.ok ? {} : { unprocessable: { reason: parsed.reason, error: parsed.error } }),
-    // What the inbox stores (the `content` of toWire()): never a secret_key, at any depth; the
-    // envelope's own is not part of it.
-    content: stringifyRedacted({
-      payload: envelope.payload,
-      additionalData: envelope.additionalData,
-      requester: envelope.requester ? stringsOf(envelope.requester) : undefined,
-    }),
   };
+  // Stored deliveries never contain secret_key, at any depth (the envelope's own is not part of the content).
+  const wire = toWire(delivery, stringifyRedacted);
 
-  const accepted = await deps.inboxFor(delivery).accept(delivery);
+  const accepted = await deps.inboxFor(wire).accept(wire);
   return {
     status: 200,
     body: { ok: true, outcome: accepted.outcome },
