@@ -72,9 +72,10 @@ export class AcceptPressure {
     if (elapsed >= 0 && elapsed < WINDOW_MS) return;
     // One bucket on: the current one becomes the previous. Further, or the clock went back
     // (tests move it): both are stale.
-    this.previous = elapsed >= WINDOW_MS && elapsed < 2 * WINDOW_MS ? this.current : 0;
+    const adjacent = elapsed >= WINDOW_MS && elapsed < 2 * WINDOW_MS;
+    this.previous = adjacent ? this.current : 0;
     this.current = 0;
-    this.bucketStart = elapsed >= WINDOW_MS && elapsed < 2 * WINDOW_MS ? this.bucketStart + WINDOW_MS : now;
+    this.bucketStart = adjacent ? this.bucketStart + WINDOW_MS : now;
   }
 }
 
