@@ -8,6 +8,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
@@ -63,6 +64,7 @@ export async function startTarget({ base, scriptPath, bindings, persistRoot, dur
     tail.push(line.slice(0, 400));
     if (tail.length > 6) tail.shift();
   };
+  const onStdoutLine = (line) => (logs.stdoutLines++, count(line), keep(logs.stdoutTail, line));
   const options = {
     ...base,
     ...(durableObjects ? {} : { durableObjects: {} }),
@@ -76,7 +78,7 @@ export async function startTarget({ base, scriptPath, bindings, persistRoot, dur
     logRequests: false,
     defaultPersistRoot: persistRoot,
     handleRuntimeStdio(stdout, stderr) {
-      createInterface({ input: stdout }).on("line", (l) => (logs.stdoutLines++, count(l), keep(logs.stdoutTail, l)));
+      createInterface({ input: stdout }).on("line", onStdoutLine);
       createInterface({ input: stderr }).on("line", (l) => (logs.stderrLines++, count(l), keep(logs.stderrTail, l)));
     },
   };
@@ -84,19 +86,21 @@ export async function startTarget({ base, scriptPath, bindings, persistRoot, dur
   if (stdoutFile) {
     closeSync(openSync(stdoutFile, "w"));
     // Miniflare spawns MINIFLARE_WORKERD_PATH when set, with this process's environment.
-    const saved = { ...process.env };
-    Object.assign(process.env, { MINIFLARE_WORKERD_PATH: wrapper, BENCH_REAL_WORKERD: realWorkerd(), BENCH_WORKERD_STDOUT: stdoutFile });
+    const vars = { MINIFLARE_WORKERD_PATH: wrapper, BENCH_REAL_WORKERD: realWorkerd(), BENCH_WORKERD_STDOUT: stdoutFile };
+    const saved = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
+    Object.assign(process.env, vars);
     try {
       mf = new Miniflare(options);
       await mf.ready;
     } finally {
-      for (const key of ["MINIFLARE_WORKERD_PATH", "BENCH_REAL_WORKERD", "BENCH_WORKERD_STDOUT"]) {
-        if (saved[key] === undefined) delete process.env[key];
-        else process.env[key] = saved[key];
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
       }
     }
     let offset = 0;
     let partial = "";
+    const utf8 = new StringDecoder("utf8"); // a read may end inside a multi-byte character
     const buffer = Buffer.alloc(1 << 20);
     logs.refresh = () => {
       const fd = openSync(stdoutFile, "r");
@@ -105,9 +109,9 @@ export async function startTarget({ base, scriptPath, bindings, persistRoot, dur
           const n = readSync(fd, buffer, 0, buffer.length, offset);
           if (n <= 0) break;
           offset += n;
-          const lines = (partial + buffer.toString("utf8", 0, n)).split("\n");
+          const lines = (partial + utf8.write(buffer.subarray(0, n))).split("\n");
           partial = lines.pop();
-          for (const l of lines) (logs.stdoutLines++, count(l), keep(logs.stdoutTail, l));
+          for (const line of lines) onStdoutLine(line);
         }
       } finally {
         closeSync(fd);
