@@ -2,7 +2,7 @@ import type { NamedAlarms } from "../durable/alarms";
 import { redact } from "../log";
 import { type AcceptPressure, isolatePressure, MAX_PROCESSING_LAG_MS } from "./pressure";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
-import { type DeadLetterRow, type DeliveryRow, INBOX_DDL } from "./schema";
+import { type DeadLetterRow, type DeliveryRow, INBOX_DDL, migrateInbox } from "./schema";
 import type {
   AcceptResult,
   DeadLetter,
@@ -101,6 +101,12 @@ export class Inbox {
   private readonly onAttempt: (event: AttemptEvent) => void;
   private readonly onPassEnd: () => void;
   private processing: Promise<void> | undefined;
+  /**
+   * No pending delivery has a lower seq: where processing looks for the head of the queue (there is
+   * no index on status, see src/deliveries/schema.ts). New rows always get a higher seq; replay and
+   * rerun, which make an older row pending again, reset it. A new instance starts from 0.
+   */
+  private pendingFrom = 0;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -117,6 +123,7 @@ export class Inbox {
     this.pressure = options.pressure ?? isolatePressure;
     this.onAttempt = options.onAttempt ?? (() => {});
     this.onPassEnd = options.onPassEnd ?? (() => {});
+    migrateInbox(storage.sql);
     storage.sql.exec(INBOX_DDL);
   }
 
@@ -133,49 +140,42 @@ export class Inbox {
     const sql = this.storage.sql;
     const ttl = Math.max(MIN_DEDUPE_TTL_MS, delivery.dedupeTtlMs ?? this.dedupeTtlMs);
     this.pressure.noteAccept(now);
-    const result = this.storage.transactionSync((): AcceptResult => {
-      // Claim the key unless a live claim holds it (an expired claim may be taken over).
-      const claim = sql.exec(
-        `INSERT INTO delivery_dedupe (key, delivery_id, claimed_at, expires_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT(key) DO UPDATE SET delivery_id = excluded.delivery_id, claimed_at = excluded.claimed_at,
-           expires_at = excluded.expires_at
-         WHERE delivery_dedupe.expires_at <= excluded.claimed_at`,
-        delivery.dedupeKey,
-        id,
-        now,
-        now + ttl,
-      );
-      if (claim.rowsWritten === 0) {
-        const first = sql
-          .exec<{ delivery_id: string }>("SELECT delivery_id FROM delivery_dedupe WHERE key = ?", delivery.dedupeKey)
-          .one();
-        return { outcome: "duplicate", deliveryId: first.delivery_id };
-      }
-      const unprocessable = delivery.unprocessable;
-      sql.exec(
-        `INSERT INTO deliveries (id, kind, organization_id, license_id, chat_id, action, webhook_id, dedupe_key, body,
-           status, last_error, note, received_at, finished_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        id,
-        delivery.kind,
-        delivery.organizationId,
-        delivery.licenseId ?? null,
-        delivery.chatId ?? null,
-        delivery.action,
-        delivery.webhookId,
-        delivery.dedupeKey,
-        content,
-        unprocessable ? "unprocessable" : "pending",
-        unprocessable?.error ?? null,
-        unprocessable?.reason ?? null,
-        delivery.receivedAt,
-        unprocessable ? now : null,
-      );
-      return { outcome: unprocessable ? "unprocessable" : "accepted", deliveryId: id };
-    });
+    const unprocessable = delivery.unprocessable;
+    // One statement (atomic by itself): record the delivery unless a live claim holds its key; the
+    // `deliveries_claim` trigger then claims the key (src/deliveries/schema.ts), taking over an expired claim.
+    const recorded = sql.exec(
+      `INSERT INTO deliveries (id, kind, organization_id, license_id, chat_id, action, webhook_id, dedupe_key, body,
+         status, last_error, note, received_at, finished_at, claim_expires_at)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+       WHERE NOT EXISTS (SELECT 1 FROM delivery_dedupe WHERE key = ? AND expires_at > ?)`,
+      id,
+      delivery.kind,
+      delivery.organizationId,
+      delivery.licenseId ?? null,
+      delivery.chatId ?? null,
+      delivery.action,
+      delivery.webhookId,
+      delivery.dedupeKey,
+      content,
+      unprocessable ? "unprocessable" : "pending",
+      unprocessable?.error ?? null,
+      unprocessable?.reason ?? null,
+      delivery.receivedAt,
+      unprocessable ? now : null,
+      now + ttl,
+      delivery.dedupeKey,
+      now,
+    );
+    if (recorded.rowsWritten === 0) {
+      const first = sql
+        .exec<{ delivery_id: string }>("SELECT delivery_id FROM delivery_dedupe WHERE key = ?", delivery.dedupeKey)
+        .one();
+      return { outcome: "duplicate", deliveryId: first.delivery_id };
+    }
+    const result: AcceptResult = { outcome: unprocessable ? "unprocessable" : "accepted", deliveryId: id };
     // Due now, unless the isolate is in a burst: then later, so that accepts keep the thread.
     if (result.outcome === "accepted") await this.alarms.schedule(PROCESS_DEADLINE, now + this.pressure.holdMs(now), "earliest");
-    if (result.outcome !== "duplicate" && !this.pruneDueBy(now, now + ttl)) {
+    if (!this.pruneDueBy(now, now + ttl)) {
       await this.alarms.schedule(PRUNE_DEADLINE, now + ttl, "earliest");
     }
     return result;
@@ -209,9 +209,10 @@ export class Inbox {
     let done = 0;
     for (; ; done++) {
       const row = this.storage.sql
-        .exec<DeliveryRow>("SELECT * FROM deliveries WHERE status = 'pending' ORDER BY seq LIMIT 1")
+        .exec<DeliveryRow>("SELECT * FROM deliveries WHERE seq >= ? AND status = 'pending' ORDER BY seq LIMIT 1", this.pendingFrom)
         .toArray()[0];
       if (!row) break;
+      this.pendingFrom = row.seq;
       const now = this.now();
       if (row.next_attempt_at !== null && row.next_attempt_at > now) {
         await this.alarms.schedule(PROCESS_DEADLINE, row.next_attempt_at);
@@ -349,6 +350,7 @@ export class Inbox {
         );
       }
       this.storage.sql.exec("DELETE FROM delivery_dead_letters WHERE delivery_id = ?", deliveryId);
+      this.pendingFrom = 0;
       return { ok: true, deliveryId };
     });
     if (result.ok) await this.alarms.schedule(PROCESS_DEADLINE, this.now(), "earliest");
@@ -378,6 +380,7 @@ export class Inbox {
       deliveryId,
       row.status,
     );
+    this.pendingFrom = 0;
     await this.alarms.schedule(PROCESS_DEADLINE, this.now(), "earliest");
     return { ok: true, deliveryId, from: row.status as DeliveryStatus, skipHandlers: JSON.parse(row.handled) as string[] };
   }

@@ -3,7 +3,11 @@
  * (License DO for license-scoped actions, Chat DO for chat-scoped ones).
  */
 
-/** DDL for `deliveries`, `delivery_dedupe` and `delivery_dead_letters`. */
+/**
+ * DDL for `deliveries`, `delivery_dedupe` and `delivery_dead_letters`. Accepting a delivery is one
+ * statement, an insert into `deliveries`: its trigger writes the dedupe claim, so claim and record
+ * are atomic without a transaction around them (one statement and one savepoint fewer per ack).
+ */
 export const INBOX_DDL = `
 CREATE TABLE IF NOT EXISTS deliveries (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -23,18 +27,27 @@ CREATE TABLE IF NOT EXISTS deliveries (
   note TEXT,
   handled TEXT NOT NULL DEFAULT '[]',
   received_at INTEGER NOT NULL,
-  finished_at INTEGER
+  finished_at INTEGER,
+  claim_expires_at INTEGER -- set by accept(): the trigger below claims dedupe_key until then; NULL claims nothing (a restored dead letter)
 );
-CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(status, seq);
+-- No index on status: it cost every accept a second b-tree write. Processing finds the head of the
+-- queue from an in-memory lower bound (Inbox.pendingFrom) by seq; the other status queries are an
+-- operator's, over a bounded table.
+DROP INDEX IF EXISTS deliveries_pending;
 CREATE TABLE IF NOT EXISTS delivery_dedupe (
   key TEXT PRIMARY KEY,
   delivery_id TEXT NOT NULL,
-  claimed_at INTEGER NOT NULL,
+  claimed_at INTEGER NOT NULL, -- when the claiming webhook was received
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID; -- one b-tree keyed by the claim, not a rowid table plus a key index: one write per accept, not two
 -- No index on expires_at: it cost every accept an index write for the benefit of prune(), which
 -- runs at most hourly (PRUNE_INTERVAL_MS) and may scan.
 DROP INDEX IF EXISTS delivery_dedupe_expires;
+CREATE TRIGGER IF NOT EXISTS deliveries_claim AFTER INSERT ON deliveries WHEN NEW.claim_expires_at IS NOT NULL BEGIN
+  -- accept() inserts only when no live claim holds the key, so this replaces at most an expired one.
+  INSERT OR REPLACE INTO delivery_dedupe (key, delivery_id, claimed_at, expires_at)
+  VALUES (NEW.dedupe_key, NEW.id, NEW.received_at, NEW.claim_expires_at);
+END;
 CREATE TABLE IF NOT EXISTS delivery_dead_letters (
   delivery_id TEXT PRIMARY KEY,
   action TEXT NOT NULL,
@@ -67,6 +80,7 @@ export type DeliveryRow = {
   handled: string;
   received_at: number;
   finished_at: number | null;
+  claim_expires_at: number | null;
 };
 
 /** A `delivery_dead_letters` row. */
@@ -80,3 +94,14 @@ export type DeadLetterRow = {
   dead_at: number;
   delivery: string;
 };
+
+/**
+ * Bring a `deliveries` table created by an older version up to {@link INBOX_DDL}'s columns (SQLite
+ * has no ADD COLUMN IF NOT EXISTS). Runs before the DDL, whose trigger needs the column.
+ */
+export function migrateInbox(sql: SqlStorage): void {
+  const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('deliveries')").toArray();
+  if (columns.length > 0 && !columns.some((c) => c.name === "claim_expires_at")) {
+    sql.exec("ALTER TABLE deliveries ADD COLUMN claim_expires_at INTEGER");
+  }
+}

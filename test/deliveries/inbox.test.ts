@@ -370,6 +370,75 @@ describe("Inbox.replay", () => {
   });
 });
 
+describe("Inbox queue head", () => {
+  it("processes a replayed dead letter and a re-run delivery that lie behind deliveries processed since", async () => {
+    await withInbox(
+      async ({ inbox }) => {
+        const dead = await inbox.accept(delivery("head-dead"));
+        const done = await inbox.accept(delivery("head-done"));
+        let healthy = false;
+        const { seen, processor } = recorder((a) => !healthy && a.delivery.dedupeKey === "head-dead" && new Error("down"));
+        await inbox.process(processor);
+        expect(seen).toEqual(["head-dead#1", "head-done#1"]);
+        expect(inbox.get(dead.deliveryId)?.status).toBe("dead");
+
+        healthy = true;
+        expect(await inbox.replay(dead.deliveryId)).toEqual({ ok: true, deliveryId: dead.deliveryId });
+        await inbox.process(processor);
+        expect(seen.at(-1)).toBe("head-dead#1");
+        expect(inbox.get(dead.deliveryId)?.status).toBe("processed");
+
+        expect(await inbox.rerun(done.deliveryId)).toMatchObject({ ok: true, from: "processed" });
+        await inbox.process(processor);
+        expect(seen.slice(2)).toEqual(["head-dead#1", "head-done#1"]);
+        expect(inbox.recent({ status: "pending" })).toEqual([]);
+      },
+      { retry: backoff({ maxAttempts: 1 }) },
+    );
+  });
+
+  it("upgrades an inbox created by an older version: adds the claim column, drops the status index, keeps its rows", async () => {
+    await runInDurableObject(chatStub(env, "org-inbox-upgrade", crypto.randomUUID()), async (_i, state) => {
+      const sql = state.storage.sql;
+      // The tables as the previous version created them (no claim_expires_at, an index on status),
+      // in place of those this version's Chat DO constructor just created.
+      sql.exec("DROP TRIGGER deliveries_claim; DROP TABLE deliveries; DROP TABLE delivery_dedupe;");
+      sql.exec(`CREATE TABLE deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, kind TEXT NOT NULL,
+        organization_id TEXT NOT NULL, license_id INTEGER, chat_id TEXT, action TEXT NOT NULL, webhook_id TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER, last_error TEXT, note TEXT, handled TEXT NOT NULL DEFAULT '[]',
+        received_at INTEGER NOT NULL, finished_at INTEGER);
+        CREATE INDEX deliveries_pending ON deliveries(status, seq);
+        CREATE TABLE delivery_dedupe (key TEXT PRIMARY KEY, delivery_id TEXT NOT NULL, claimed_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL) WITHOUT ROWID;`);
+      const body = JSON.stringify({ payload: delivery("old").payload });
+      sql.exec(
+        `INSERT INTO deliveries (id, kind, organization_id, chat_id, action, webhook_id, dedupe_key, body, status, received_at)
+         VALUES ('old-id', 'license', 'org-1', 'CHAT1', 'incoming_event', 'wh-0', 'old', ?, 'pending', ?)`,
+        body,
+        T0,
+      );
+      sql.exec("INSERT INTO delivery_dedupe VALUES ('old', 'old-id', ?, ?)", T0, T0 + DEDUPE_TTL_MS);
+
+      const clock = { now: T0 };
+      const alarms = new NamedAlarms(state.storage, { now: () => clock.now });
+      const inbox = new Inbox(state.storage, alarms, { now: () => clock.now, pressure: new AcceptPressure() });
+      const indexes = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries'");
+      expect(indexes.toArray()).toEqual([]);
+      expect((await inbox.accept(delivery("old"))).outcome).toBe("duplicate");
+      const fresh = await inbox.accept(delivery("new"));
+      expect(fresh.outcome).toBe("accepted");
+      expect((await inbox.accept(delivery("new"))).outcome).toBe("duplicate");
+      const { seen, processor } = recorder();
+      await inbox.process(processor);
+      expect(seen).toEqual(["old#1", "new#1"]);
+      // A second instance over the upgraded tables changes nothing.
+      new Inbox(state.storage, alarms, { now: () => clock.now });
+      expect(inbox.get(fresh.deliveryId)).toMatchObject({ status: "processed", dedupeKey: "new" });
+    });
+  });
+});
+
 describe("Inbox retention", () => {
   it("prunes expired claims and dead letters, keeps pending deliveries and the newest finished ones", async () => {
     await withInbox(
