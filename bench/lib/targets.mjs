@@ -14,6 +14,28 @@ import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 /**
+ * A Miniflare whose workerd appends its stdout (the Worker's log lines) to `stdoutFile`, truncated
+ * first, instead of a pipe this process would have to keep draining (see startTarget).
+ */
+export async function startWithStdoutFile(options, stdoutFile) {
+  closeSync(openSync(stdoutFile, "w"));
+  // Miniflare spawns MINIFLARE_WORKERD_PATH when set, with this process's environment.
+  const vars = { MINIFLARE_WORKERD_PATH: wrapper, BENCH_REAL_WORKERD: realWorkerd(), BENCH_WORKERD_STDOUT: stdoutFile };
+  const saved = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, vars);
+  try {
+    const mf = new Miniflare(options);
+    await mf.ready;
+    return mf;
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+/**
  * @param {string} configPath wrangler.toml
  * @returns the worker options wrangler would give Miniflare, and whether deploys minify
  */
@@ -84,20 +106,7 @@ export async function startTarget({ base, scriptPath, bindings, persistRoot, dur
   };
   let mf;
   if (stdoutFile) {
-    closeSync(openSync(stdoutFile, "w"));
-    // Miniflare spawns MINIFLARE_WORKERD_PATH when set, with this process's environment.
-    const vars = { MINIFLARE_WORKERD_PATH: wrapper, BENCH_REAL_WORKERD: realWorkerd(), BENCH_WORKERD_STDOUT: stdoutFile };
-    const saved = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
-    Object.assign(process.env, vars);
-    try {
-      mf = new Miniflare(options);
-      await mf.ready;
-    } finally {
-      for (const [key, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
-    }
+    mf = await startWithStdoutFile(options, stdoutFile);
     let offset = 0;
     let partial = "";
     const utf8 = new StringDecoder("utf8"); // a read may end inside a multi-byte character
