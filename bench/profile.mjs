@@ -21,7 +21,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildTemplates, chatStarts } from "./lib/bodies.mjs";
 import { ensureWrk, runWrk, writeLuaScript } from "./lib/load.mjs";
-import { startCpuMeter } from "./lib/memory.mjs";
+import { drained, startCpuMeter } from "./lib/memory.mjs";
 import { startLiveChatMock } from "./lib/mock-livechat.mjs";
 import { appBindings, installOrgs, postAll, storageRoot, WEBHOOK_PATH, WEBHOOK_SECRET } from "./lib/app-setup.mjs";
 import { optionsFromWrangler, startTarget } from "./lib/targets.mjs";
@@ -113,16 +113,6 @@ function summarize(profile, fileOf, scriptUrlPart) {
 
 const profiling = process.argv.includes("--cpuprofile");
 const runs = Number(process.env.PROFILE_RUNS ?? 2);
-
-/** Wait until workerd has been (nearly) idle for a second: post-ack processing has drained. */
-async function drained(maxSeconds = 60) {
-  const t0 = performance.now();
-  for (;;) {
-    const meter = startCpuMeter();
-    await new Promise((r) => setTimeout(r, 1000));
-    if (meter.stop().workerd_cores < 0.05 || performance.now() - t0 > maxSeconds * 1000) return;
-  }
-}
 
 async function main() {
   const wrkBin = ensureWrk(log);

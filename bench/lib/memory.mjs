@@ -148,3 +148,13 @@ export function startCpuMeter() {
     },
   };
 }
+
+/** Wait until workerd has been (nearly) idle for a second: post-ack processing has drained. */
+export async function drained(maxSeconds = 60) {
+  const t0 = performance.now();
+  for (;;) {
+    const meter = startCpuMeter();
+    await new Promise((r) => setTimeout(r, 1000));
+    if (meter.stop().workerd_cores < 0.05 || performance.now() - t0 > maxSeconds * 1000) return;
+  }
+}
