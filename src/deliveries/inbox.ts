@@ -78,7 +78,7 @@ export interface InboxSummary {
 
 /**
  * The durable inbox of one Durable Object: deliveries, their dedupe claims and dead letters in
- * SQLite. `accept()` claims the dedupe key and records the delivery in one transaction, then
+ * SQLite. `accept()` claims the dedupe key and records the delivery in one statement, then
  * schedules a processing pass on the DO alarm; `process()` runs pending deliveries strictly in
  * arrival order, retrying failures with backoff and dead-lettering after the last attempt
  * (ARCHITECTURE.md "Ack only what is durable", "Idempotent everywhere").

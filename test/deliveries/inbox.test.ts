@@ -107,11 +107,14 @@ describe("Inbox.accept", () => {
     });
   });
 
-  it("claim and record are one transaction: a failed record leaves the key unclaimed", async () => {
+  it("claim and record are atomic: a failed record leaves the key unclaimed", async () => {
     await withInbox(async ({ inbox }) => {
-      // A BigInt cannot be serialised: the insert throws after the claim statement ran.
+      // A BigInt cannot be serialised: accept throws before it writes anything.
       const unserialisable = { n: 1n } as unknown as Json;
       await expect(inbox.accept(delivery("atomic", { payload: unserialisable }))).rejects.toThrow();
+      // A NULL action violates the record's NOT NULL inside SQLite: the statement, and with it
+      // the claim its trigger would write, is rolled back.
+      await expect(inbox.accept(delivery("atomic", { action: null as unknown as string }))).rejects.toThrow(/NOT NULL/);
       expect(inbox.recent()).toEqual([]);
       expect((await inbox.accept(delivery("atomic"))).outcome).toBe("accepted");
     });
