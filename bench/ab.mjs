@@ -19,7 +19,9 @@
  * Chat DOs workerd evicted meanwhile and warms the JIT, is not counted.
  *
  * Knobs: AB_N (300 acks per loop), AB_ROUNDS (24), AB_SCRIPTS ("name=path,…": prebuilt Worker
- * scripts to compare instead, e.g. patched builds from `wrangler deploy --dry-run --outdir`).
+ * scripts to compare instead, e.g. patched builds from `wrangler deploy --dry-run --outdir`; a
+ * name containing "baseline" is not installed or primed). Two livechat-edge builds at a time
+ * give the stated precision; with more, workerd holds more DOs and the noise grows.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -158,7 +160,7 @@ async function main() {
     }
   } finally {
     await mf.dispose();
-    await mock.close?.();
+    await mock.close();
     rmSync(persist, { recursive: true, force: true });
     rmSync(`${persist}.stdout`, { force: true });
     rmSync(tmp, { recursive: true, force: true });
