@@ -24,12 +24,13 @@
  * give the stated precision; with more, workerd holds more DOs and the noise grows.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { appBindings, storageRoot, WEBHOOK_PATH, WEBHOOK_SECRET } from "./lib/app-setup.mjs";
 import { bodyStream, buildTemplates, chatStarts, orgIds, POOL } from "./lib/bodies.mjs";
+import { exportTree, wranglerBuild } from "./lib/build.mjs";
 import { startLiveChatMock } from "./lib/mock-livechat.mjs";
 import { drained } from "./lib/memory.mjs";
 import { optionsFromWrangler, startWithStdoutFile } from "./lib/targets.mjs";
@@ -61,18 +62,6 @@ export default {
 };
 `;
 
-function sh(cmd, cwd) {
-  const r = spawnSync("sh", ["-c", cmd], { cwd, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
-  return r.stdout.trim();
-}
-
-/** `wrangler deploy --dry-run` of `tree` (minified, as deployed) into `out`. */
-function build(tree, out) {
-  sh(`npx wrangler deploy --dry-run --outdir "${out}"`, tree);
-  return join(out, "index.js");
-}
-
 function targetsToRun() {
   if (process.env.AB_SCRIPTS) {
     return process.env.AB_SCRIPTS.split(",").map((spec) => {
@@ -81,16 +70,17 @@ function targetsToRun() {
     });
   }
   const ref = process.argv[2] ?? "HEAD";
-  const rev = sh(`git rev-parse --short "${ref}"`, root);
-  const tree = join(tmp, "ref");
-  mkdirSync(tree);
-  sh(`git archive --format=tar "${rev}" | tar -x -C "${tree}"`, root);
-  symlinkSync(join(root, "node_modules"), join(tree, "node_modules"));
-  log(`building ${rev} and the working tree …`);
+  const rev = spawnSync("git", ["rev-parse", "--short", ref], { cwd: root, encoding: "utf8" });
+  if (rev.status !== 0) throw new Error(`not a commit: ${ref}`);
+  const name = rev.stdout.trim();
+  const tree = exportTree(root, join(tmp, "ref"), name);
+  log(`building ${name} and the working tree …`);
+  // As wrangler.toml configures the build (minified), i.e. what `wrangler deploy` uploads.
+  const built = (dir, out) => (wranglerBuild(dir, out, false), join(out, "index.js"));
   return [
     { name: "baseline (b)", script: join(root, "bench/baselines/durable.js"), app: false },
-    { name: rev, script: build(tree, join(tmp, "build-ref")), app: true },
-    { name: "working tree", script: build(root, join(tmp, "build-work")), app: true },
+    { name, script: built(tree, join(tmp, "build-ref")), app: true },
+    { name: "working tree", script: built(root, join(tmp, "build-work")), app: true },
   ];
 }
 

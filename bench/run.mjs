@@ -19,13 +19,13 @@
  * another build as livechat-edge, e.g. a patched one, for investigation; sizes stay the tree's).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_readConfig } from "wrangler";
 import { bodyStream, buildTemplates, chatStarts, MIX, POOL } from "./lib/bodies.mjs";
-import { buildAndMeasure } from "./lib/build.mjs";
+import { buildAndMeasure, exportTree } from "./lib/build.mjs";
 import { ensureWrk, runWrk, writeLuaScript, wrkVersion } from "./lib/load.mjs";
 import { startCpuMeter, startMemorySampler } from "./lib/memory.mjs";
 import { startLiveChatMock } from "./lib/mock-livechat.mjs";
@@ -82,7 +82,8 @@ async function main() {
   log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, ${machine.os}`);
 
   // ── 1. bundle ──────────────────────────────────────────────────────────────
-  const buildRoot = process.env.BENCH_SOURCE === "head" ? exportHead() : root;
+  // BENCH_SOURCE=head: the committed tree, so results are reproducible while others have work in progress here.
+  const buildRoot = process.env.BENCH_SOURCE === "head" ? exportTree(root, join(tmp, "head")) : root;
   const wranglerConfig = unstable_readConfig({ config: join(buildRoot, "wrangler.toml") }, { hideWarnings: true });
   log(`building the Worker from ${buildRoot === root ? "the working tree" : "HEAD"} (wrangler deploy --dry-run, plain and --minify) …`);
   const bundle = buildAndMeasure(buildRoot, tmp, Boolean(wranglerConfig.minify));
@@ -444,19 +445,6 @@ function gitHead() {
   } catch {
     return undefined;
   }
-}
-
-/**
- * BENCH_SOURCE=head: build the committed tree (git archive HEAD) instead of the working tree,
- * so results are reproducible while others have work in progress in the same checkout.
- */
-function exportHead() {
-  const dir = join(tmp, "head");
-  mkdirSync(dir);
-  const r = spawnSync("sh", ["-c", `git archive --format=tar HEAD | tar -x -C "${dir}"`], { cwd: root, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`git archive HEAD failed: ${r.stderr}`);
-  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-  return dir;
 }
 
 /** Uncommitted changes under `path` (the bundle is built from the working tree). */

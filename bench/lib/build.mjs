@@ -4,11 +4,15 @@
  * gzip sizes, and the largest contributors from esbuild's metafile.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
-function wranglerBuild(root, outdir, minify) {
+/**
+ * `wrangler deploy --dry-run` of the tree at `root` into `outdir`: as wrangler.toml configures it,
+ * or with `--minify`. Returns what wrangler reports it would upload.
+ */
+export function wranglerBuild(root, outdir, minify) {
   const args = ["wrangler", "deploy", "--dry-run", "--outdir", outdir, "--metafile", join(outdir, "meta.json")];
   if (minify) args.push("--minify");
   const r = spawnSync(join(root, "node_modules/.bin/wrangler"), args.slice(1), {
@@ -19,6 +23,18 @@ function wranglerBuild(root, outdir, minify) {
   if (r.status !== 0) throw new Error(`wrangler build failed:\n${r.stdout}\n${r.stderr}`);
   const upload = r.stdout.match(/Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/);
   return { upload: upload ? { kib: Number(upload[1]), gzipKib: Number(upload[2]) } : undefined };
+}
+
+/**
+ * The committed tree at `ref` (git archive) in `dir`, with the checkout's node_modules linked in:
+ * a build of it does not depend on uncommitted work in the same checkout.
+ */
+export function exportTree(root, dir, ref = "HEAD") {
+  mkdirSync(dir);
+  const r = spawnSync("sh", ["-c", `git archive --format=tar "${ref}" | tar -x -C "${dir}"`], { cwd: root, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`git archive ${ref} failed: ${r.stderr}`);
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  return dir;
 }
 
 /** "node_modules/zod/v4/core/schemas.js" → "zod (v4/core)"; "src/livechat/x.ts" → "src/livechat". */
