@@ -16,7 +16,9 @@
  * BENCH_ROUNDS (3), BENCH_COLD_SAMPLES (3), BENCH_OUT (bench/results/latest.json),
  * BENCH_TARGETS (bare,durable,app: a subset, for investigation; budgets need all three),
  * BENCH_SOURCE=head (build the committed tree instead of the working tree), BENCH_APP_SCRIPT (run
- * another build as livechat-edge, e.g. a patched one, for investigation; sizes stay the tree's).
+ * another build as livechat-edge, e.g. a patched one, for investigation; sizes stay the tree's),
+ * BENCH_PERF=1 (sample workerd with Linux perf in every measured window and split its CPU per
+ * request by bucket, bench/lib/perf.mjs; sampling slows the targets, so not for recorded results).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -27,7 +29,8 @@ import { unstable_readConfig } from "wrangler";
 import { bodyStream, buildTemplates, chatStarts, MIX, POOL } from "./lib/bodies.mjs";
 import { buildAndMeasure, exportTree } from "./lib/build.mjs";
 import { ensureWrk, runWrk, writeLuaScript, wrkVersion } from "./lib/load.mjs";
-import { startCpuMeter, startMemorySampler } from "./lib/memory.mjs";
+import { descendantsNamed, startCpuMeter, startMemorySampler } from "./lib/memory.mjs";
+import { BUCKETS, perfAvailable, perfSplit, startPerf } from "./lib/perf.mjs";
 import { startLiveChatMock } from "./lib/mock-livechat.mjs";
 import { optionsFromWrangler, startTarget } from "./lib/targets.mjs";
 import { appBindings, INSTALLED_ORGS, installOrgs, postAll, storageRoot, WEBHOOK_PATH, WEBHOOK_SECRET } from "./lib/app-setup.mjs";
@@ -45,10 +48,15 @@ const settings = {
   wrkThreads: 1,
   path: WEBHOOK_PATH,
   installedOrgs: INSTALLED_ORGS,
+  perf: process.env.BENCH_PERF === "1",
 };
 const outFile = resolve(root, process.env.BENCH_OUT ?? "bench/results/latest.json");
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 const started = performance.now();
+if (settings.perf && !perfAvailable()) {
+  log("BENCH_PERF=1, but `perf` cannot sample here (not installed, or perf_event_paranoid): measuring without it");
+  settings.perf = false;
+}
 
 const tmp = mkdtempSync(join(tmpdir(), "livechat-edge-bench-"));
 
@@ -189,9 +197,14 @@ async function main() {
         const warm = await runWrk({ ...common, seconds: settings.warmupSeconds, run: runId++ });
         const memory = startMemorySampler(200);
         const cpuMeter = startCpuMeter();
+        const perfFile = join(tmp, `perf-${target.key}-${round}.data`);
+        const sampler = settings.perf ? startPerf(descendantsNamed("workerd")[0], perfFile) : undefined;
         const result = await runWrk({ ...common, seconds: settings.seconds, run: runId++ });
+        await sampler?.stop();
         const cpu = cpuMeter.stop();
         const mem = memory.stop();
+        const perf = sampler ? perfSplit(perfFile, result.requests) : undefined;
+        if (sampler) rmSync(perfFile, { force: true });
         const processing = processingDuring(eventsBefore, t.logs.refresh().events);
         if (processing) {
           // Let post-ack processing finish what the load left behind, then rate it end to end.
@@ -236,8 +249,10 @@ async function main() {
           processing,
           installs,
           prime,
+          perf_us_per_request: perf,
         });
         log(`  ${Math.round(result.rps)} req/s, p50 ${ms(result.latency_us.p50)} ms, p99 ${ms(result.latency_us.p99)} ms, errors ${result.errorCount}, outcomes ${JSON.stringify(result.outcomes)}; cpu ${JSON.stringify(cpu)}`);
+        if (perf) log(`  perf, workerd µs per request: ${JSON.stringify(perf)}`);
       } finally {
         await t.dispose();
       }
@@ -266,6 +281,9 @@ async function main() {
       workerd_cores: Math.round(median(rs.map((r) => r.cpu.workerd_cores)) * 100) / 100,
       processing_kept_up: rs.every((r) => r.processing) ? median(rs.map((r) => r.processing.kept_up)) : undefined,
       end_to_end_rps: rs.every((r) => r.processing) ? round1(median(rs.map((r) => r.processing.end_to_end_rps))) : undefined,
+      perf_us_per_request: rs.every((r) => r.perf_us_per_request)
+        ? Object.fromEntries(Object.keys(rs[0].perf_us_per_request).map((k) => [k, round1(median(rs.map((r) => r.perf_us_per_request[k])))]))
+        : undefined,
       rounds: rs,
     };
   }
@@ -489,6 +507,13 @@ function printReport(r) {
           ` (per round ${p.map((x) => `${x.end_to_end_rps}/s, drain ${x.drain_s} s${x.drained ? "" : " (not finished)"}, of which ${x.drain_busy_s} s processing at ${x.drain_rps}/s`).join("; ")})`,
       );
     }
+  }
+  const perfRows = Object.values(r.load).filter((l) => l.perf_us_per_request);
+  if (perfRows.length) {
+    const names = ["total", ...BUCKETS.map(([n]) => n), "runtime"];
+    lines.push("", `workerd CPU per request under load, µs (perf, median round; sampling slows the targets):`);
+    lines.push(`${pad("", 42)}${names.map((n) => pad(n, 11, true)).join("")}`);
+    for (const l of perfRows) lines.push(`${pad(l.label, 42)}${names.map((n) => pad(l.perf_us_per_request[n], 11, true)).join("")}`);
   }
   const s = r.bundle.sizes;
   lines.push("");

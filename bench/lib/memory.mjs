@@ -43,6 +43,11 @@ function descendants(root) {
   return out;
 }
 
+/** Pids of this process's descendants whose name starts with `name` (e.g. "workerd"). */
+export function descendantsNamed(name) {
+  return descendants(process.pid).filter((pid) => readStatus(pid)?.name.startsWith(name));
+}
+
 /** Groups a process name into the buckets the report shows. */
 const bucket = (name) => (name.startsWith("workerd") ? "workerd" : name.startsWith("wrk") ? "wrk" : "other");
 
