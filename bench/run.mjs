@@ -203,8 +203,6 @@ async function main() {
         await sampler?.stop();
         const cpu = cpuMeter.stop();
         const mem = memory.stop();
-        const perf = sampler ? perfSplit(perfFile, result.requests) : undefined;
-        if (sampler) rmSync(perfFile, { force: true });
         const processing = processingDuring(eventsBefore, t.logs.refresh().events);
         if (processing) {
           // Let post-ack processing finish what the load left behind, then rate it end to end.
@@ -220,6 +218,9 @@ async function main() {
           processing.end_to_end_rps = round1(processing.processed_incl_drain / (loadSeconds + drain.seconds));
         }
         const upstream = mock.takeCalls();
+        // After the processing counts: reading the samples takes a second or two, while workerd goes on.
+        const perf = sampler ? perfSplit(perfFile, result.requests) : undefined;
+        if (sampler) rmSync(perfFile, { force: true });
         rounds[target.key].push({
           round,
           rps: round1(result.rps),
