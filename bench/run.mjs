@@ -198,7 +198,8 @@ async function main() {
         const memory = startMemorySampler(200);
         const cpuMeter = startCpuMeter();
         const perfFile = join(tmp, `perf-${target.key}-${round}.data`);
-        const sampler = settings.perf ? startPerf(descendantsNamed("workerd")[0], perfFile) : undefined;
+        const workerdPid = descendantsNamed("workerd")[0];
+        const sampler = settings.perf && workerdPid ? startPerf(workerdPid, perfFile) : undefined;
         const result = await runWrk({ ...common, seconds: settings.seconds, run: runId++ });
         await sampler?.stop();
         const cpu = cpuMeter.stop();
@@ -219,8 +220,15 @@ async function main() {
         }
         const upstream = mock.takeCalls();
         // After the processing counts: reading the samples takes a second or two, while workerd goes on.
-        const perf = sampler ? perfSplit(perfFile, result.requests) : undefined;
-        if (sampler) rmSync(perfFile, { force: true });
+        let perf;
+        if (sampler) {
+          try {
+            perf = perfSplit(perfFile, result.requests);
+          } catch (error) {
+            log(`  perf: ${error.message}`); // a diagnostic: the round's measurements stand without it
+          }
+          rmSync(perfFile, { force: true });
+        }
         rounds[target.key].push({
           round,
           rps: round1(result.rps),
