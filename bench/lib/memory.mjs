@@ -124,10 +124,9 @@ function busyJiffies() {
 export function startCpuMeter() {
   const snap = () => {
     const workerd = new Map();
-    for (const pid of descendants(process.pid)) {
-      const s = readStatus(pid);
+    for (const pid of descendantsNamed("workerd")) {
       const t = procTimes(pid);
-      if (s && t && s.name.startsWith("workerd")) workerd.set(pid, t.self);
+      if (t) workerd.set(pid, t.self);
     }
     return { at: performance.now(), sys: busyJiffies(), self: procTimes(process.pid), workerd };
   };
