@@ -22,6 +22,8 @@ import { createServer } from "node:http";
  * @property {string} [injected]     e.g. "500 before"
  * @property {number} [workerStatus]
  * @property {string} [workerOutcome] the Worker's `outcome` (accepted, duplicate, …)
+ * @property {string} [workerBody]   the start of a 5xx answer: whose answer it was (the Worker's
+ *                                   JSON, or wrangler dev's text while it reloads the Worker)
  * @property {number} status         what the simulator got
  */
 
@@ -98,6 +100,7 @@ export class WebhookProxy {
       body = await forwarded.text();
       contentType = forwarded.headers.get("content-type") ?? contentType;
       attempt.workerStatus = status;
+      if (status >= 500) attempt.workerBody = body.slice(0, 300);
       try {
         attempt.workerOutcome = JSON.parse(body)?.outcome;
       } catch {

@@ -36,6 +36,8 @@ export async function bootStack({ replyTimeoutSeconds, retryDelaysMs, log }) {
     workerUrl: "",
     secrets: generateSecrets(),
     simLines,
+    /** When wrangler dev reloaded the Worker after it was ready (a rebuild): in-flight requests get its 503. */
+    reloads: [],
     async close() {
       await this.wrangler?.stop().catch(() => {});
       await this.sim?.close().catch(() => {});
@@ -84,7 +86,10 @@ export async function bootStack({ replyTimeoutSeconds, retryDelaysMs, log }) {
     stack.wrangler = startWrangler({ port, persistTo: join(dir, "state"), envFile, inspectorPort: await freePort(), output: "pipe" });
     // Each line of the Worker's output with the time it arrived (to line it up with sim.log).
     for (const stream of [stack.wrangler.child.stdout, stack.wrangler.child.stderr]) {
-      createInterface({ input: stream }).on("line", (line) => workerLog.write(`${new Date().toISOString()} ${line}\n`));
+      createInterface({ input: stream }).on("line", (line) => {
+        workerLog.write(`${new Date().toISOString()} ${line}\n`);
+        if (line.includes("Reloading local server")) stack.reloads.push(Date.now());
+      });
     }
     const t0 = Date.now();
     const health = await waitForWorker(stack.workerUrl, { timeoutMs: 60_000, exited: stack.wrangler.exited });
