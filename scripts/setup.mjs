@@ -2,16 +2,21 @@
 //
 // Node 20 cannot run TypeScript, so this bundles src/setup/cli.ts (and what it imports: the
 // declaration reads the app's router in src/handlers.ts) with esbuild's JS API, which is in
-// node_modules through wrangler, into node_modules/.cache/livechat-edge/, and imports it.
+// node_modules through wrangler, into a temporary directory, and imports it. Not inside the
+// project: `npm start` and the e2e suite run setup while `wrangler dev` watches the tree, and a
+// write there may make it rebuild and reload the Worker, which answers a webhook in flight with 503.
 // Worker-only modules (`cloudflare:*`) resolve to an inert stub: the setup only reads the
 // router's registrations, so nothing Worker-specific ever runs; constructing a stubbed class throws.
-import { mkdirSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-// One file per process, removed once loaded, so concurrent runs never read each other's bundle.
-const outfile = join(root, "node_modules", ".cache", "livechat-edge", `setup-cli-${process.pid}.mjs`);
+// The bundle is self-contained (no imports but Node's), so it runs from anywhere. One directory
+// per process, removed once loaded, so concurrent runs never read each other's bundle.
+const outdir = mkdtempSync(join(tmpdir(), "livechat-edge-setup-"));
+const outfile = join(outdir, "setup-cli.mjs");
 
 const CLOUDFLARE_STUB = `
 const unavailable = (name) => class { constructor() { throw new Error(name + " is not available in npm run setup"); } };
@@ -32,7 +37,6 @@ async function bundle() {
   } catch {
     fail("esbuild is missing from node_modules (it comes with wrangler): run `npm ci` first.");
   }
-  mkdirSync(dirname(outfile), { recursive: true });
   try {
     await esbuild.build({
       entryPoints: [join(root, "src", "setup", "cli.ts")],
@@ -64,6 +68,7 @@ function readIfExists(name) {
 }
 
 function fail(message) {
+  rmSync(outdir, { recursive: true, force: true });
   console.error(`setup: ${message}`);
   process.exit(1);
 }
@@ -73,7 +78,7 @@ let main;
 try {
   ({ main } = await import(pathToFileURL(outfile).href));
 } finally {
-  rmSync(outfile, { force: true });
+  rmSync(outdir, { recursive: true, force: true });
 }
 process.exitCode = await main({
   argv: process.argv.slice(2),
