@@ -9,7 +9,7 @@ import type { AppEnv } from "../http/types";
 import { licenseStub } from "../licenses/stub";
 import { createLogger } from "../log";
 import { logDelivery, reject, type WebhookResult } from "../webhooks/answer";
-import { receiveWebhook } from "../webhooks/receive";
+import { type ReceiveDeps, receiveWebhook } from "../webhooks/receive";
 
 /** Largest webhook body accepted (bytes). */
 export const MAX_WEBHOOK_BODY_BYTES = MAX_BODY_BYTES;
@@ -54,12 +54,8 @@ export async function serveWebhook(kind: WebhookKind, request: Request, env: Env
     const result = await handle(kind, request, {
       secrets: config.config.webhookSecrets,
       // Chat-scoped deliveries go to the chat's DO, everything else to the license's.
-      inboxFor: (d) => ({
-        accept: (delivery) =>
-          d.chatId !== undefined
-            ? chatStub(env, d.organizationId, d.chatId).accept(delivery)
-            : licenseStub(env, d.organizationId).accept(delivery),
-      }),
+      accept: (d) =>
+        d.chatId !== undefined ? chatStub(env, d.organizationId, d.chatId).accept(d) : licenseStub(env, d.organizationId).accept(d),
     });
     logDelivery(log, result, Date.now() - started);
     return Response.json(result.body, { status: result.status });
@@ -68,7 +64,7 @@ export async function serveWebhook(kind: WebhookKind, request: Request, env: Env
   }
 }
 
-async function handle(kind: WebhookKind, request: Request, deps: Parameters<typeof receiveWebhook>[2]): Promise<WebhookResult> {
+async function handle(kind: WebhookKind, request: Request, deps: ReceiveDeps): Promise<WebhookResult> {
   const body = await readJsonBody(request, MAX_WEBHOOK_BODY_BYTES);
   if (!body.ok) return reject(kind, body.type, body.message);
   return receiveWebhook(kind, body.value, deps);

@@ -12,17 +12,12 @@ import {
 } from "../livechat/webhooks";
 import { reject, type WebhookResult } from "./answer";
 
-/** Where a delivery is stored: the Chat DO or the License DO (both expose `accept`). */
-export interface DeliveryInbox {
-  accept(delivery: WireDelivery): Promise<AcceptResult>;
-}
-
 /** What the pipeline needs from its host (the route). */
 export interface ReceiveDeps {
   /** Accepted webhook secrets: current first, previous during a rotation (config `webhookSecrets`). */
   secrets: readonly string[];
-  /** The inbox for a delivery: its Chat DO when it has `chatId`, else its License DO. */
-  inboxFor(delivery: WireDelivery): DeliveryInbox;
+  /** Store a delivery durably: in its Chat DO when it has `chatId`, else in its License DO. */
+  accept(delivery: WireDelivery): Promise<AcceptResult>;
   now?: () => number;
 }
 
@@ -35,7 +30,7 @@ export interface ReceiveDeps {
  * and LiveChat retries).
  *
  * @example
- * const result = await receiveWebhook("license", JSON.parse(text), { secrets, inboxFor });
+ * const result = await receiveWebhook("license", JSON.parse(text), { secrets, accept });
  * return c.json(result.body, result.status);
  */
 export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: ReceiveDeps): Promise<WebhookResult> {
@@ -76,7 +71,7 @@ export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: Rec
   // Stored deliveries never contain secret_key, at any depth (the envelope's own is not part of the content).
   const wire = toWire(delivery, stringifyRedacted);
 
-  const accepted = await deps.inboxFor(wire).accept(wire);
+  const accepted = await deps.accept(wire);
   return {
     status: 200,
     body: { ok: true, outcome: accepted.outcome },
