@@ -18,7 +18,7 @@ const out = [];
 out.push(
   `Measured ${r.measured_at.slice(0, 10)} at commit \`${String(r.commit).slice(0, 7)}\` on ${m.cpu} (${m.cores} cores, ${m.memory_gib} GiB), ` +
     `${m.os}; Node ${m.node}, workerd ${m.workerd} (miniflare ${m.miniflare}), ${m.load_tool.split(" [")[0]}. ` +
-    `${r.settings.connections} connections, ${r.settings.warmupSeconds} s warm-up + ${r.settings.seconds} s measured per target, ` +
+    `${r.settings.connections} connections to ${r.settings.socket ?? "Miniflare's entry worker"}, ${r.settings.warmupSeconds} s warm-up + ${r.settings.seconds} s measured per target, ` +
     `median of ${r.settings.rounds} interleaved rounds; ${r.settings.pool.chats} chats over ${r.settings.pool.organizations} organizations, all primed first.`,
 );
 out.push("");

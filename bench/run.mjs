@@ -18,7 +18,9 @@
  * BENCH_SOURCE=head (build the committed tree instead of the working tree), BENCH_APP_SCRIPT (run
  * another build as livechat-edge, e.g. a patched one, for investigation; sizes stay the tree's),
  * BENCH_PERF=1 (sample workerd with Linux perf in every measured window and split its CPU per
- * request by bucket, bench/lib/perf.mjs; sampling slows the targets, so not for recorded results).
+ * request by bucket, bench/lib/perf.mjs; sampling slows the targets, so not for recorded results),
+ * BENCH_VIA_ENTRY=1 (drive each target through Miniflare's entry worker instead of its own socket,
+ * see bench/lib/targets.mjs).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -32,7 +34,7 @@ import { ensureWrk, runWrk, writeLuaScript, wrkVersion } from "./lib/load.mjs";
 import { descendantsNamed, startCpuMeter, startMemorySampler } from "./lib/memory.mjs";
 import { BUCKETS, perfAvailable, perfSplit, startPerf } from "./lib/perf.mjs";
 import { startLiveChatMock } from "./lib/mock-livechat.mjs";
-import { optionsFromWrangler, startTarget } from "./lib/targets.mjs";
+import { optionsFromWrangler, startTarget, VIA_ENTRY_WORKER } from "./lib/targets.mjs";
 import { appBindings, INSTALLED_ORGS, installOrgs, postAll, storageRoot, WEBHOOK_PATH, WEBHOOK_SECRET } from "./lib/app-setup.mjs";
 import { runMicro } from "./micro/run-micro.mjs";
 
@@ -49,6 +51,7 @@ const settings = {
   path: WEBHOOK_PATH,
   installedOrgs: INSTALLED_ORGS,
   perf: process.env.BENCH_PERF === "1",
+  socket: VIA_ENTRY_WORKER ? "Miniflare's entry worker" : "the Worker's own socket (unsafeDirectSockets)",
 };
 const outFile = resolve(root, process.env.BENCH_OUT ?? "bench/results/latest.json");
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
@@ -489,7 +492,7 @@ function printReport(r) {
   const lines = [];
   const m = r.machine;
   lines.push("", `livechat-edge webhook benchmark: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB; Node ${m.node}, workerd ${m.workerd}, ${m.load_tool.split(" [")[0]}`);
-  lines.push(`load: ${r.settings.connections} connections, ${r.settings.warmupSeconds} s warm-up + ${r.settings.seconds} s measured, ${r.settings.rounds} round(s); POST ${r.settings.path}`);
+  lines.push(`load: ${r.settings.connections} connections, ${r.settings.warmupSeconds} s warm-up + ${r.settings.seconds} s measured, ${r.settings.rounds} round(s); POST ${r.settings.path} to ${r.settings.socket ?? "Miniflare's entry worker"}`);
   lines.push("");
   lines.push(`${pad("target", 42)}${pad("req/s", 9, true)}${pad("p50 ms", 9, true)}${pad("p99 ms", 9, true)}${pad("errors", 8, true)}${pad("cold ms", 9, true)}${pad("peak MiB", 10, true)}${pad("workerd cores", 15, true)}`);
   for (const [key, l] of Object.entries(r.load)) {

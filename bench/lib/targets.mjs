@@ -3,6 +3,13 @@
  * wrangler derives from wrangler.toml (`unstable_getMiniflareWorkerOptions`: compatibility
  * date and flags, KV TOKENS, SQLite-backed DOs LICENSES → License and CHATS → Chat, vars),
  * listening on a loopback port that wrk drives directly (no wrangler dev proxy, no dispatchFetch).
+ *
+ * That port is the Worker's own socket (Miniflare's `unsafeDirectSockets`), not Miniflare's entry
+ * worker, which no deployed Worker runs behind (it adds pretty error pages, live reload, request
+ * logs and the `cf` blob). On the same workerd thread as the target, it cost ~140 µs per request
+ * (baseline (a) ~16k req/s direct, ~5k through it), and in about one 8 s wrk run in five it closed
+ * all 50 connections at once, mid-run (baseline (a): 16 of 84 runs through it, 0 of 30 direct;
+ * README "Benchmark"). BENCH_VIA_ENTRY=1 goes through it, as the bench did before.
  */
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -12,6 +19,9 @@ import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+/** Whether wrk goes through Miniflare's entry worker (BENCH_VIA_ENTRY=1) instead of the Worker's own socket. */
+export const VIA_ENTRY_WORKER = process.env.BENCH_VIA_ENTRY === "1";
 
 /**
  * A Miniflare whose workerd appends its stdout (the Worker's log lines) to `stdoutFile`, truncated
@@ -113,6 +123,7 @@ export async function startTarget({ base, scriptPath, bindings, persistRoot, dur
     port: 0,
     logRequests: false,
     defaultPersistRoot: persistRoot,
+    ...(VIA_ENTRY_WORKER ? {} : { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] }),
     handleRuntimeStdio(stdout, stderr) {
       createInterface({ input: stdout }).on("line", onStdoutLine);
       createInterface({ input: stderr }).on("line", (l) => (logs.stderrLines++, count(l), keep(logs.stderrTail, l)));
@@ -145,6 +156,7 @@ export async function startTarget({ base, scriptPath, bindings, persistRoot, dur
     mf = new Miniflare(options);
     logs.refresh = () => logs;
   }
-  const url = await mf.ready;
+  const entry = await mf.ready;
+  const url = VIA_ENTRY_WORKER ? entry : await mf.unsafeGetDirectURL();
   return { mf, url: new URL(url), logs };
 }
