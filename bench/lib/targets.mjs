@@ -9,7 +9,7 @@
  * logs and the `cf` blob). On the same workerd thread as the target, it cost ~140 µs per request
  * (baseline (a) ~16k req/s direct, ~5k through it), and in about one 8 s wrk run in five it closed
  * all 50 connections at once, mid-run (baseline (a): 16 of 84 runs through it, 0 of 30 direct;
- * direct, it happened once in ~18 livechat-edge rounds; README "Benchmark"). BENCH_VIA_ENTRY=1
+ * direct, it happened in 2 of ~21 livechat-edge rounds; README "Benchmark"). BENCH_VIA_ENTRY=1
  * goes through it, as the bench did before.
  */
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
