@@ -28,8 +28,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { appBindings, storageRoot, WEBHOOK_PATH, WEBHOOK_SECRET } from "./lib/app-setup.mjs";
-import { bodyStream, buildTemplates, chatStarts, orgIds, POOL } from "./lib/bodies.mjs";
+import { appBindings, installOrgs, storageRoot, WEBHOOK_PATH, WEBHOOK_SECRET } from "./lib/app-setup.mjs";
+import { bodyStream, buildTemplates, chatStarts, POOL } from "./lib/bodies.mjs";
 import { exportTree, wranglerBuild } from "./lib/build.mjs";
 import { startLiveChatMock } from "./lib/mock-livechat.mjs";
 import { drained } from "./lib/memory.mjs";
@@ -122,7 +122,7 @@ async function main() {
       t.worker = await mf.getWorker(`target-${i}`);
       t.ms = [];
       if (!t.app) continue;
-      for (const org of orgIds().slice(0, POOL.orgs / 2)) await (await t.worker.fetch(`http://ab/install?code=${org}`, { redirect: "manual" })).arrayBuffer();
+      await installOrgs("http://ab/", (url, init) => t.worker.fetch(url, init));
       await loop(t, chatStarts(templates, run++));
     }
     log(`primed ${POOL.orgs * POOL.chatsPerOrg} chats per target; waiting for their processing …`);

@@ -41,11 +41,14 @@ export function storageRoot(name) {
   return mkdtempSync(join(base, `livechat-edge-bench-${name}-`));
 }
 
-/** Install the first {@link INSTALLED_ORGS} organizations through the real /install flow (code → mock /v2/token). */
-export async function installOrgs(url) {
+/**
+ * Install the first {@link INSTALLED_ORGS} organizations through the real /install flow (code → mock
+ * /v2/token). `fetcher` is how to reach the Worker: over HTTP by default, or e.g. a Miniflare worker's `fetch`.
+ */
+export async function installOrgs(url, fetcher = fetch) {
   const statuses = {};
   for (const org of orgIds().slice(0, INSTALLED_ORGS)) {
-    const res = await fetch(new URL(`/install?code=${encodeURIComponent(org)}`, url), { redirect: "manual" });
+    const res = await fetcher(new URL(`/install?code=${encodeURIComponent(org)}`, url), { redirect: "manual" });
     await res.arrayBuffer();
     statuses[res.status] = (statuses[res.status] ?? 0) + 1;
   }
