@@ -35,6 +35,7 @@ import { descendantsNamed, startCpuMeter, startMemorySampler } from "./lib/memor
 import { BUCKETS, perfAvailable, perfSplit, startPerf } from "./lib/perf.mjs";
 import { startLiveChatMock } from "./lib/mock-livechat.mjs";
 import { optionsFromWrangler, startTarget, VIA_ENTRY_WORKER } from "./lib/targets.mjs";
+import { drainBacklog } from "./lib/worker-logs.mjs";
 import { appBindings, INSTALLED_ORGS, installOrgs, postAll, storageRoot, WEBHOOK_PATH, WEBHOOK_SECRET } from "./lib/app-setup.mjs";
 import { runMicro } from "./micro/run-micro.mjs";
 
@@ -387,34 +388,6 @@ async function main() {
  * 30 s a burst may hold processing back (src/deliveries/pressure.ts).
  */
 const DRAIN_LIMIT_S = 45;
-
-/**
- * Wait until every delivery the Worker logged as accepted has been logged as processed or
- * dead-lettered (totals over the instance's life, read from `logs`), or `limitS` passes.
- */
-async function drainBacklog(logs, limitS) {
-  const t0 = performance.now();
-  const backlog = () => {
-    let accepted = 0;
-    let done = 0;
-    for (const [k, v] of Object.entries(logs.refresh().events)) {
-      if (k === "webhook:accepted") accepted += v;
-      else if (k.startsWith("delivery processed") || k.startsWith("delivery dead-lettered")) done += v;
-    }
-    return accepted - done;
-  };
-  // The time spent processing, apart from waiting for deadlines a burst held back (src/deliveries/pressure.ts).
-  let busyMs = 0;
-  let left = backlog();
-  while (left > 0 && performance.now() - t0 < limitS * 1000) {
-    const before = left;
-    const t = performance.now();
-    await new Promise((r) => setTimeout(r, 100));
-    left = backlog();
-    if (left < before) busyMs += performance.now() - t;
-  }
-  return { seconds: round1((performance.now() - t0) / 1000), busy_s: round1(busyMs / 1000), drained: left <= 0 };
-}
 
 /**
  * How far post-ack processing kept up during warm-up + measurement, from the Worker's own log

@@ -12,14 +12,14 @@
  * direct, it happened in 2 of ~21 livechat-edge rounds; README "Benchmark"). BENCH_VIA_ENTRY=1
  * goes through it, as the bench did before.
  */
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { workerLogs } from "./worker-logs.mjs";
 
 /** Whether wrk goes through Miniflare's entry worker (BENCH_VIA_ENTRY=1) instead of the Worker's own socket. */
 export const VIA_ENTRY_WORKER = process.env.BENCH_VIA_ENTRY === "1";
@@ -88,28 +88,7 @@ const realWorkerd = () => {
  * as they arrive.
  */
 export async function startTarget({ base, scriptPath, bindings, persistRoot, durableObjects = true, stdoutFile }) {
-  // `events` counts the Worker's JSON log lines by msg (+ result/outcome), e.g. how post-ack
-  // processing went: "delivery processed:not_installed", "delivery failed, will retry:retry".
-  const logs = { stdoutLines: 0, stderrLines: 0, stdoutTail: [], stderrTail: [], events: {} };
-  const count = (line) => {
-    if (line.charCodeAt(0) !== 123) return; // "{"
-    const msg = line.match(/"msg":"([^"]{1,80})"/)?.[1];
-    if (!msg) return;
-    if (msg === "deliveries processed") {
-      // One line per processing pass (src/framework/host.ts) with the number it finished.
-      const n = Number(line.match(/"processed":(\d+)/)?.[1] ?? 0);
-      logs.events["delivery processed"] = (logs.events["delivery processed"] ?? 0) + n;
-      return;
-    }
-    const detail = line.match(/"(?:result|outcome)":"([^"]{1,40})"/)?.[1];
-    const key = detail ? `${msg}:${detail}` : msg;
-    logs.events[key] = (logs.events[key] ?? 0) + 1;
-  };
-  const keep = (tail, line) => {
-    tail.push(line.slice(0, 400));
-    if (tail.length > 6) tail.shift();
-  };
-  const onStdoutLine = (line) => (logs.stdoutLines++, count(line), keep(logs.stdoutTail, line));
+  const { logs, onStdoutLine, onStderrLine } = workerLogs(stdoutFile);
   const options = {
     ...base,
     ...(durableObjects ? {} : { durableObjects: {} }),
@@ -127,36 +106,10 @@ export async function startTarget({ base, scriptPath, bindings, persistRoot, dur
     ...(VIA_ENTRY_WORKER ? {} : { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] }),
     handleRuntimeStdio(stdout, stderr) {
       createInterface({ input: stdout }).on("line", onStdoutLine);
-      createInterface({ input: stderr }).on("line", (l) => (logs.stderrLines++, count(l), keep(logs.stderrTail, l)));
+      createInterface({ input: stderr }).on("line", onStderrLine);
     },
   };
-  let mf;
-  if (stdoutFile) {
-    mf = await startWithStdoutFile(options, stdoutFile);
-    let offset = 0;
-    let partial = "";
-    const utf8 = new StringDecoder("utf8"); // a read may end inside a multi-byte character
-    const buffer = Buffer.alloc(1 << 20);
-    logs.refresh = () => {
-      const fd = openSync(stdoutFile, "r");
-      try {
-        for (;;) {
-          const n = readSync(fd, buffer, 0, buffer.length, offset);
-          if (n <= 0) break;
-          offset += n;
-          const lines = (partial + utf8.write(buffer.subarray(0, n))).split("\n");
-          partial = lines.pop();
-          for (const line of lines) onStdoutLine(line);
-        }
-      } finally {
-        closeSync(fd);
-      }
-      return logs;
-    };
-  } else {
-    mf = new Miniflare(options);
-    logs.refresh = () => logs;
-  }
+  const mf = stdoutFile ? await startWithStdoutFile(options, stdoutFile) : new Miniflare(options);
   const entry = await mf.ready;
   const url = VIA_ENTRY_WORKER ? entry : await mf.unsafeGetDirectURL();
   return { mf, url: new URL(url), logs };
