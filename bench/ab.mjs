@@ -18,7 +18,8 @@
  * starts, src/deliveries/pressure.ts); with more targets, lower AB_N or AB_ROUNDS. The first quarter of the rounds, which reopens the
  * Chat DOs workerd evicted meanwhile and warms the JIT, is not counted.
  *
- * Knobs: AB_N (300 acks per loop), AB_ROUNDS (24), AB_SCRIPTS ("name=path,…": prebuilt Worker
+ * Knobs: AB_MIX=new-chats (every ack creates a Chat DO, as a chat's first webhook does; then
+ * AB_N defaults to 40 and AB_ROUNDS to 8), AB_N (300 acks per loop), AB_ROUNDS (24), AB_SCRIPTS ("name=path,…": prebuilt Worker
  * scripts to compare instead, e.g. patched builds from `wrangler deploy --dry-run --outdir`; a
  * name containing "baseline" is not installed or primed). Two livechat-edge builds at a time
  * give the stated precision; with more, workerd holds more DOs and the noise grows.
@@ -29,7 +30,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { appBindings, installOrgs, storageRoot, WEBHOOK_PATH, WEBHOOK_SECRET } from "./lib/app-setup.mjs";
-import { bodyStream, buildTemplates, chatStarts, POOL } from "./lib/bodies.mjs";
+import { bodyStream, buildTemplates, chatStarts, newChats, POOL } from "./lib/bodies.mjs";
 import { exportTree, wranglerBuild } from "./lib/build.mjs";
 import { startLiveChatMock } from "./lib/mock-livechat.mjs";
 import { drained } from "./lib/memory.mjs";
@@ -38,8 +39,11 @@ import { drainBacklog, workerLogs } from "./lib/worker-logs.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const examplesDir = resolve(root, "../shared/livechat/examples");
-const N = Number(process.env.AB_N ?? 300);
-const ROUNDS = Number(process.env.AB_ROUNDS ?? 24);
+/** `new-chats`: every ack is a chat's first webhook, so it creates (constructs and migrates) a Chat DO. */
+const NEW_CHATS = process.env.AB_MIX === "new-chats";
+// New DOs are costly to keep: ~1,000 more in one workerd and its SQLite runs out of memory.
+const N = Number(process.env.AB_N ?? (NEW_CHATS ? 40 : 300));
+const ROUNDS = Number(process.env.AB_ROUNDS ?? (NEW_CHATS ? 8 : 24));
 /** Processing held back by acks-first comes due this long after the burst starts (MIN_HOLD_MS). */
 const MEASURE_WITHIN_MS = 10_000;
 const log = (msg) => process.stderr.write(`[ab] ${msg}\n`);
@@ -137,7 +141,7 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       // Rotated, so that no target runs twice in a row and each one goes first as often as the others.
       for (const t of targets.map((_, i) => targets[(i + round) % targets.length])) {
-        const next = bodyStream(templates, 100 + run++);
+        const next = NEW_CHATS ? newChats(templates, 100 + run++) : bodyStream(templates, 100 + run++);
         const bodies = Array.from({ length: N }, () => next().body);
         const t0 = performance.now();
         await loop(t, bodies);
@@ -149,7 +153,7 @@ async function main() {
     // The first quarter of the rounds warms the JIT; p10 is the least disturbed by the machine.
     const us = (t, f) => Math.round((q(t.ms.slice(ROUNDS >> 2), f) * 1000) / N);
     const first = targets.find((t) => t.app);
-    console.log(`µs per ack, sequential, ${N} acks × ${ROUNDS} rounds each (one workerd, loops interleaved):`);
+    console.log(`µs per ack${NEW_CHATS ? " to a new chat" : ""}, sequential, ${N} acks × ${ROUNDS} rounds each (one workerd, loops interleaved):`);
     for (const t of targets) {
       const delta = t.app && t !== first ? `  ${us(t, 0.1) - us(first, 0.1) >= 0 ? "+" : ""}${us(t, 0.1) - us(first, 0.1)} µs vs ${first.name}` : "";
       console.log(`  ${t.name.padEnd(14)} p10 ${String(us(t, 0.1)).padStart(4)}  p25 ${String(us(t, 0.25)).padStart(4)}  median ${String(us(t, 0.5)).padStart(4)}${delta}`);

@@ -193,6 +193,21 @@ export function bodyStream(templates, run) {
 }
 
 /**
+ * A generator of incoming_chat bodies, each for a chat no other run or call has used: every one
+ * creates its Chat DO (`AB_MIX=new-chats npm run bench:ab`). Organizations in turn.
+ */
+export function newChats(templates, run) {
+  const orgs = orgIds();
+  let counter = 0;
+  return function next() {
+    const i = counter++;
+    const id = `${run.toString(36)}X${i.toString(36)}`.toUpperCase().padStart(8, "0");
+    const values = { ORG: orgs[i % orgs.length], CHAT: `NC${id}`, CHATTHREAD: "", THREAD: `NT${id}`, EVENT: `${hex(run, 8)}-6666-4000-8000-${hex(i, 12)}`, TAG: "" };
+    return { action: "incoming_chat", body: render(templates.incoming_chat, values) };
+  };
+}
+
+/**
  * One incoming_chat per chat of the pool, in order: how every chat starts. The bench sends these
  * before the timed warm-up so that every Chat DO exists when the measurement starts.
  */

@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import type { Json } from "../deliveries/types";
 import type { NamedAlarms } from "../durable/alarms";
+import { lazySchema } from "../durable/lazy-schema";
 import { type ChatHandle, type LicenseRpc, type LiveChatApis, liveChatApis } from "../framework/context";
 import type { Logger } from "../log";
 import type { ChatStore } from "./chat-store";
@@ -89,8 +90,11 @@ type Row = { name: string; organization_id: string; chat_id: string; data: strin
  * ctx.chat.timers.get("reply"); // { name: "reply", due, organizationId, chatId, data }
  */
 export class ChatTimers {
+  /** Created on first use: a Chat DO's first ack starts no timer (src/durable/lazy-schema.ts). */
+  private readonly sql: () => SqlStorage;
+
   constructor(private readonly deps: ChatTimersDeps) {
-    deps.storage.sql.exec(DDL);
+    this.sql = lazySchema(deps.storage, DDL);
     deps.alarms.handle(TIMER_PREFIX, (deadline, at) => this.fire(deadline.slice(TIMER_PREFIX.length), at));
   }
 
@@ -106,7 +110,7 @@ export class ChatTimers {
   ): Promise<boolean> {
     if (mode === "keep" && this.deps.alarms.deadline(TIMER_PREFIX + name) !== undefined) return false;
     const data = JSON.stringify(timer.data ?? null);
-    this.deps.storage.sql.exec(
+    this.sql().exec(
       `INSERT INTO chat_timers (name, organization_id, chat_id, data) VALUES (?, ?, ?, ?)
        ON CONFLICT(name) DO UPDATE SET organization_id = excluded.organization_id, chat_id = excluded.chat_id, data = excluded.data`,
       name,
@@ -121,7 +125,7 @@ export class ChatTimers {
   /** Stop timer `name`; true when it was pending. */
   async cancel(name: string): Promise<boolean> {
     const pending = this.deps.alarms.deadline(TIMER_PREFIX + name) !== undefined;
-    this.deps.storage.sql.exec("DELETE FROM chat_timers WHERE name = ?", name);
+    this.sql().exec("DELETE FROM chat_timers WHERE name = ?", name);
     await this.deps.alarms.cancel(TIMER_PREFIX + name);
     return pending;
   }
@@ -130,7 +134,7 @@ export class ChatTimers {
   async cancelAll(): Promise<number> {
     const pending = this.deps.alarms.list(TIMER_PREFIX);
     for (const { name } of pending) await this.deps.alarms.cancel(name);
-    this.deps.storage.sql.exec("DELETE FROM chat_timers");
+    this.sql().exec("DELETE FROM chat_timers");
     return pending.length;
   }
 
@@ -149,7 +153,7 @@ export class ChatTimers {
   }
 
   private row(name: string): Row | undefined {
-    return this.deps.storage.sql.exec<Row>("SELECT * FROM chat_timers WHERE name = ?", name).toArray()[0];
+    return this.sql().exec<Row>("SELECT * FROM chat_timers WHERE name = ?", name).toArray()[0];
   }
 
   private withData(name: string, due: number): PendingTimer | undefined {
@@ -169,7 +173,7 @@ export class ChatTimers {
     const handler = this.deps.registry.handlerFor(name);
     if (!handler) {
       log.error("no handler for timer; dropped", { organization_id: timer.organizationId, chat_id: timer.chatId });
-      this.deps.storage.sql.exec("DELETE FROM chat_timers WHERE name = ?", name);
+      this.sql().exec("DELETE FROM chat_timers WHERE name = ?", name);
       return;
     }
     const license = this.deps.license(timer.organizationId);
@@ -188,6 +192,6 @@ export class ChatTimers {
     });
     // The deadline row is removed by NamedAlarms after we return, unless the handler moved it.
     const next = this.deps.alarms.deadline(TIMER_PREFIX + name);
-    if (next === undefined || next <= at) this.deps.storage.sql.exec("DELETE FROM chat_timers WHERE name = ?", name);
+    if (next === undefined || next <= at) this.sql().exec("DELETE FROM chat_timers WHERE name = ?", name);
   }
 }
