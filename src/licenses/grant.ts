@@ -117,6 +117,31 @@ export class LicenseGrant {
     return this.refreshing;
   }
 
+  /**
+   * Whether LiveChat still honours this license's grant, found out from LiveChat itself: the access
+   * token (refreshed first when it expires soon) is introspected (`GET /v2/info`, PLATFORM.md §6.1).
+   * `gone`: no grant, one marked for reinstall, a refresh LiveChat rejects or a token it refuses
+   * (401/403), as after an uninstall (PLATFORM.md §7). `unknown`: LiveChat could not be asked
+   * (outage, rate limit, timeout, after the client's retries).
+   */
+  async liveness(): Promise<"alive" | "gone" | "unknown"> {
+    const gone = (err: unknown) =>
+      err instanceof LiveChatError &&
+      (err.status === 401 || err.status === 403 || GRANT_GONE.has(err.type) || err.type === "not_installed" || err.type === "needs_reinstall");
+    let credentials: Credentials;
+    try {
+      credentials = await this.credentials();
+    } catch (err) {
+      return gone(err) ? "gone" : "unknown";
+    }
+    try {
+      await this.accounts.info(credentials.token);
+      return "alive";
+    } catch (err) {
+      return gone(err) ? "gone" : "unknown";
+    }
+  }
+
   /** Revoke at LiveChat (best effort) and delete every copy of the tokens. */
   async uninstall(): Promise<void> {
     const tokens = await this.tokens();

@@ -110,6 +110,23 @@ export class License extends InboxObject {
     await this.grant.uninstall();
   }
 
+  /**
+   * Uninstall only when LiveChat confirms the grant is gone. App Webhooks carry no secret or
+   * signature (PLATFORM.md §7), and the client id and organization ids they name are no secret, so
+   * an `application_uninstalled` is a hint: acting on it unchecked would let anyone take any
+   * license offline. A real uninstall revokes the app's tokens, so a token that still works
+   * refutes it; when LiveChat cannot be asked, nothing is deleted (a revoked grant is found out
+   * by the next refresh, which marks the license for reinstall).
+   */
+  async uninstallIfRevoked(): Promise<"uninstalled" | "ignored_grant_alive" | "unconfirmed"> {
+    const liveness = await this.grant.liveness();
+    if (liveness === "gone") {
+      await this.uninstall();
+      return "uninstalled";
+    }
+    return liveness === "alive" ? "ignored_grant_alive" : "unconfirmed";
+  }
+
   // ── Reconcile (src/licenses/reconcile.ts; issue 5) ───────────────────────────
 
   /** Reconcile now; the report is also kept in the history. */

@@ -23,9 +23,11 @@ const appWebhookSchema = z.looseObject({
 
 /**
  * `POST /webhooks/app`: `application_uninstalled` for our client id revokes and deletes the
- * license's tokens; `application_installed` and `payment_*` are recorded. Events for other
- * client ids are answered 200 and ignored. App Webhooks carry no secret (PLATFORM.md §7), so
- * an uninstall older than the current installation is recorded but not acted on.
+ * license's tokens once LiveChat confirms the grant is gone; `application_installed` and
+ * `payment_*` are recorded. Events for other client ids are answered 200 and ignored. App
+ * Webhooks carry no secret (PLATFORM.md §7), so an uninstall is a hint: one older than the
+ * current installation, or one LiveChat refutes (the license's token still works) or cannot
+ * confirm, is recorded but not acted on.
  */
 export const appWebhooks = new Hono<AppEnv>().post("/webhooks/app", withConfig(), async (c) => {
   const log = createLogger({ route: "webhooks/app" });
@@ -50,8 +52,7 @@ export const appWebhooks = new Hono<AppEnv>().post("/webhooks/app", withConfig()
     if (installation.installed && installation.installedAt && eventTime < installation.installedAt) {
       outcome = "ignored_stale"; // an uninstall from before the current (re)installation
     } else {
-      await license.uninstall();
-      outcome = "uninstalled";
+      outcome = await license.uninstallIfRevoked();
     }
   }
   await license.recordAppEvent({
@@ -63,6 +64,8 @@ export const appWebhooks = new Hono<AppEnv>().post("/webhooks/app", withConfig()
     userId: event.userID,
     payload: event.payload,
   });
-  log.info("app webhook", { organization_id: event.organizationID, event: event.event, outcome });
+  // An uninstall that was not acted on is worth an operator's look: a spoof, or LiveChat unreachable.
+  const level = outcome === "ignored_grant_alive" || outcome === "unconfirmed" ? "warn" : "info";
+  log[level]("app webhook", { organization_id: event.organizationID, event: event.event, outcome });
   return c.json({ ok: true, outcome });
 });

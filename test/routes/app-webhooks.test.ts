@@ -23,6 +23,9 @@ function appWebhook(name: "application_installed" | "application_uninstalled", o
   };
 }
 
+/** What LiveChat says of the token after a real uninstall (the app's tokens are revoked): 401. */
+const tokenRefused = () => new Response(JSON.stringify({ error: "unauthorized", error_description: "Invalid access token" }), { status: 401 });
+
 const post = (body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) =>
   SELF.fetch(`${ORIGIN}/webhooks/app`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
 
@@ -30,6 +33,7 @@ describe("POST /webhooks/app", () => {
   it("application_uninstalled revokes and deletes the license's tokens", async () => {
     const org = "org-app-uninstall";
     const { tokens } = await installLicense(lc, org);
+    lc.on("GET", "/v2/info", tokenRefused());
     lc.on("DELETE", "/v2/token", Response.json({}));
     const res = await post(appWebhook("application_uninstalled", org));
     expect(res.status).toBe(200);
@@ -47,9 +51,48 @@ describe("POST /webhooks/app", () => {
   it("still deletes the tokens when revocation fails", async () => {
     const org = "org-app-uninstall-revoke-fails";
     await installLicense(lc, org);
+    lc.on("GET", "/v2/info", tokenRefused());
     lc.on("DELETE", "/v2/token", new Response("down", { status: 503 }));
     expect((await post(appWebhook("application_uninstalled", org))).status).toBe(200);
     expect(await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org)).toBeNull();
+  });
+
+  it("asks LiveChat before acting: an uninstall refuted by a working token (a spoof: App Webhooks carry no secret) changes nothing", async () => {
+    const org = "org-app-uninstall-spoofed";
+    const { tokens } = await installLicense(lc, org);
+    lc.on("GET", "/v2/info", Response.json({ ...fixture("accounts.info.response"), access_token: tokens.access_token, organization_id: org }));
+    const res = await post(appWebhook("application_uninstalled", org));
+    expect(await res.json()).toEqual({ ok: true, outcome: "ignored_grant_alive" });
+    const info = lc.calls("/v2/info");
+    expect(info).toHaveLength(1);
+    expect(info[0].headers.get("authorization")).toBe(`Bearer ${tokens.access_token}`);
+    expect(lc.calls("/v2/token").filter((c) => c.method === "DELETE")).toHaveLength(0); // nothing revoked
+    expect(await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org)).not.toBeNull();
+    const stub = licenseStub(env, org);
+    expect((await stub.installation()).installed).toBe(true);
+    expect((await stub.listAppEvents())[0]).toMatchObject({ event: "application_uninstalled", outcome: "ignored_grant_alive" });
+  });
+
+  it("keeps the tokens when LiveChat cannot confirm an uninstall (outage), and says so", async () => {
+    const org = "org-app-uninstall-unconfirmed";
+    await installLicense(lc, org);
+    lc.on("GET", "/v2/info", new Response("down", { status: 503 }));
+    const res = await post(appWebhook("application_uninstalled", org));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, outcome: "unconfirmed" });
+    expect(lc.calls("/v2/info").length).toBeGreaterThanOrEqual(1);
+    expect((await licenseStub(env, org).installation()).installed).toBe(true);
+  });
+
+  it("uninstalls when the refresh of an expiring token is rejected (the grant is gone)", async () => {
+    const org = "org-app-uninstall-refresh-rejected";
+    await installLicense(lc, org, { expires_in: 60 }); // within the refresh margin
+    lc.on("POST", "/v2/token", new Response(JSON.stringify({ error: "invalid_grant", error_description: "revoked" }), { status: 400 }));
+    lc.on("DELETE", "/v2/token", Response.json({}));
+    const res = await post(appWebhook("application_uninstalled", org));
+    expect(await res.json()).toEqual({ ok: true, outcome: "uninstalled" });
+    expect(lc.calls("/v2/info")).toHaveLength(0);
+    expect((await licenseStub(env, org).installation()).installed).toBe(false);
   });
 
   it("ignores an uninstall dated before the current installation", async () => {
