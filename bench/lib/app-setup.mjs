@@ -3,7 +3,7 @@
  * `npm run bench:profile`: storage on tmpfs, installing organizations, priming chats.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { orgIds, POOL } from "./bodies.mjs";
@@ -34,11 +34,34 @@ export function appBindings(mockUrl) {
  * syncs every commit; on this VM's disk that made DO creation and writes I/O-bound (baseline (b)
  * ≈ 115 req/s on ext4 against ≈ 2.9k on tmpfs), measuring the disk rather than the Worker.
  * Production storage is neither, so the bench compares code paths on equal, fast storage.
- * The caller removes the directory when it disposes of the target.
+ * The caller removes the directory when it disposes of the target. The name carries this
+ * process's pid, so that storage an interrupted run left behind (2,000 SQLite files are ~0.5 GB
+ * of RAM on tmpfs) is removed by the next run instead of weighing on it.
  */
 export function storageRoot(name) {
   const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
-  return mkdtempSync(join(base, `livechat-edge-bench-${name}-`));
+  removeStaleStorage(base);
+  return mkdtempSync(join(base, `livechat-edge-bench-${name}-${process.pid}-`));
+}
+
+const STORAGE_NAME = /^livechat-edge-bench-[a-z]+-(\d+)-[^.]+(\.stdout)?$/;
+
+function removeStaleStorage(base) {
+  for (const entry of readdirSync(base)) {
+    const pid = Number(STORAGE_NAME.exec(entry)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    rmSync(join(base, entry), { recursive: true, force: true });
+    process.stderr.write(`[bench] removed ${entry}, left by an interrupted run (pid ${pid})\n`);
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM"; // exists, but not ours to signal
+  }
 }
 
 /**
