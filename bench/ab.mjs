@@ -15,14 +15,16 @@
  * workerd with 3 × 2,000 SQLite DOs runs out of memory). Measuring starts once the priming's
  * processing (held back, as any burst's is) has run and workerd is idle, and should end before
  * processing of its own comes due (acks first: it is held at least MIN_HOLD_MS after a burst
- * starts, src/deliveries/pressure.ts); with more targets, lower AB_N or AB_ROUNDS. The first quarter of the rounds, which reopens the
- * Chat DOs workerd evicted meanwhile and warms the JIT, is not counted.
+ * starts, src/deliveries/pressure.ts); with more targets, lower AB_N or AB_ROUNDS. The first
+ * quarter of the rounds, which reopens the Chat DOs workerd evicted meanwhile and warms the JIT,
+ * is not counted.
  *
  * Knobs: AB_MIX=new-chats (every ack creates a Chat DO, as a chat's first webhook does; then
- * AB_N defaults to 40 and AB_ROUNDS to 8), AB_N (300 acks per loop), AB_ROUNDS (24), AB_SCRIPTS ("name=path,…": prebuilt Worker
- * scripts to compare instead, e.g. patched builds from `wrangler deploy --dry-run --outdir`; a
- * name containing "baseline" is not installed or primed). Two livechat-edge builds at a time
- * give the stated precision; with more, workerd holds more DOs and the noise grows.
+ * AB_N defaults to 40 and AB_ROUNDS to 8), AB_N (300 acks per loop), AB_ROUNDS (24), AB_SCRIPTS
+ * ("name=path,…": prebuilt Worker scripts to compare instead, e.g. patched builds from
+ * `wrangler deploy --dry-run --outdir`; a name containing "baseline" is not installed or primed).
+ * Two livechat-edge builds at a time give the stated precision; with more, workerd holds more DOs
+ * and the noise grows.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -29,6 +29,19 @@ const tokenRefused = () => new Response(JSON.stringify({ error: "unauthorized", 
 const post = (body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) =>
   SELF.fetch(`${ORIGIN}/webhooks/app`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
 
+/** The revocations the Worker sent to LiveChat (`DELETE /v2/token`). */
+const revocations = () => lc.calls("/v2/token").filter((c) => c.method === "DELETE");
+
+/** Whether the license still has its tokens (KV copy and License DO), and how its last App Webhook event was recorded. */
+async function expectLicense(org: string, installed: boolean, lastOutcome: string) {
+  const stored = await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org);
+  if (installed) expect(stored).not.toBeNull();
+  else expect(stored).toBeNull();
+  const stub = licenseStub(env, org);
+  expect((await stub.installation()).installed).toBe(installed);
+  expect((await stub.listAppEvents())[0]).toMatchObject({ event: "application_uninstalled", outcome: lastOutcome });
+}
+
 describe("POST /webhooks/app", () => {
   it("application_uninstalled revokes and deletes the license's tokens", async () => {
     const org = "org-app-uninstall";
@@ -38,14 +51,10 @@ describe("POST /webhooks/app", () => {
     const res = await post(appWebhook("application_uninstalled", org));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, outcome: "uninstalled" });
-    const revoked = lc.calls("/v2/token").filter((c) => c.method === "DELETE");
-    expect(revoked.map((c) => c.headers.get("authorization") ?? c.url.searchParams.get("code"))).toEqual(
+    expect(revocations().map((c) => c.headers.get("authorization") ?? c.url.searchParams.get("code"))).toEqual(
       expect.arrayContaining([expect.stringContaining(tokens.access_token)]),
     );
-    expect(await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org)).toBeNull();
-    const stub = licenseStub(env, org);
-    expect((await stub.installation()).installed).toBe(false);
-    expect((await stub.listAppEvents())[0]).toMatchObject({ event: "application_uninstalled", outcome: "uninstalled" });
+    await expectLicense(org, false, "uninstalled");
   });
 
   it("still deletes the tokens when revocation fails", async () => {
@@ -66,11 +75,8 @@ describe("POST /webhooks/app", () => {
     const info = lc.calls("/v2/info");
     expect(info).toHaveLength(1);
     expect(info[0].headers.get("authorization")).toBe(`Bearer ${tokens.access_token}`);
-    expect(lc.calls("/v2/token").filter((c) => c.method === "DELETE")).toHaveLength(0); // nothing revoked
-    expect(await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org)).not.toBeNull();
-    const stub = licenseStub(env, org);
-    expect((await stub.installation()).installed).toBe(true);
-    expect((await stub.listAppEvents())[0]).toMatchObject({ event: "application_uninstalled", outcome: "ignored_grant_alive" });
+    expect(revocations()).toHaveLength(0); // nothing revoked
+    await expectLicense(org, true, "ignored_grant_alive");
   });
 
   it("keeps the tokens when LiveChat cannot confirm an uninstall (outage), and says so", async () => {
@@ -81,7 +87,7 @@ describe("POST /webhooks/app", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, outcome: "unconfirmed" });
     expect(lc.calls("/v2/info").length).toBeGreaterThanOrEqual(1);
-    expect((await licenseStub(env, org).installation()).installed).toBe(true);
+    await expectLicense(org, true, "unconfirmed");
   });
 
   it("uninstalls when the refresh of an expiring token is rejected (the grant is gone)", async () => {
@@ -92,7 +98,7 @@ describe("POST /webhooks/app", () => {
     const res = await post(appWebhook("application_uninstalled", org));
     expect(await res.json()).toEqual({ ok: true, outcome: "uninstalled" });
     expect(lc.calls("/v2/info")).toHaveLength(0);
-    expect((await licenseStub(env, org).installation()).installed).toBe(false);
+    await expectLicense(org, false, "uninstalled");
   });
 
   it("ignores an uninstall dated before the current installation", async () => {
