@@ -17,6 +17,7 @@
  * BENCH_TARGETS (bare,durable,app: a subset, for investigation; budgets need all three),
  * BENCH_SOURCE=head (build the committed tree instead of the working tree), BENCH_APP_SCRIPT (run
  * another build as livechat-edge, e.g. a patched one, for investigation; sizes stay the tree's),
+ * BENCH_DURABLE_SCRIPT (the same for baseline (b), e.g. one whose DOs hold more state),
  * BENCH_PERF=1 (sample workerd with Linux perf in every measured window and split its CPU per
  * request by bucket, bench/lib/perf.mjs; sampling slows the targets, so not for recorded results),
  * BENCH_VIA_ENTRY=1 (drive each target through Miniflare's entry worker instead of its own socket,
@@ -113,7 +114,7 @@ async function main() {
   const bindings = appBindings(mock.url);
   const allTargets = [
     { key: "bare", label: "baseline (a): bare 200", scriptPath: join(root, "bench/baselines/bare.js"), durableObjects: false },
-    { key: "durable", label: "baseline (b): parse + secret + DO write", scriptPath: join(root, "bench/baselines/durable.js") },
+    { key: "durable", label: "baseline (b): parse + secret + DO write", scriptPath: process.env.BENCH_DURABLE_SCRIPT ?? join(root, "bench/baselines/durable.js") },
     { key: "app", label: "livechat-edge", scriptPath: process.env.BENCH_APP_SCRIPT ?? bundle.scriptPath },
   ];
   // BENCH_TARGETS=app (comma-separated) narrows a run for investigation; budgets need all three.

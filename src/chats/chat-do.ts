@@ -11,6 +11,9 @@ import { LicenseCache } from "./license-cache";
 import { ChatTimers, type PendingTimer } from "./timers";
 import { InboxObject } from "../deliveries/inbox-object";
 
+/** One logger for every Chat DO of the isolate: its fields are the same for all of them. */
+const chatLog = createLogger({ component: "chat" });
+
 /**
  * Chat Durable Object: one per (organization_id, chat_id). Records the chat's deliveries durably
  * before the ack, processes them in arrival order on its alarm, and keeps the chat's own state
@@ -33,7 +36,7 @@ export class Chat extends InboxObject {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const log = (this.log = createLogger({ component: "chat" }));
+    const log = (this.log = chatLog);
     this.license = new LicenseCache((organizationId) => licenseStub(env, organizationId), {
       ttlMs: () => requireConfig(env).licenseCacheTtlMs,
     });

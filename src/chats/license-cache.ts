@@ -34,8 +34,11 @@ export interface LicenseCacheOptions {
 }
 
 interface Entry {
-  snapshot: Promise<LicenseSnapshot>;
   fetchedAt: number;
+  /** The snapshot as JSON text, once fetched. */
+  text?: string;
+  /** The fetch in flight, shared by concurrent readers; dropped once it settles. */
+  pending?: Promise<string>;
 }
 
 /**
@@ -43,6 +46,12 @@ interface Entry {
  * handlers of every delivery and timer within the TTL share one `handlerSnapshot()` RPC instead of
  * one RPC per read. Calls that must be fresh (credentials, recording a routing status) go
  * straight to the License DO. Nothing is persisted: a restarted DO simply fetches again.
+ *
+ * The snapshot is kept as its JSON text, and each read parses its own copy: one string instead
+ * of the RPC's promise, its runtime wrappers and the result's objects, which every Chat DO that
+ * ever processed a delivery would otherwise hold until evicted. What thousands of idle DOs hold is
+ * what every full garbage collection of the isolate walks, and the ack p99 grows with it (README
+ * "Benchmark"). Copies also keep one handler's edits out of the next one's read.
  */
 export class LicenseCache {
   private readonly entries = new Map<string, Entry>();
@@ -80,16 +89,31 @@ export class LicenseCache {
     };
   }
 
-  private snapshot(organizationId: string): Promise<LicenseSnapshot> {
+  private async snapshot(organizationId: string): Promise<LicenseSnapshot> {
+    return JSON.parse(await this.snapshotText(organizationId)) as LicenseSnapshot;
+  }
+
+  private snapshotText(organizationId: string): string | Promise<string> {
     const now = this.now();
     const cached = this.entries.get(organizationId);
-    if (cached && now - cached.fetchedAt < this.ttlMs()) return cached.snapshot;
+    if (cached && now - cached.fetchedAt < this.ttlMs()) return cached.text ?? cached.pending!;
     // Concurrent readers share one in-flight RPC; a failed one is not kept (the next read retries).
-    const entry: Entry = { snapshot: this.source(organizationId).handlerSnapshot(), fetchedAt: now };
+    const entry: Entry = { fetchedAt: now };
+    const current = () => this.entries.get(organizationId) === entry;
+    entry.pending = this.source(organizationId)
+      .handlerSnapshot()
+      .then(
+        (snapshot) => {
+          const text = JSON.stringify(snapshot);
+          if (current()) (entry.text = text), (entry.pending = undefined);
+          return text;
+        },
+        (error: unknown) => {
+          if (current()) this.entries.delete(organizationId);
+          throw error;
+        },
+      );
     this.entries.set(organizationId, entry);
-    entry.snapshot.catch(() => {
-      if (this.entries.get(organizationId) === entry) this.entries.delete(organizationId);
-    });
-    return entry.snapshot;
+    return entry.pending;
   }
 }

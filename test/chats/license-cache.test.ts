@@ -82,4 +82,18 @@ describe("LicenseCache", () => {
     await uncached.handle("org").settings();
     expect(calls).toEqual(["handlerSnapshot", "handlerSnapshot", "handlerSnapshot"]);
   });
+
+  it("gives every read its own copy, so one handler's edits never reach the next read", async () => {
+    const { source, calls } = fakeLicense();
+    const cache = new LicenseCache(() => source, { now: () => 0 });
+    const license = cache.handle("org");
+    const [first, concurrent] = await Promise.all([license.settings(), license.settings()]);
+    first.replyTimeoutSeconds = 999;
+    (await license.installation()).installed = false;
+    expect(concurrent).not.toBe(first);
+    expect(concurrent.replyTimeoutSeconds).toBe(1);
+    expect((await license.settings()).replyTimeoutSeconds).toBe(1);
+    expect((await license.installation()).installed).toBe(true);
+    expect(calls).toEqual(["handlerSnapshot"]);
+  });
 });
