@@ -105,7 +105,10 @@ export class LicenseCache {
       .then(
         (snapshot) => {
           const text = JSON.stringify(snapshot);
-          if (current()) (entry.text = text), (entry.pending = undefined);
+          if (current()) {
+            entry.text = text;
+            entry.pending = undefined;
+          }
           return text;
         },
         (error: unknown) => {
