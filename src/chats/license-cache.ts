@@ -34,11 +34,9 @@ export interface LicenseCacheOptions {
 }
 
 interface Entry {
+  /** The snapshot as JSON text: settled, this promise holds the string alone, not the RPC's promise. */
+  text: Promise<string>;
   fetchedAt: number;
-  /** The snapshot as JSON text, once fetched. */
-  text?: string;
-  /** The fetch in flight, shared by concurrent readers; dropped once it settles. */
-  pending?: Promise<string>;
 }
 
 /**
@@ -93,30 +91,16 @@ export class LicenseCache {
     return JSON.parse(await this.snapshotText(organizationId)) as LicenseSnapshot;
   }
 
-  private snapshotText(organizationId: string): string | Promise<string> {
+  private snapshotText(organizationId: string): Promise<string> {
     const now = this.now();
     const cached = this.entries.get(organizationId);
-    if (cached && now - cached.fetchedAt < this.ttlMs()) return cached.text ?? cached.pending!;
+    if (cached && now - cached.fetchedAt < this.ttlMs()) return cached.text;
     // Concurrent readers share one in-flight RPC; a failed one is not kept (the next read retries).
-    const entry: Entry = { fetchedAt: now };
-    const current = () => this.entries.get(organizationId) === entry;
-    entry.pending = this.source(organizationId)
-      .handlerSnapshot()
-      .then(
-        (snapshot) => {
-          const text = JSON.stringify(snapshot);
-          if (current()) {
-            entry.text = text;
-            entry.pending = undefined;
-          }
-          return text;
-        },
-        (error: unknown) => {
-          if (current()) this.entries.delete(organizationId);
-          throw error;
-        },
-      );
+    const entry: Entry = { text: this.source(organizationId).handlerSnapshot().then((snapshot) => JSON.stringify(snapshot)), fetchedAt: now };
     this.entries.set(organizationId, entry);
-    return entry.pending;
+    entry.text.catch(() => {
+      if (this.entries.get(organizationId) === entry) this.entries.delete(organizationId);
+    });
+    return entry.text;
   }
 }

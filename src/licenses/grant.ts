@@ -128,14 +128,8 @@ export class LicenseGrant {
     const gone = (err: unknown) =>
       err instanceof LiveChatError &&
       (err.status === 401 || err.status === 403 || GRANT_GONE.has(err.type) || err.type === "not_installed" || err.type === "needs_reinstall");
-    let credentials: Credentials;
     try {
-      credentials = await this.credentials();
-    } catch (err) {
-      return gone(err) ? "gone" : "unknown";
-    }
-    try {
-      await this.accounts.info(credentials.token);
+      await this.accounts.info((await this.credentials()).token);
       return "alive";
     } catch (err) {
       return gone(err) ? "gone" : "unknown";
