@@ -35,9 +35,8 @@ import { appBindings, installOrgs, storageRoot, WEBHOOK_PATH, WEBHOOK_SECRET } f
 import { bodyStream, buildTemplates, chatStarts, newChats, POOL } from "./lib/bodies.mjs";
 import { exportTree, wranglerBuild } from "./lib/build.mjs";
 import { startLiveChatMock } from "./lib/mock-livechat.mjs";
-import { drained } from "./lib/memory.mjs";
 import { optionsFromWrangler, startWithStdoutFile } from "./lib/targets.mjs";
-import { drainBacklog, workerLogs } from "./lib/worker-logs.mjs";
+import { settle, workerLogs } from "./lib/worker-logs.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const examplesDir = resolve(root, "../shared/livechat/examples");
@@ -136,9 +135,7 @@ async function main() {
     log(`primed ${POOL.orgs * POOL.chatsPerOrg} chats per target; waiting for their processing …`);
     // The priming is a burst: its processing is held back, and comes due seconds after workerd
     // went idle (src/deliveries/pressure.ts). Measuring starts once it has run.
-    const backlog = await drainBacklog(logs, 120);
-    if (!backlog.drained) log(`${backlog.left} primed deliveries still unprocessed after ${backlog.seconds} s`);
-    await drained(120);
+    await settle(logs, 120, log);
     const started = performance.now();
     for (let round = 0; round < ROUNDS; round++) {
       // Rotated, so that no target runs twice in a row and each one goes first as often as the others.

@@ -21,11 +21,11 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildTemplates, chatStarts } from "./lib/bodies.mjs";
 import { ensureWrk, runWrk, writeLuaScript } from "./lib/load.mjs";
-import { drained, startCpuMeter } from "./lib/memory.mjs";
+import { startCpuMeter } from "./lib/memory.mjs";
 import { startLiveChatMock } from "./lib/mock-livechat.mjs";
 import { appBindings, installOrgs, postAll, storageRoot, WEBHOOK_PATH, WEBHOOK_SECRET } from "./lib/app-setup.mjs";
 import { optionsFromWrangler, startTarget } from "./lib/targets.mjs";
-import { drainBacklog } from "./lib/worker-logs.mjs";
+import { settle } from "./lib/worker-logs.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const examplesDir = resolve(root, "../shared/livechat/examples");
@@ -138,23 +138,19 @@ async function main() {
   // Until what was accepted so far is processed (a burst's processing is held back and comes due
   // seconds after workerd went idle, src/deliveries/pressure.ts), then idle: so that no run
   // measures the processing of the deliveries before it.
-  const settle = async () => {
-    const backlog = await drainBacklog(t.logs, 60);
-    if (!backlog.drained) log(`${backlog.left} deliveries still unprocessed after ${backlog.seconds} s`);
-    await drained();
-  };
+  const settleAll = () => settle(t.logs, 60, log);
   try {
     await installOrgs(t.url);
     const primed = await postAll(t.url, chatStarts(templates, 1), connections);
     log(`primed ${primed.count} chats (${primed.errors} errors)`);
-    await settle();
+    await settleAll();
     const url = new URL(WEBHOOK_PATH, t.url).href;
     const common = { bin: wrkBin, script: lua, url, connections, threads: 1 };
     // Chat DOs idle for ~10 s are evicted by workerd, so the priming and drain leave most of them
     // cold: a short unmeasured load reopens them, as the bench's warm-up does.
     if (warmupSeconds > 0) {
       await runWrk({ ...common, seconds: warmupSeconds, run: 9 });
-      await settle();
+      await settleAll();
     }
     let session;
     if (profiling) {
@@ -170,7 +166,7 @@ async function main() {
       const meter = startCpuMeter();
       const result = await runWrk({ ...common, seconds, run: 10 + run });
       const ack = meter.stop();
-      await settle();
+      await settleAll();
       const all = meter.stop();
       const acked = result.outcomes?.accepted ?? 0;
       rows.push({ rps: result.rps, acked, ackUs: (ack.workerd_cpu_ms * 1000) / acked, allUs: (all.workerd_cpu_ms * 1000) / acked });

@@ -8,6 +8,7 @@
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
+import { drained } from "./memory.mjs";
 
 /**
  * Counters over log lines: `events` counts JSON lines by msg (+ result/outcome), e.g. how post-ack
@@ -94,4 +95,14 @@ export async function drainBacklog(logs, limitS) {
   }
   const round1 = (x) => Math.round(x * 10) / 10;
   return { seconds: round1((performance.now() - t0) / 1000), busy_s: round1(busyMs / 1000), drained: left <= 0, left };
+}
+
+/**
+ * Between phases: until the backlog has drained ({@link drainBacklog}, saying so through `log` when
+ * it has not), then until workerd is idle; each wait at most `limitS`.
+ */
+export async function settle(logs, limitS, log) {
+  const backlog = await drainBacklog(logs, limitS);
+  if (!backlog.drained) log(`${backlog.left} deliveries still unprocessed after ${backlog.seconds} s`);
+  await drained(limitS);
 }
