@@ -2,7 +2,7 @@ import { requireConfig } from "../config";
 import { AccountsClient, type TokenResponse } from "../livechat/accounts";
 import type { Credentials } from "../livechat/auth";
 import { createLogger } from "../log";
-import { AppEventLog, type AppEventRecord } from "./app-events";
+import { AppEventLog, type AppEventRecord, type IncomingAppEvent } from "./app-events";
 import { LicenseGrant, type Installation } from "./grant";
 import { TokenStore } from "./token-store";
 // Webhook deliveries (issue 3): inbox, dispatch, bot routing status.
@@ -199,7 +199,7 @@ export class License extends InboxObject {
   // ── App Webhooks ─────────────────────────────────────────────────────────────
 
   /** Record an App Webhook event (install, uninstall, payment) for operators. */
-  recordAppEvent(event: AppEventRecord): Promise<void> {
+  recordAppEvent(event: IncomingAppEvent): Promise<void> {
     return this.appEvents.record(event);
   }
 

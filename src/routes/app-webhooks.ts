@@ -5,19 +5,24 @@ import { readJsonBody } from "../http/json-body";
 import type { AppEnv } from "../http/types";
 import { createLogger } from "../log";
 import { licenseStub } from "../licenses/stub";
+import { MAX_ID_LENGTH } from "../livechat/webhooks/schemas/common";
+
+const id = () => z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH));
 
 /**
  * App Webhooks body (PLATFORM.md §7 / APPWH): `applicationID`, `clientID`, `date` (RFC 3339),
  * `event`, `licenseID` (number), `organizationID`, `payload`, `userID`. Unknown fields pass.
+ * Lengths are bounded: the body is unauthenticated, and what it names is stored (the payload as a
+ * bounded copy, src/licenses/app-events.ts).
  */
 const appWebhookSchema = z.looseObject({
-  clientID: z.string(),
-  event: z.string().check(z.minLength(1)),
-  organizationID: z.string().check(z.minLength(1)),
-  date: z.optional(z.string()),
+  clientID: z.string().check(z.maxLength(MAX_ID_LENGTH)),
+  event: z.string().check(z.minLength(1), z.maxLength(64)),
+  organizationID: id(),
+  date: z.optional(z.string().check(z.maxLength(64))),
   licenseID: z.optional(z.number()),
-  userID: z.optional(z.string()),
-  applicationID: z.optional(z.string()),
+  userID: z.optional(id()),
+  applicationID: z.optional(id()),
   payload: z.optional(z.record(z.string(), z.unknown())),
 });
 

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { licenseStub } from "../../src/licenses/stub";
+import { APP_EVENT_VALUE_LENGTH } from "../../src/licenses/app-events";
 import { TokenStore } from "../../src/licenses/token-store";
 import { fixture } from "../helpers/fixtures";
 import { ORIGIN, installLicense } from "../helpers/install";
@@ -122,6 +123,37 @@ describe("POST /webhooks/app", () => {
     const res = await post({ ...appWebhook("application_uninstalled", org), clientID: "someone-else" });
     expect(await res.json()).toEqual({ ok: true, outcome: "ignored" });
     expect((await licenseStub(env, org).installation()).installed).toBe(true);
+  });
+
+  it("stores a bounded copy of an odd payload, so no sender can grow the license's event log past what storage takes", async () => {
+    // App Webhooks are unauthenticated (PLATFORM.md §7): two posts of ~1 MB each must not wedge the log.
+    const org = "org-app-huge-payload";
+    const huge = { applicationID: "aPbNnrwZg", blob: "x".repeat(900_000), nested: { deep: ["y".repeat(1000)] } };
+    for (let i = 0; i < 3; i++) {
+      const res = await post(appWebhook("application_installed", org, { payload: huge }));
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ ok: true, outcome: "recorded" });
+    }
+    const normal = await post(appWebhook("application_installed", org));
+    expect(await normal.json()).toEqual({ ok: true, outcome: "recorded" });
+    const events = await licenseStub(env, org).listAppEvents();
+    expect(events).toHaveLength(4);
+    expect(events[0]).toMatchObject({ payload: { applicationID: "aPbNnrwZg" } });
+    expect(events[1].payload?.applicationID).toBe("aPbNnrwZg");
+    expect(events[1].payload).not.toHaveProperty("nested");
+    expect(String(events[1].payload?.blob).length).toBeLessThanOrEqual(APP_EVENT_VALUE_LENGTH + 1);
+    expect(events[1].payloadTruncated).toBe(true);
+    expect(JSON.stringify(events).length).toBeLessThan(16_000);
+  });
+
+  it("refuses over-long envelope fields with 400 instead of storing them", async () => {
+    const org = "org-app-long-fields";
+    for (const overrides of [{ event: "e".repeat(65) }, { organizationID: "o".repeat(513) }, { userID: "u".repeat(513) }, { date: "d".repeat(65) }]) {
+      const res = await post(appWebhook("application_installed", org, overrides));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { type: "invalid_app_webhook" } });
+    }
+    expect(await licenseStub(env, org).listAppEvents()).toEqual([]);
   });
 
   it("answers precise 4xx for bad input", async () => {
