@@ -210,7 +210,7 @@ export class License extends InboxObject {
 
   // ── Webhook deliveries (src/deliveries, src/framework; issue 3) ──────────────
 
-  /** Store a license-scoped (or unprocessable) delivery: dedupe claim + record, atomically; schedule processing. */
+  /** Store a license-scoped delivery (or an unprocessable one without a readable chat id): dedupe claim + record, atomically; schedule processing. */
   async accept(delivery: WireDelivery): Promise<AcceptResult> {
     const result = await this.deliveries.inbox.accept(delivery);
     if (result.outcome === "unprocessable") {

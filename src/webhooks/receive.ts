@@ -4,7 +4,6 @@ import {
   chatIdOf,
   dedupeKey,
   dedupeKeyKind,
-  isChatScoped,
   parseAction,
   parseEnvelope,
   secretMatches,
@@ -48,8 +47,10 @@ export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: Rec
   const now = (deps.now ?? Date.now)();
   const parsed = parseAction(envelope.action, envelope.payload);
   const action = parsed.ok ? parsed.action : envelope.action;
-  // Scope: chat-scoped actions go to the chat's DO, the rest (and anything unprocessable) to the license's.
-  const chatId = parsed.ok && isChatScoped(parsed.action) ? chatIdOf(parsed.action, envelope.payload) : undefined;
+  // Scope: chat-scoped actions go to the chat's DO, the rest to the license's. An invalid payload of
+  // a chat-scoped action still goes to its chat when the chat id is readable (chatIdOf reads raw
+  // payloads), so that a rerun after a schema fix runs in the chat's order, with the chat's state.
+  const chatId = chatIdOf(envelope.action, envelope.payload);
   const key = `${kind}:${await dedupeKey(envelope.action, envelope.payload, envelope)}`;
   const delivery: IncomingDelivery = {
     kind,

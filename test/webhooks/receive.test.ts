@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { chatStub } from "../../src/chats/stub";
 import { router } from "../../src/handlers";
 import { licenseStub } from "../../src/licenses/stub";
@@ -72,8 +72,11 @@ describe("documented samples", () => {
 
   it.each(placeholderSamples)("%s as published (placeholders emptied) is answered 200 and recorded as unprocessable", async (name) => {
     const org = uniqueOrg("raw");
-    expect(await outcome("license", authentic(rawSample(name), org))).toBe("unprocessable");
-    const [stored] = await licenseDeliveries(org);
+    const body = authentic(rawSample(name), org);
+    expect(await outcome("license", body)).toBe("unprocessable");
+    // Stored where a valid one would be: its chat's DO when the chat id is readable.
+    const chatId = chatIdOf(body.action as string, body.payload);
+    const [stored] = chatId ? await chatDeliveries(org, chatId) : await licenseDeliveries(org);
     expect(stored.status).toBe("unprocessable");
     expect(stored.note).toBe("invalid_payload");
     expect(stored.lastError).toMatch(/^(chat|event|user)\.[a-z_.]+: /);
@@ -138,6 +141,20 @@ describe("authentic but unprocessable", () => {
     expect(stored.lastError).toContain("chat_id");
     expect(stored.lastError).not.toContain("12345");
     expect(stored.lastError!.length).toBeLessThan(400);
+  });
+
+  it("a chat-scoped webhook whose payload fails its schema is recorded in its chat's DO and journalled with its chat", async () => {
+    // So that an operator's rerun (after a schema fix) runs it in the chat's order, with the chat's state.
+    const org = uniqueOrg("invalid-chat");
+    const body = incomingEvent(org, "PJBADEVT01", "EVBAD1");
+    ((body.payload as { event: Record<string, unknown> }).event).text = 5;
+    expect(await outcome("license", body)).toBe("unprocessable");
+    const [stored] = await chatDeliveries(org, "PJBADEVT01");
+    expect(stored).toMatchObject({ status: "unprocessable", note: "invalid_payload", chatId: "PJBADEVT01" });
+    expect(await licenseDeliveries(org)).toEqual([]);
+    await vi.waitFor(async () =>
+      expect(await licenseStub(env, org).journalEntry(stored.id)).toMatchObject({ chatId: "PJBADEVT01", outcome: "unprocessable" }),
+    );
   });
 });
 
