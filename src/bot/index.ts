@@ -83,9 +83,10 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
     ),
     router.on(
       "chat_deactivated",
-      async (_p, ctx) => {
+      async (p, ctx) => {
         const scope = replyScope(ctx);
-        if (scope) await onDeactivated(scope);
+        // Only the named thread's wait ends: a late one for an older thread (PLATFORM.md §1.4, §2.3).
+        if (scope) await onDeactivated(scope, p.thread_id);
       },
       { name: "bot:reply:chat_deactivated" },
     ),

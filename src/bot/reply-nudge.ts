@@ -7,10 +7,23 @@ import { type ActiveChat, activeChat, botOnDuty, type BotScope, sendOnce } from 
 
 /**
  * The reply timer (issue 4 "Reply timer"): a customer message opens an "unanswered stretch" and
- * starts the chat's `reply` timer unless one is running; an agent's message (not our bot's)
- * closes the stretch and cancels the timer; a transfer restarts the wait; `chat_deactivated`
- * cancels everything. When the timer fires and the chat is still active and unanswered, the bot
- * tells the customer the license's `replyMessage`, once per stretch.
+ * starts the chat's `reply` timer unless one is running; an agent's message (not our bot's) that
+ * the customer can see closes the stretch and cancels the timer; a transfer restarts the wait;
+ * `chat_deactivated` of the stretch's thread cancels everything. When the timer fires and the
+ * chat is still active and unanswered, the bot tells the customer the license's `replyMessage`,
+ * once per stretch.
+ *
+ * Only events with `visibility` "all" (or none) are an answer: an agents-only event (a
+ * supervisor's whisper, another bot's note, PLATFORM.md §4.3 `send_event` visibility) is not
+ * shown to the customer.
+ *
+ * Threads: webhooks come in any order and are retried (PLATFORM.md §1.4), so a delivery about
+ * the chat's previous thread can arrive after the next thread started. Every event webhook and
+ * `chat_deactivated` names its thread (§2.3), so: an agent's message closes only the stretch of
+ * its own thread; `chat_deactivated` clears only its thread's stretch, timer and counted events;
+ * a customer message from a thread we saw deactivated changes nothing (a deactivated thread does
+ * not become active again: the chat continues in a new thread, §2.3 `incoming_chat`, §4.3
+ * `chat_inactive` [inference]).
  *
  * Idempotency of the nudge (alarms are at-least-once, PLATFORM.md §1.4 deliveries too):
  * - message events are counted once per event id (`incoming_chat` may carry the first message
@@ -29,8 +42,12 @@ import { type ActiveChat, activeChat, botOnDuty, type BotScope, sendOnce } from 
 export const REPLY_TIMER = "reply";
 /** Chat-store key of the open {@link Stretch}. */
 export const STRETCH_KEY = "reply:stretch";
-/** Chat-store key prefix of message events already counted. */
+/** Chat-store key prefix of message events already counted; the value is the event's thread id. */
 export const SEEN_PREFIX = "reply:seen:";
+/** Chat-store key of the ids of the chat's last deactivated threads, newest last. */
+export const CLOSED_KEY = "reply:closed";
+/** How many deactivated threads {@link CLOSED_KEY} remembers. */
+export const MAX_CLOSED_THREADS = 20;
 /** A nudge that failed this many times in a row is given up (logged as an error). */
 export const MAX_NUDGE_ATTEMPTS = 8;
 
@@ -58,17 +75,25 @@ export function replyScope(ctx: HandlerContext): ReplyScope | undefined {
 }
 
 /** Events that count as someone writing: message, file, rich message. */
-function authored(event: ChatEvent): { id: string; authorId: string } | undefined {
+function authored(event: ChatEvent): { id: string; authorId: string; visibility?: string } | undefined {
   if (isEventType(event, "message") || isEventType(event, "file") || isEventType(event, "rich_message")) {
-    return { id: event.id, authorId: event.author_id };
+    return { id: event.id, authorId: event.author_id, visibility: event.visibility };
   }
   return undefined;
 }
 
 /**
- * One chat event (from `incoming_event`, or `incoming_chat`'s `thread.events`): a customer's
- * message starts the wait, an agent's ends it, our bot's and anything else change nothing.
- * `at` is when the event was received.
+ * The customer sees an event with `visibility` "all"; absent means "all" too (it is optional
+ * on `send_event`, PLATFORM.md §4.3). "agents" (or a value LiveChat adds later) is not shown.
+ */
+function customerSees(visibility: string | undefined): boolean {
+  return visibility === undefined || visibility === "all";
+}
+
+/**
+ * One chat event of thread `threadId` (from `incoming_event`, or `incoming_chat`'s
+ * `thread.events`): a customer's message starts the wait, an agent's that the customer sees ends
+ * it, our bot's and anything else change nothing. `at` is when the event was received.
  */
 export async function onChatEvent(scope: ReplyScope, threadId: string, event: ChatEvent, at: number): Promise<void> {
   const written = authored(event);
@@ -80,12 +105,20 @@ export async function onChatEvent(scope: ReplyScope, threadId: string, event: Ch
   if (!bot) return;
   const role = await roleOf(scope, written.authorId, bot.id);
   if (role === "customer") await customerWrote(scope, threadId, written.id, at);
-  else if (role === "agent") await agentWrote(scope);
+  else if (role === "agent" && customerSees(written.visibility)) await agentWrote(scope, threadId);
+  else if (role === "agent") scope.log.debug("agents-only message; not an answer", { event_id: written.id });
   else if (role === "unknown") scope.log.warn("message author unknown; reply timer unchanged", { event_id: written.id });
-  await scope.chat.store.put(seenKey, true);
+  // The thread id lets chat_deactivated drop only its own thread's entries.
+  await scope.chat.store.put(seenKey, threadId);
 }
 
 async function customerWrote(scope: ReplyScope, threadId: string, eventId: string, at: number): Promise<void> {
+  if ((await closedThreads(scope)).includes(threadId)) {
+    // A late delivery (PLATFORM.md §1.4) from a thread already deactivated: nobody can answer
+    // there any more, and it must not replace a newer thread's stretch.
+    scope.log.info("customer message from a deactivated thread; reply timer unchanged", { event_id: eventId, thread_id: threadId });
+    return;
+  }
   let stretch = await scope.chat.store.get<Stretch>(STRETCH_KEY);
   const fresh = !stretch || stretch.threadId !== threadId;
   if (fresh) {
@@ -97,10 +130,20 @@ async function customerWrote(scope: ReplyScope, threadId: string, eventId: strin
   if (started) scope.log.debug("reply timer started", { stretch: stretch!.id });
 }
 
-async function agentWrote(scope: ReplyScope): Promise<void> {
+async function agentWrote(scope: ReplyScope, threadId: string): Promise<void> {
+  const stretch = await scope.chat.store.get<Stretch>(STRETCH_KEY);
+  if (stretch && stretch.threadId !== threadId) {
+    // An answer in another (older) thread, delivered late (PLATFORM.md §1.4): not this stretch's.
+    scope.log.debug("agent message from another thread; reply timer unchanged", { thread_id: threadId, stretch: stretch.id });
+    return;
+  }
   const had = await scope.chat.store.delete(STRETCH_KEY);
   const pending = await scope.chat.timers.cancel(REPLY_TIMER);
   if (had || pending) scope.log.debug("customer answered; reply timer stopped");
+}
+
+async function closedThreads(scope: ReplyScope): Promise<string[]> {
+  return (await scope.chat.store.get<string[]>(CLOSED_KEY)) ?? [];
 }
 
 async function startTimer(scope: ReplyScope, stretch: Stretch, from: number, mode: "replace" | "keep"): Promise<boolean> {
@@ -121,16 +164,38 @@ export async function onTransfer(scope: ReplyScope, at: number): Promise<void> {
   scope.log.info("chat transferred; reply timer restarted", { stretch: stretch.id });
 }
 
-/** `chat_deactivated`: every timer of the chat stops; the stretch and counted events are dropped. */
-export async function onDeactivated(scope: ReplyScope): Promise<void> {
+/**
+ * `chat_deactivated` of thread `threadId` (PLATFORM.md §2.3): the thread is remembered as closed
+ * and the counted events of closed threads are dropped; when the open stretch is that thread's (or there is none),
+ * every timer of the chat stops and the stretch is dropped. A late one for an older thread
+ * (§1.4) leaves the newer thread's stretch and timer alone. Without a thread id, everything goes.
+ */
+export async function onDeactivated(scope: ReplyScope, threadId?: string): Promise<void> {
+  const { store } = scope.chat;
+  const closed = new Set(await closedThreads(scope));
+  if (threadId !== undefined) {
+    closed.delete(threadId);
+    closed.add(threadId);
+    await store.put(CLOSED_KEY, [...closed].slice(-MAX_CLOSED_THREADS));
+  }
+  // Entries of every closed thread go (a late message of one is counted after its deactivation);
+  // `true`: counted before entries carried their thread, which is unknown, so it goes too.
+  for (const [key, thread] of await store.list<string | boolean>(SEEN_PREFIX)) {
+    if (threadId === undefined || thread === true || (typeof thread === "string" && closed.has(thread))) await store.delete(key);
+  }
+  const stretch = await store.get<Stretch>(STRETCH_KEY);
+  if (threadId !== undefined && stretch && stretch.threadId !== threadId) {
+    scope.log.info("chat deactivated for another thread; reply timer kept", { thread_id: threadId, stretch: stretch.id });
+    return;
+  }
   const cancelled = await scope.chat.timers.cancelAll();
-  await scope.chat.store.delete(STRETCH_KEY);
-  for (const [key] of await scope.chat.store.list(SEEN_PREFIX)) await scope.chat.store.delete(key);
+  await store.delete(STRETCH_KEY);
   if (cancelled > 0) scope.log.info("chat deactivated; timers cancelled", { cancelled });
 }
 
 /**
- * An agent other than the bot wrote after the stretch opened, according to the thread's events.
+ * An agent other than the bot wrote something the customer sees after the stretch opened,
+ * according to the thread's events (agents-only ones are no answer, PLATFORM.md §4.3, §4.4).
  * Only decided when the stretch's first event is in the thread; otherwise the webhooks decide.
  */
 function answeredInThread(chat: ActiveChat, stretch: Stretch, botId: string): boolean {
@@ -140,7 +205,13 @@ function answeredInThread(chat: ActiveChat, stretch: Stretch, botId: string): bo
   const agents = new Set(chat.users.filter((u) => u.type === "agent" && u.id !== botId).map((u) => u.id));
   return events
     .slice(start + 1)
-    .some((e) => ["message", "file", "rich_message"].includes(e.type) && e.author_id !== undefined && agents.has(e.author_id));
+    .some(
+      (e) =>
+        ["message", "file", "rich_message"].includes(e.type) &&
+        e.author_id !== undefined &&
+        agents.has(e.author_id) &&
+        customerSees(e.visibility),
+    );
 }
 
 /**

@@ -25,10 +25,19 @@ export function suggestionText(tag: string, responses: readonly string[]): strin
   return text;
 }
 
+/**
+ * The responses configured for `tag`. Own keys only: the tag is free text from LiveChat
+ * (PLATFORM.md §2.3 `thread_tagged`), and a plain object also "has" `constructor`, `__proto__`,
+ * `toString`… through its prototype.
+ */
+export function suggestionsFor(suggestions: Readonly<Record<string, readonly string[]>>, tag: string): readonly string[] {
+  return Object.hasOwn(suggestions, tag) ? suggestions[tag] : [];
+}
+
 /** `thread_tagged` handler. */
 export async function onThreadTagged(payload: ThreadTaggedPayload, ctx: HandlerContext): Promise<void> {
   if (!ctx.chat) return;
-  const responses = (await ctx.license.settings()).tagSuggestions[payload.tag] ?? [];
+  const responses = suggestionsFor((await ctx.license.settings()).tagSuggestions, payload.tag);
   if (responses.length === 0) return;
   const key = `${TAG_SUGGESTED_PREFIX}${payload.thread_id}:${payload.tag}`;
   if (await ctx.chat.store.get(key)) return;

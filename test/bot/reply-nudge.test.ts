@@ -11,6 +11,7 @@ import {
   chatStore,
   CUSTOMER,
   deliver,
+  type FakeEvent,
   message,
   runDue,
   say,
@@ -25,6 +26,18 @@ afterEach(() => {
 
 const DEFAULT_TEXT = defaultSettings({ replyTimeoutSeconds: 120 }).replyMessage;
 const timersOf = (w: World, chatId: string) => chatStub(env, w.org, chatId).pendingTimers();
+/** Another bot of the license (bots are agent users, PLATFORM.md §4.4). */
+const OTHER_BOT = "other-bot";
+
+/**
+ * The chat's previous thread is closed and the customer writes again: LiveChat starts thread
+ * `threadId` with the customer's first message(s) and sends `incoming_chat` (PLATFORM.md §2.3).
+ */
+async function startThread(w: World, chatId: string, threadId: string, events: FakeEvent[]) {
+  const chat = w.chats.chats.get(chatId)!;
+  chat.thread = { id: threadId, active: true, events: [...events] };
+  return deliver(w, chatId, "incoming_chat", { chat: { id: chatId, users: chat.users, thread: { id: threadId, active: true, events } } });
+}
 
 /** Advance the clock by `seconds` and run what came due. */
 async function wait(w: World, chatId: string, seconds: number) {
@@ -327,5 +340,98 @@ describe("bot webhooks", () => {
     expect(w.lc.calls().slice(calls)).toEqual([]);
     const deliveries = await chatStub(env, w.org, "B1").recentDeliveries({ limit: 10 });
     expect(deliveries.map((d) => d.status)).toEqual(["skipped", "skipped"]);
+  });
+});
+
+describe("agents-only events (PLATFORM.md §4.3 visibility, §4.4)", () => {
+  it("an agents-only message (a supervisor's whisper) is no answer: the timer runs on and the nudge is sent", async () => {
+    const w = await botWorld("whisper");
+    w.chats.open("W1");
+    await say(w, "W1", message("E1", CUSTOMER));
+    await say(w, "W1", { ...message("A1", AGENT), visibility: "agents" });
+    expect(await timersOf(w, "W1")).toHaveLength(1);
+    expect(await chatStore(w.org, "W1", (s) => s.get<Stretch>(STRETCH_KEY))).toMatchObject({ id: "E1" });
+    await wait(w, "W1", 121);
+    expect(sends(w).map((b) => b.event.custom_id)).toEqual(["nudge:E1"]);
+
+    // An agent's message without `visibility` is seen by everyone: it is an answer.
+    const { visibility: _all, ...plain } = message("A2", AGENT);
+    await say(w, "W1", plain);
+    expect(await chatStore(w.org, "W1", (s) => s.get(STRETCH_KEY))).toBeUndefined();
+  });
+
+  it("the re-check at the timeout ignores agents-only messages in the thread: the nudge is sent", async () => {
+    const w = await botWorld("whisper-check");
+    const chat = w.chats.open("W2");
+    chat.users.push({ id: OTHER_BOT, type: "agent", present: true, visibility: "agents" });
+    await say(w, "W2", message("E1", CUSTOMER));
+    // A whisper and another bot's internal note, no incoming_event for either.
+    chat.thread.events.push({ ...message("A1", AGENT), visibility: "agents" }, { ...message("X1", OTHER_BOT), visibility: "agents" });
+    await wait(w, "W2", 121);
+    expect(sends(w).map((b) => b.event.custom_id)).toEqual(["nudge:E1"]);
+  });
+});
+
+describe("threads of a chat: late and retried webhooks (PLATFORM.md §1.4)", () => {
+  it("a late chat_deactivated for the previous thread leaves the new thread's wait: the nudge is sent", async () => {
+    const w = await botWorld("late-deact");
+    w.chats.open("P1", "P1-T1");
+    await say(w, "P1", message("E1", CUSTOMER));
+    await say(w, "P1", message("A1", AGENT));
+    // T1 is closed (its chat_deactivated still on its way); the customer comes back in T2.
+    await startThread(w, "P1", "P1-T2", [message("E2", CUSTOMER)]);
+    await say(w, "P1", message("E2", CUSTOMER));
+    expect(await timersOf(w, "P1")).toHaveLength(1);
+    await deliver(w, "P1", "chat_deactivated", { chat_id: "P1", thread_id: "P1-T1", user_id: AGENT });
+    expect(await timersOf(w, "P1")).toHaveLength(1);
+    expect(await chatStore(w.org, "P1", (s) => s.get<Stretch>(STRETCH_KEY))).toMatchObject({ id: "E2", threadId: "P1-T2" });
+    await wait(w, "P1", 121);
+    expect(sends(w).map((b) => b.event.custom_id)).toEqual(["nudge:E2"]);
+
+    // The new thread's own chat_deactivated still stops everything.
+    await say(w, "P1", message("E3", CUSTOMER));
+    await deliver(w, "P1", "chat_deactivated", { chat_id: "P1", thread_id: "P1-T2", user_id: AGENT });
+    expect(await timersOf(w, "P1")).toEqual([]);
+    expect(await chatStore(w.org, "P1", (s) => s.get(STRETCH_KEY))).toBeUndefined();
+  });
+
+  it("a late agent message from the previous thread does not close the new thread's wait", async () => {
+    const w = await botWorld("late-agent");
+    w.chats.open("P2", "P2-T1");
+    await say(w, "P2", message("E1", CUSTOMER));
+    await startThread(w, "P2", "P2-T2", [message("E2", CUSTOMER)]);
+    await deliver(w, "P2", "incoming_event", { chat_id: "P2", thread_id: "P2-T1", event: message("A1", AGENT) });
+    expect(await timersOf(w, "P2")).toHaveLength(1);
+    await wait(w, "P2", 121);
+    expect(sends(w).map((b) => b.event.custom_id)).toEqual(["nudge:E2"]);
+  });
+
+  it("a late customer message from a closed thread does not replace the new thread's wait", async () => {
+    const w = await botWorld("late-customer");
+    w.chats.open("P3", "P3-T1");
+    await say(w, "P3", message("E1", CUSTOMER));
+    await deliver(w, "P3", "chat_deactivated", { chat_id: "P3", thread_id: "P3-T1", user_id: AGENT });
+    const start = Date.now();
+    await startThread(w, "P3", "P3-T2", [message("E2", CUSTOMER)]);
+    advance(60_000);
+    // T1's message once more, by the bot webhook (its own delivery, PLATFORM.md §1.5).
+    await deliver(w, "P3", "incoming_event", { chat_id: "P3", thread_id: "P3-T1", event: message("E1", CUSTOMER) }, "bot");
+    expect(await timersOf(w, "P3")).toEqual([
+      { name: REPLY_TIMER, due: start + 120_000, organizationId: w.org, chatId: "P3", data: { stretch: "E2" } },
+    ]);
+    await wait(w, "P3", 61);
+    expect(sends(w).map((b) => b.event.custom_id)).toEqual(["nudge:E2"]);
+  });
+
+  it("a late chat_deactivated for the previous thread keeps the new thread's counted messages", async () => {
+    const w = await botWorld("late-seen");
+    w.chats.open("P4", "P4-T1");
+    await startThread(w, "P4", "P4-T2", [message("E2", CUSTOMER)]);
+    await say(w, "P4", message("A2", AGENT));
+    await deliver(w, "P4", "chat_deactivated", { chat_id: "P4", thread_id: "P4-T1", user_id: AGENT });
+    // E2 again by the bot webhook, after the answer: must not reopen the wait.
+    await deliver(w, "P4", "incoming_event", { chat_id: "P4", thread_id: "P4-T2", event: message("E2", CUSTOMER) }, "bot");
+    expect(await timersOf(w, "P4")).toEqual([]);
+    expect(await chatStore(w.org, "P4", (s) => s.get(STRETCH_KEY))).toBeUndefined();
   });
 });

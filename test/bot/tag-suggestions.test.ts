@@ -1,6 +1,8 @@
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { suggestionText } from "../../src/bot/tag-suggestions";
 import { MAX_TEXT_BYTES } from "../../src/bot/send";
+import { chatStub } from "../../src/chats/stub";
 import { advance, botWorld, callsTo, CUSTOMER, deliver, message, runDue, say, sends, type World } from "./helpers";
 
 afterEach(() => {
@@ -97,6 +99,36 @@ describe("tag suggestions", () => {
     await tagged(w, "T6", "vip");
     expect(callsTo(w, "/agent/action/add_user_to_chat")).toHaveLength(3);
     expect(sends(w)).toHaveLength(3);
+  });
+
+  it("tags named like Object.prototype members are unknown tags: no LiveChat call, processed without error", async () => {
+    const w = await worldWithTags("proto");
+    w.chats.open("T7");
+    const before = w.lc.calls().length;
+    const tags = ["constructor", "__proto__", "toString", "hasOwnProperty"];
+    for (const tag of tags) await tagged(w, "T7", tag);
+    expect(w.lc.calls().slice(before)).toEqual([]);
+    const deliveries = await chatStub(env, w.org, "T7").recentDeliveries({ limit: 10 });
+    expect(deliveries.map((d) => ({ status: d.status, attempts: d.attempts, lastError: d.lastError }))).toEqual(
+      tags.map(() => ({ status: "processed", attempts: 1, lastError: undefined })),
+    );
+  });
+
+  it("a tag the license named \"constructor\" is its own; a \"__proto__\" key never reaches the settings", async () => {
+    const w = await botWorld("proto-own");
+    // As an admin's JSON body arrives: JSON.parse makes "__proto__" an own key.
+    const result = await w.license.updateSettings({ tagSuggestions: JSON.parse('{"constructor": ["Built to order."], "__proto__": ["P"]}') });
+    expect(result.ok).toBe(true);
+    expect(Object.keys((await w.license.settings()).tagSuggestions)).toEqual(["constructor"]);
+    w.chats.open("T8");
+    await tagged(w, "T8", "constructor");
+    await tagged(w, "T8", "__proto__");
+    expect(sends(w).map((b) => b.event.text)).toEqual(['Suggested replies for the tag "constructor":\n1. Built to order.']);
+    const deliveries = await chatStub(env, w.org, "T8").recentDeliveries({ limit: 10 });
+    expect(deliveries.map((d) => [d.status, d.lastError])).toEqual([
+      ["processed", undefined],
+      ["processed", undefined],
+    ]);
   });
 
   it("keeps the listing within LiveChat's message size", () => {
