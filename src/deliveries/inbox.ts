@@ -173,8 +173,16 @@ export class Inbox {
       return { outcome: "duplicate", deliveryId: first.delivery_id };
     }
     const result: AcceptResult = { outcome: unprocessable ? "unprocessable" : "accepted", deliveryId: id };
-    // Due now, unless the isolate is in a burst: then later, so that accepts keep the thread.
-    if (result.outcome === "accepted") await this.alarms.schedule(PROCESS_DEADLINE, now + this.pressure.holdMs(now), "earliest");
+    // Due now, unless the isolate is in a burst: then later, so that accepts keep the thread, but
+    // never past the lag bound (the hold grows with the burst's length; src/deliveries/pressure.ts).
+    // An older pending delivery's own accept already asked for its bound, and "earliest" keeps that.
+    // A processing pass that threw waits for its retry (NamedAlarms backoff), which takes this
+    // delivery too: pulling it to now would run a failing pass once per delivery.
+    if (result.outcome === "accepted" && !this.alarms.backingOff(PROCESS_DEADLINE)) {
+      const hold = this.pressure.holdMs(now);
+      const at = hold > 0 ? Math.min(now + hold, delivery.receivedAt + MAX_PROCESSING_LAG_MS) : now;
+      await this.alarms.schedule(PROCESS_DEADLINE, at, "earliest");
+    }
     if (!this.pruneDueBy(now, now + ttl)) {
       await this.alarms.schedule(PRUNE_DEADLINE, now + ttl, "earliest");
     }

@@ -5,11 +5,12 @@
  * (PLATFORM.md §1.4), so a slow ack can lose a webhook, while a delivery that is stored cannot be
  * lost by processing it later (ARCHITECTURE.md "Ack only what is durable"). The accepts and the
  * processing passes of all the Durable Objects an isolate hosts share its one thread. So while the
- * isolate accepts more than {@link BUSY_ACCEPTS_PER_SECOND} deliveries a second, a processing pass
- * that comes due is held back about as long as the burst has lasted so far (at least
- * {@link MIN_HOLD_MS}), and never past {@link MAX_PROCESSING_LAG_MS} after its oldest delivery
- * arrived. Processing lags a burst by about the burst's length, then catches up in batches (one
- * pass takes up to PROCESS_BATCH deliveries of a chat, cheaper per delivery than a pass each).
+ * isolate accepts more than {@link BUSY_ACCEPTS_PER_SECOND} deliveries a second, processing is
+ * scheduled later at accept, and a processing pass that comes due is held back, about as long as
+ * the burst has lasted so far (at least {@link MIN_HOLD_MS}); both never past
+ * {@link MAX_PROCESSING_LAG_MS} after the oldest pending delivery arrived. Processing lags a burst
+ * by about the burst's length, then catches up in batches (one pass takes up to PROCESS_BATCH
+ * deliveries of a chat, cheaper per delivery than a pass each).
  * Below the threshold nothing waits.
  */
 

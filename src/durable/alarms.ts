@@ -1,21 +1,35 @@
 /**
  * Named deadlines multiplexed over a Durable Object's single alarm (INTERNALS.md "Durable objects").
  *
- * Each deadline is a row `(name, at, version)` in the DO's SQLite storage; the storage alarm is
- * always armed for the earliest row. `run()` (called from the DO's `alarm()`) executes every due
- * deadline through the handler registered for its name prefix and re-arms for the next one.
+ * Each deadline is a row `(name, at, version, failures)` in the DO's SQLite storage; the storage
+ * alarm is kept armed for the earliest row. `run()` (called from the DO's `alarm()`) executes every
+ * due deadline through the handler registered for its name prefix and re-arms for the next one.
  *
  * Alarms are at-least-once and a DO can restart mid-handler, so:
  * - a due row is removed only after its handler returned, and only if nobody rescheduled it
  *   meanwhile (the in-memory `version` check): a crash leaves it due, and the next alarm runs it again;
+ * - a row that an earlier handler of the same pass cancelled or moved later is not run by that pass;
  * - a spurious or repeated alarm finds nothing due and only re-arms;
  * - handlers must therefore be idempotent.
  *
+ * A handler that throws is retried with backoff. The failure count and the retry time go to the
+ * row as it is when the handler returns, also when it was scheduled again during the pass (every
+ * accepted delivery schedules `inbox:process` "earliest"): else it stays due with no failures, and
+ * a handler that fails every time runs again at once, over and over. After the pass, scheduling
+ * starts afresh; a caller that should not pull a failing deadline back asks {@link NamedAlarms.backingOff}.
+ *
+ * The runtime gives up on an alarm whose handler keeps failing (six retries with backoff, Cloudflare
+ * docs "Durable Objects > Alarms"), e.g. while the DO's constructor throws, and then no alarm is
+ * set although the rows are still due. So the storage alarm is not trusted blindly: a new instance
+ * reads it once (`getAlarm`) before relying on it, and an overdue earliest deadline with no pass
+ * running gets `setAlarm` again (workerd writes nothing when the alarm is still set for that time).
+ *
  * The rows are mirrored in memory (the DO is their only writer and runs one thing at a time), so
- * scheduling on the hot path (every accepted delivery) costs no read, an upsert only when the
- * stored row changes, and a `setAlarm` only when the earliest deadline moves. The `version` that
- * protects a rescheduled row from its running pass is compared in memory: only this instance
- * runs passes.
+ * scheduling on the hot path (every accepted delivery) costs no read but that one `getAlarm` per
+ * instance, an upsert only when the stored row changes, and a `setAlarm` only when the earliest
+ * deadline moves or is overdue with no pass running; an unchanged earliest deadline in the future
+ * is checked in memory alone. The `version` that protects a rescheduled row from its running pass
+ * is compared in memory: only this instance runs passes.
  */
 
 /** Runs one due deadline. `name` is the full deadline name, `at` the time it was due. */
@@ -129,9 +143,12 @@ export class NamedAlarms {
       );
     }
     this.rows.set(name, row);
-    // The earliest deadline did not change, so the storage alarm is already armed for it (every
-    // change of the earliest row re-arms, and a running pass re-arms when it ends).
-    if (before !== null && this.earliest() === before) return;
+    // The earliest deadline did not change, so the storage alarm is armed for it (every change of
+    // the earliest row re-arms, and a running pass re-arms when it ends): a check in memory alone,
+    // once this instance has read the alarm, while that deadline lies ahead or a pass is running.
+    // Otherwise arm() reads it (first call of this instance) or sets it again (overdue).
+    const next = this.earliest();
+    if (before !== null && next === before && this.armed !== undefined && (next > this.now() || this.running !== undefined)) return;
     await this.arm();
   }
 
@@ -145,6 +162,12 @@ export class NamedAlarms {
   /** When deadline `name` is due, or undefined when it is not set. */
   deadline(name: string): number | undefined {
     return this.rows.get(name)?.at;
+  }
+
+  /** Whether deadline `name` waits for a retry after its handler threw (the retry lies ahead). In memory. */
+  backingOff(name: string): boolean {
+    const row = this.rows.get(name);
+    return row !== undefined && row.failures > 0 && row.at > this.now();
   }
 
   /** Pending deadlines, earliest first, optionally only those whose name starts with `prefix`. */
@@ -184,7 +207,12 @@ export class NamedAlarms {
   private async runOnce(): Promise<void> {
     const now = this.now();
     const due = [...this.rows.values()].filter((r) => r.at <= now).sort(byTimeThenName);
-    for (const row of due) {
+    for (const snapshot of due) {
+      // An earlier handler of this pass (or a request meanwhile) may have cancelled this deadline
+      // or moved it later: then it is not due any more (a reply timer moved by an agent's answer
+      // must not fire now). One scheduled again for a time that is still due runs as it is now.
+      const row = this.rows.get(snapshot.name);
+      if (!row || row.at > now) continue;
       const handler = this.handlers.find((h) => row.name.startsWith(h.prefix))?.handler;
       try {
         if (!handler) throw new Error(`no handler for deadline ${row.name}`);
@@ -194,11 +222,15 @@ export class NamedAlarms {
         this.storage.sql.exec("DELETE FROM alarm_deadlines WHERE name = ?", row.name);
         this.rows.delete(row.name);
       } catch (error) {
-        const failures = row.failures + 1;
-        if (this.rows.get(row.name)?.version === row.version) {
-          const at = this.now() + this.retryDelayMs(failures);
+        // The count and the backoff go to the row as it is now: scheduled again during the pass
+        // ("earliest" by every accepted delivery) it would otherwise be due at once with no failures,
+        // and a handler that fails every time would run over and over. A cancelled one stays cancelled.
+        const current = this.rows.get(row.name);
+        if (current) {
+          const failures = row.failures + 1;
+          const at = Math.max(current.at, this.now() + this.retryDelayMs(failures));
           this.storage.sql.exec("UPDATE alarm_deadlines SET at = ?, failures = ? WHERE name = ?", at, failures, row.name);
-          this.rows.set(row.name, { ...row, at, failures });
+          this.rows.set(row.name, { ...current, at, failures });
         }
         this.onError(row.name, error);
       }
@@ -214,14 +246,16 @@ export class NamedAlarms {
 
   /**
    * Point the storage alarm at the earliest deadline, or clear it when there is none. `force`
-   * (after a pass) reads the alarm first: the runtime clears the alarm that invoked the pass.
+   * (after a pass) reads the alarm first: the runtime clears the alarm that invoked the pass. A new
+   * instance reads it once too: the runtime may have given up on it (see the header). An overdue
+   * deadline with no pass running is set again: its alarm should have run it already.
    */
   private async arm(force = false): Promise<void> {
     const next = this.earliest();
     if (force || this.armed === undefined) this.armed = await this.storage.getAlarm();
     if (next === null) {
       if (this.armed !== null) await this.storage.deleteAlarm();
-    } else if (force || this.armed !== next) {
+    } else if (force || this.armed !== next || (next <= this.now() && !this.running)) {
       await this.storage.setAlarm(next);
     }
     this.armed = next;

@@ -306,6 +306,23 @@ describe("Inbox under a burst (acks first)", () => {
     );
   });
 
+  it("a long burst never schedules a new delivery's processing past the lag bound", async () => {
+    // Busy for the last 60 s: the hold (as long as the burst so far) is 60 s by now.
+    const pressure = new AcceptPressure({ busyAcceptsPerSecond: 3 });
+    for (let t = T0 - 60_000; t < T0; t += 1_000) {
+      for (let i = 0; i < 3; i++) pressure.noteAccept(t);
+      expect(pressure.holdMs(t)).toBeGreaterThan(0);
+    }
+    await withInbox(
+      async ({ inbox, alarms, storage }) => {
+        await inbox.accept(delivery("first-of-its-chat"));
+        expect(alarms.deadline(PROCESS_DEADLINE)).toBe(T0 + MAX_PROCESSING_LAG_MS);
+        expect(await storage.getAlarm()).toBe(T0 + MAX_PROCESSING_LAG_MS);
+      },
+      { pressure },
+    );
+  });
+
   it("processes at once again when the burst is over", async () => {
     await withInbox(
       async ({ inbox, alarms, clock }) => {
@@ -321,6 +338,39 @@ describe("Inbox under a burst (acks first)", () => {
       },
       { pressure: busyAt(T0) },
     );
+  });
+});
+
+describe("Inbox with a failing processing pass", () => {
+  it("an accepted delivery waits for the retry of a pass that threw instead of running it again at once", async () => {
+    await withInbox(async ({ inbox, alarms, clock, storage }) => {
+      let passes = 0;
+      // A pass that throws as a whole (not a processor failure, which the inbox retries per delivery).
+      alarms.handle(PROCESS_DEADLINE, () => {
+        passes++;
+        throw new Error("pass failed");
+      });
+      await inbox.accept(delivery("k1"));
+      await alarms.run();
+      expect(passes).toBe(1);
+      const retryAt = alarms.deadline(PROCESS_DEADLINE)!;
+      expect(retryAt).toBeGreaterThan(clock.now);
+
+      // Steady traffic before the retry: each delivery is stored and acked, and none pulls the pass back.
+      for (const key of ["k2", "k3"]) {
+        clock.now += 100;
+        expect((await inbox.accept(delivery(key, { receivedAt: clock.now }))).outcome).toBe("accepted");
+        expect(alarms.deadline(PROCESS_DEADLINE)).toBe(retryAt);
+        await alarms.run();
+      }
+      expect(passes).toBe(1);
+      expect(await storage.getAlarm()).toBe(retryAt);
+
+      clock.now = retryAt;
+      await alarms.run();
+      expect(passes).toBe(2);
+      expect(inbox.summary().pending).toBe(3);
+    });
   });
 });
 

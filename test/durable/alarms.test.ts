@@ -219,6 +219,112 @@ describe("NamedAlarms", () => {
     });
   });
 
+  it("a new instance re-arms a due deadline whose storage alarm the runtime gave up on", async () => {
+    await withAlarms(async (alarms, clock, storage) => {
+      await alarms.schedule("process", T0, "earliest");
+      // alarm() failed through all its retries (e.g. the constructor threw): the runtime dropped it.
+      await storage.deleteAlarm();
+      clock.now = T0 + 60_000;
+      const restarted = new NamedAlarms(storage, { now: () => clock.now });
+      await restarted.schedule("process", clock.now, "earliest"); // the next accepted delivery
+      expect(restarted.deadline("process")).toBe(T0);
+      expect(await storage.getAlarm()).not.toBeNull();
+    });
+  });
+
+  it("a live instance re-arms an overdue deadline whose storage alarm is gone, when no pass runs", async () => {
+    await withAlarms(async (alarms, clock, storage) => {
+      await alarms.schedule("process", T0, "earliest");
+      await storage.deleteAlarm();
+      clock.now = T0 + 60_000;
+      await alarms.schedule("process", clock.now, "earliest");
+      expect(await storage.getAlarm()).toBe(T0);
+    });
+  });
+
+  it("a future, unchanged earliest deadline costs one getAlarm per instance and no setAlarm", async () => {
+    await withAlarms(async (alarms, clock, storage) => {
+      await alarms.schedule("later", T0 + 60_000);
+      const restarted = new NamedAlarms(storage, { now: () => clock.now });
+      const getAlarm = vi.spyOn(storage, "getAlarm");
+      const setAlarm = vi.spyOn(storage, "setAlarm");
+      for (let i = 0; i < 3; i++) await restarted.schedule("process", T0 + 120_000, "earliest");
+      expect(getAlarm).toHaveBeenCalledTimes(1); // the new instance checks the alarm once
+      expect(setAlarm).not.toHaveBeenCalled(); // it was armed for T0 + 60 s all along
+      vi.restoreAllMocks();
+      expect(await storage.getAlarm()).toBe(T0 + 60_000);
+    });
+  });
+
+  it("does not run a deadline that an earlier handler of the same pass moved later", async () => {
+    await withAlarms(async (alarms, clock) => {
+      const ran: string[] = [];
+      alarms.handle("a", async () => {
+        ran.push("a");
+        await alarms.schedule("b", T0 + 60_000); // e.g. an agent answered: the reply timer moves
+      });
+      alarms.handle("b", (_name, at) => void ran.push(`b@${at - T0}`));
+      await alarms.schedule("a", T0);
+      await alarms.schedule("b", T0 + 1);
+      clock.now = T0 + 1;
+      await alarms.run();
+      expect(ran).toEqual(["a"]);
+      expect(alarms.deadline("b")).toBe(T0 + 60_000);
+      clock.now = T0 + 60_000;
+      await alarms.run();
+      expect(ran).toEqual(["a", "b@60000"]);
+      expect(alarms.list()).toEqual([]);
+    });
+  });
+
+  it("does not run a deadline that an earlier handler of the same pass cancelled", async () => {
+    await withAlarms(async (alarms, clock, storage) => {
+      const ran: string[] = [];
+      alarms.handle("a", async () => {
+        ran.push("a");
+        await alarms.cancel("b");
+      });
+      alarms.handle("b", () => void ran.push("b"));
+      await alarms.schedule("a", T0);
+      await alarms.schedule("b", T0 + 1);
+      clock.now = T0 + 1;
+      await alarms.run();
+      expect(ran).toEqual(["a"]);
+      expect(alarms.list()).toEqual([]);
+      expect(await storage.getAlarm()).toBeNull();
+    });
+  });
+
+  it("backs off a throwing handler even when its deadline was scheduled again ('earliest') during the pass", async () => {
+    await withAlarms(async (alarms, clock, storage) => {
+      let runs = 0;
+      alarms.handle("process", async (name) => {
+        runs++;
+        await alarms.schedule(name, T0, "earliest"); // e.g. a delivery accepted while the pass runs
+        throw new Error("boom");
+      });
+      const failures = () =>
+        storage.sql.exec<{ failures: number }>("SELECT failures FROM alarm_deadlines WHERE name = 'process'").one().failures;
+      await alarms.schedule("process", T0, "earliest");
+      await alarms.run();
+      expect(runs).toBe(1);
+      expect(alarms.deadline("process")).toBe(T0 + 1_000); // first retry after 1 s, not due now
+      expect(failures()).toBe(1);
+      expect(alarms.backingOff("process")).toBe(true);
+      await alarms.run(); // an alarm before the retry time runs nothing
+      expect(runs).toBe(1);
+
+      clock.now = T0 + 1_000;
+      await alarms.run();
+      expect(runs).toBe(2);
+      expect(alarms.deadline("process")).toBe(T0 + 1_000 + 2_000); // second failure: 2 s
+      expect(failures()).toBe(2);
+      expect(await storage.getAlarm()).toBe(T0 + 3_000);
+      clock.now = T0 + 3_000;
+      expect(alarms.backingOff("process")).toBe(false); // the retry is due
+    });
+  });
+
   it("is the Chat DO's alarm(): a due deadline runs once, a later one waits for its time", async () => {
     const stub = freshChat();
     const ran: string[] = [];
