@@ -25,10 +25,14 @@ export const PROCESS_DEADLINE = "inbox:process";
 export const PRUNE_DEADLINE = "inbox:prune";
 
 /**
- * Shortest dedupe claim: LiveChat retries within ~1 minute today, "up to 10 times within 6 hours" in
- * older docs (PLATFORM.md §1.4), so a redelivery is recognised for at least 6 hours.
+ * Dedupe claim of a content-hash key (src/livechat/webhooks/dedupe.ts), the shortest claim:
+ * LiveChat retries "up to 3 times within ~1 minute" (PLATFORM.md §1.4), so 15 minutes recognise a
+ * redelivery with a wide margin. Not longer: such a key repeats when the same change genuinely
+ * happens again (tag, untag, tag; accepting, not accepting, accepting), and a claim still held then
+ * would drop the repeat as a duplicate. A redelivery later than that (the legacy docs' "10 times
+ * within 6 hours") is processed again, which handlers are written for (idempotent everywhere).
  */
-export const MIN_DEDUPE_TTL_MS = 6 * 60 * 60_000;
+export const MIN_DEDUPE_TTL_MS = 15 * 60_000;
 /** Default dedupe claim (keys made of ids LiveChat never reuses can safely be held longer). */
 export const DEDUPE_TTL_MS = 24 * 60 * 60_000;
 /** Terminal deliveries kept per DO for operators (the newest ones). */

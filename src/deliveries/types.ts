@@ -41,7 +41,7 @@ export interface IncomingDelivery {
   dedupeKey: string;
   /**
    * How long the claim on `dedupeKey` holds (ms); the inbox default when absent. Never below
-   * 6 h (ARCHITECTURE.md "Idempotent everywhere"; PLATFORM.md §1.4 legacy retries span 6 h).
+   * `MIN_DEDUPE_TTL_MS`, 15 minutes (ARCHITECTURE.md "Idempotent everywhere"; PLATFORM.md §1.4).
    */
   dedupeTtlMs?: number;
   /** The action's payload as validated (and normalised) by the receiver; `secret_key` never. */

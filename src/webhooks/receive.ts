@@ -60,7 +60,7 @@ export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: Rec
     action,
     webhookId: envelope.webhookId,
     dedupeKey: key,
-    // Ids LiveChat never reuses can be held longer; content-hash keys expire after the 6 h minimum
+    // Ids LiveChat never reuses can be held longer; content-hash keys expire after the 15-minute minimum
     // so a genuinely repeated change (tag, untag, tag again) is not mistaken for a redelivery.
     dedupeTtlMs: dedupeKeyKind(envelope.action) === "identity" ? DEDUPE_TTL_MS : MIN_DEDUPE_TTL_MS,
     payload: envelope.payload as Json,

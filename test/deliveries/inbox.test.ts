@@ -120,11 +120,11 @@ describe("Inbox.accept", () => {
     });
   });
 
-  it("holds a claim for at least 6 hours; identity keys 24 h; an expired claim can be taken again", async () => {
+  it("holds a claim for at least 15 minutes (content keys); identity keys 24 h; an expired claim can be taken again", async () => {
     await withInbox(async ({ inbox, clock }) => {
       await inbox.accept(delivery("content", { dedupeTtlMs: MIN_DEDUPE_TTL_MS }));
       await inbox.accept(delivery("identity", { dedupeTtlMs: DEDUPE_TTL_MS }));
-      await inbox.accept(delivery("too-short", { dedupeTtlMs: 1_000 })); // raised to the 6 h minimum
+      await inbox.accept(delivery("too-short", { dedupeTtlMs: 1_000 })); // raised to the 15-minute minimum
 
       clock.now = T0 + MIN_DEDUPE_TTL_MS - 1;
       for (const key of ["content", "identity", "too-short"]) expect((await inbox.accept(delivery(key))).outcome).toBe("duplicate");

@@ -2,10 +2,13 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { chatStub } from "../../src/chats/stub";
+import { DEDUPE_TTL_MS, MIN_DEDUPE_TTL_MS } from "../../src/deliveries/inbox";
+import type { WireDelivery } from "../../src/deliveries/types";
 import { router } from "../../src/handlers";
 import { licenseStub } from "../../src/licenses/stub";
 import { chatIdOf, isChatScoped, parseAction } from "../../src/livechat/webhooks";
 import { NOT_INSTALLED } from "../../src/framework";
+import { receiveWebhook } from "../../src/webhooks/receive";
 import {
   type Body,
   expandedSample,
@@ -155,6 +158,31 @@ describe("authentic but unprocessable", () => {
     await vi.waitFor(async () =>
       expect(await licenseStub(env, org).journalEntry(stored.id)).toMatchObject({ chatId: "PJBADEVT01", outcome: "unprocessable" }),
     );
+  });
+});
+
+describe("dedupe claims", () => {
+  it("content-hash keys are claimed for 15 minutes, identity keys for 24 h", async () => {
+    // A repeated change (tag, untag, tag again) repeats its key: a claim held for hours dropped the repeat.
+    const claims: Record<string, number | undefined> = {};
+    const deps = {
+      secrets: [SECRET],
+      accept: async (d: WireDelivery) => {
+        claims[d.action] = d.dedupeTtlMs;
+        return { outcome: "accepted" as const, deliveryId: d.action };
+      },
+    };
+    const org = uniqueOrg("ttl");
+    for (const name of ["webhook.v3.6.thread_tagged", "webhook.v3.6.routing_status_set", "webhook.v3.6.incoming_event", "webhook.v3.6.incoming_chat"]) {
+      expect((await receiveWebhook("license", authentic(expandedSample(name), org), deps)).status).toBe(200);
+    }
+    expect(claims).toEqual({
+      thread_tagged: MIN_DEDUPE_TTL_MS,
+      routing_status_set: MIN_DEDUPE_TTL_MS,
+      incoming_event: DEDUPE_TTL_MS,
+      incoming_chat: DEDUPE_TTL_MS,
+    });
+    expect(MIN_DEDUPE_TTL_MS).toBe(15 * 60_000);
   });
 });
 

@@ -12,8 +12,9 @@ import { isRecord } from "./schemas/common";
  * - `identity`: built from ids that LiveChat never reuses (event id, thread id): unique forever.
  * - `content`: ids plus a SHA-256 of the payload (or part of it). A genuinely repeated identical change
  *   (tag → untag → tag the same thread, accepting → not accepting → accepting) yields the same key
- *   again, so claims of these keys should expire after the retry window (~1 minute in today's docs,
- *   up to 6 hours in older ones, §1.4).
+ *   again, so claims of these keys expire soon after the retry window (~1 minute in today's docs, §1.4):
+ *   15 minutes (`MIN_DEDUPE_TTL_MS`). The legacy docs' retries within 6 hours would be processed again,
+ *   and handlers are idempotent for that.
  */
 
 const encoder = new TextEncoder();
