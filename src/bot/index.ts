@@ -75,9 +75,9 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
     ),
     router.on(
       "chat_transferred",
-      async (_p, ctx) => {
+      async (p, ctx) => {
         const scope = replyScope(ctx);
-        if (scope) await onTransfer(scope, ctx.delivery.receivedAt);
+        if (scope) await onTransfer(scope, ctx.delivery.receivedAt, p.thread_id);
       },
       { name: "bot:reply:chat_transferred" },
     ),

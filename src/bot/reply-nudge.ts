@@ -156,10 +156,14 @@ async function startTimer(scope: ReplyScope, stretch: Stretch, from: number, mod
   );
 }
 
-/** `chat_transferred`: an open, un-nudged stretch waits the full timeout again from `at`. */
-export async function onTransfer(scope: ReplyScope, at: number): Promise<void> {
+/**
+ * `chat_transferred` of thread `threadId` (optional in the payload, PLATFORM.md §2.3): an open,
+ * un-nudged stretch of that thread waits the full timeout again from `at`; a late one of an older
+ * thread (§1.4) changes nothing.
+ */
+export async function onTransfer(scope: ReplyScope, at: number, threadId?: string): Promise<void> {
   const stretch = await scope.chat.store.get<Stretch>(STRETCH_KEY);
-  if (!stretch || stretch.nudge) return;
+  if (!stretch || stretch.nudge || (threadId !== undefined && stretch.threadId !== threadId)) return;
   await startTimer(scope, stretch, at, "replace");
   scope.log.info("chat transferred; reply timer restarted", { stretch: stretch.id });
 }

@@ -423,6 +423,19 @@ describe("threads of a chat: late and retried webhooks (PLATFORM.md §1.4)", () 
     expect(sends(w).map((b) => b.event.custom_id)).toEqual(["nudge:E2"]);
   });
 
+  it("a late chat_transferred of the previous thread does not restart the new thread's wait", async () => {
+    const w = await botWorld("late-transfer");
+    w.chats.open("P5", "P5-T1");
+    await say(w, "P5", message("E1", CUSTOMER));
+    const start = Date.now();
+    await startThread(w, "P5", "P5-T2", [message("E2", CUSTOMER)]);
+    advance(100_000);
+    await deliver(w, "P5", "chat_transferred", { chat_id: "P5", thread_id: "P5-T1", reason: "manual", transferred_to: { agent_ids: ["x@example.com"] } });
+    expect((await timersOf(w, "P5"))[0].due).toBe(start + 120_000);
+    await wait(w, "P5", 21);
+    expect(sends(w).map((b) => b.event.custom_id)).toEqual(["nudge:E2"]);
+  });
+
   it("a late chat_deactivated for the previous thread keeps the new thread's counted messages", async () => {
     const w = await botWorld("late-seen");
     w.chats.open("P4", "P4-T1");
