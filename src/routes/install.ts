@@ -73,15 +73,30 @@ export const install = new Hono<AppEnv>().get("/install", withConfig("html"), as
     tokens = await accounts.exchangeCode({ code, redirectUri, codeVerifier });
   } catch (err) {
     const type = err instanceof LiveChatError ? err.type : "network";
-    log.warn("code exchange failed", { error: type });
+    // LiveChat refused the code (400), or could not be reached / failed itself (502): worth trying again soon.
+    const upstream = !(err instanceof LiveChatError) || err.retryable;
+    log.warn("code exchange failed", { error: type, upstream });
     return resultPage(c, {
       title: "The app was not installed",
-      message: `LiveChat did not accept the authorization (${type}). Start the installation again.`,
-      status: 400,
+      message: upstream
+        ? `LiveChat could not complete the authorization (${type}). Start the installation again in a moment.`
+        : `LiveChat did not accept the authorization (${type}). Start the installation again.`,
+      status: upstream ? 502 : 400,
     });
   }
 
-  const installation = await licenseStub(c.env, tokens.organization_id).install(tokens);
+  let installation;
+  try {
+    installation = await licenseStub(c.env, tokens.organization_id).install(tokens);
+  } catch (err) {
+    // The browser pop-up gets a page, not the JSON of the generic error handler; the cause goes to the log.
+    log.error("install failed after the code exchange", { organization_id: tokens.organization_id, error: err });
+    return resultPage(c, {
+      title: "The app was not installed",
+      message: "The authorization succeeded but could not be stored. Start the installation again.",
+      status: 500,
+    });
+  }
   log.info("installed", { organization_id: tokens.organization_id, region: installation.region });
   return resultPage(c, {
     title: "livechat-edge is installed",

@@ -139,6 +139,23 @@ describe("GET /install failures", () => {
     expect(lc.calls("/v2/token")).toHaveLength(0); // no exchange (other tests' background alarms may call other endpoints)
   });
 
+  it("shows LiveChat failing the exchange itself (5xx) as 502, asking to try again, and stores nothing", async () => {
+    lc.on("POST", "/v2/token", Response.json({ error: "internal_error" }, { status: 503 }));
+    const res = await SELF.fetch(`${ORIGIN}/install?code=unlucky`);
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain("again in a moment");
+    expect(await store().get("390e44e6-f1e6-0368c-z6ddb-74g14508c2ex")).toBeNull();
+  });
+
+  it("shows a storage failure after the exchange as a page (500), not the JSON error", async () => {
+    lc.on("POST", "/v2/token", Response.json(tokenResponse("org-install-storage-fails")));
+    vi.spyOn(env.TOKENS, "put").mockRejectedValue(new Error("KV PUT failed: 429 Too Many Requests"));
+    const res = await SELF.fetch(`${ORIGIN}/install?code=fine`);
+    expect(res.status).toBe(500);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(await res.text()).toContain("could not be stored");
+  });
+
   it("shows a failed exchange with 400 and stores nothing", async () => {
     lc.on("POST", "/v2/token", Response.json({ error: "invalid_grant", error_description: "code expired" }, { status: 400 }));
     const res = await SELF.fetch(`${ORIGIN}/install?code=stale`);
