@@ -77,7 +77,8 @@ export class LicenseBot {
         await configuration.getBot({ id: stored.id });
         if (stored.name !== name) {
           await configuration.updateBot({ id: stored.id, name });
-          await this.save({ ...stored, name });
+          // Only the name: a token or routing status stored while LiveChat answered stays.
+          await this.update(stored.id, { name });
         }
         return (await this.info())!;
       } catch (err) {
@@ -150,7 +151,8 @@ export class LicenseBot {
     return (await this.record())?.id;
   }
 
-  private async issue(organizationId: string): Promise<BotRecord> {
+  /** Issue a token for the stored bot; once more when the bot was replaced while LiveChat answered. */
+  private async issue(organizationId: string, attempts = 2): Promise<BotRecord> {
     const bot = await this.record();
     if (!bot) throw new LiveChatError({ status: 0, type: "bot_not_provisioned", message: "The license has no bot yet" });
     const { token } = await this.asLicense().configuration.issueBotToken({
@@ -159,14 +161,34 @@ export class LicenseBot {
       bot_secret: await this.unseal(bot.sealedSecret, "secret"),
       organization_id: organizationId,
     });
-    const next: BotRecord = { ...bot, sealedToken: await this.seal(token, "token"), tokenExpiresAt: Date.now() + BOT_TOKEN_TTL_MS };
-    await this.save(next);
-    this.log.info("bot token issued", { organization_id: organizationId, bot_id: bot.id, expires_at: next.tokenExpiresAt });
+    const tokenExpiresAt = Date.now() + BOT_TOKEN_TTL_MS;
+    // The DO served other calls while LiveChat answered: write only the token fields, and only to
+    // the same bot, so a routing status recorded meanwhile stays.
+    const next = await this.update(bot.id, { sealedToken: await this.seal(token, "token"), tokenExpiresAt });
+    if (!next) {
+      // Forgotten (uninstall) or replaced (re-created) meanwhile: the token is another bot's, and bot
+      // tokens cannot be revoked (PLATFORM.md §3.3), so it is dropped. A replacement gets its own.
+      if (attempts > 1 && (await this.record())) return this.issue(organizationId, attempts - 1);
+      throw new LiveChatError({ status: 0, type: "bot_not_provisioned", message: "The license's bot changed while its token was issued", retryable: true });
+    }
+    this.log.info("bot token issued", { organization_id: organizationId, bot_id: bot.id, expires_at: tokenExpiresAt });
     return next;
   }
 
   private async record(): Promise<BotRecord | undefined> {
     return this.storage.get<BotRecord>("bot");
+  }
+
+  /**
+   * Re-read the record and apply `patch` when it is still bot `id` (after a LiveChat call, during
+   * which the DO served other calls). The saved record, or undefined when the bot is gone or replaced.
+   */
+  private async update(id: string, patch: Partial<Omit<BotRecord, "id">>): Promise<BotRecord | undefined> {
+    const current = await this.record();
+    if (!current || current.id !== id) return undefined;
+    const next: BotRecord = { ...current, ...patch };
+    await this.save(next);
+    return next;
   }
 
   private async save(record: BotRecord): Promise<void> {

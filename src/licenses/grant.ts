@@ -10,10 +10,19 @@ import { licenseKey, type LicenseTokens, TokenStore } from "./token-store";
 export const REFRESH_MARGIN_MS = 5 * 60_000;
 
 /**
- * OAuth errors on refresh that mean the grant is gone: the user revoked access, uninstalled,
- * or the refresh token expired (PLATFORM.md §6.2 / GAPI token errors, §7 uninstall signals).
+ * OAuth errors on refresh that mean this license's grant is gone: `invalid_grant`, "expired/revoked
+ * refresh token" (PLATFORM.md §6.2; §7 uninstall signals). Only these mark the license for
+ * reinstall, which only a new install clears.
  */
-const GRANT_GONE = new Set(["invalid_grant", "unauthorized_client", "invalid_client", "access_denied"]);
+const GRANT_REFUSED = new Set(["invalid_grant"]);
+
+/**
+ * OAuth errors on refresh that are about our client credentials, not this license's grant:
+ * `invalid_client`, and `unauthorized_client`, documented for a wrong secret among others
+ * (PLATFORM.md §6.2). A rotated or mistyped LIVECHAT_CLIENT_SECRET makes every license's refresh
+ * fail this way, so they never mark a license: they fail retryably until the secret is fixed.
+ */
+const CLIENT_REJECTED = new Set(["invalid_client", "unauthorized_client"]);
 
 /** Installation state of one license as its License DO sees it. */
 export interface Installation {
@@ -41,6 +50,12 @@ interface GrantStatus {
 export class LicenseGrant {
   private cached: LicenseTokens | null | undefined;
   private refreshing: Promise<LicenseTokens> | undefined;
+  /**
+   * Bumped when the grant is replaced (install) or deleted (uninstall). A refresh awaits LiveChat,
+   * and meanwhile the DO serves other calls: after each await it compares the generation and drops
+   * its outcome when the grant changed. Memory suffices: a refresh never outlives this object.
+   */
+  private generation = 0;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -53,11 +68,6 @@ export class LicenseGrant {
   /** Store tokens from a code exchange; a reinstall replaces the previous grant. */
   async install(response: TokenResponse, now = Date.now()): Promise<Installation> {
     const previous = await this.tokens();
-    if (previous && previous.accessToken !== response.access_token) {
-      // A reinstall issues a new grant; revoke the old access token so it does not count
-      // against the 25-token cap. Best effort: the new grant is what matters.
-      await this.revokeQuietly(previous.accessToken);
-    }
     const tokens: LicenseTokens = {
       organizationId: response.organization_id,
       accountId: response.account_id,
@@ -69,7 +79,16 @@ export class LicenseGrant {
       installedAt: now,
       updatedAt: now,
     };
+    // A new grant: a refresh of the previous one still in flight must not write over it, and later
+    // callers must not join that refresh.
+    this.supersede();
     await this.save(tokens, { needsReinstall: false });
+    if (previous && previous.accessToken !== response.access_token) {
+      // Revoke the old access token so it does not count against the 25-token cap (PLATFORM.md
+      // §6.2). Only now: the DO serves other calls while this is on the network, and they must
+      // already see the new grant. Best effort: the new grant is what matters.
+      await this.revokeQuietly(previous.accessToken);
+    }
     return this.installation();
   }
 
@@ -97,7 +116,7 @@ export class LicenseGrant {
    */
   async credentials(marginMs = REFRESH_MARGIN_MS, rejectedToken?: string): Promise<Credentials> {
     let tokens = await this.tokens();
-    if (!tokens) throw new LiveChatError({ status: 0, type: "not_installed", message: "The app is not installed on this license" });
+    if (!tokens) throw notInstalled();
     const status = await this.status();
     if (status.needsReinstall) {
       throw new LiveChatError({ status: 0, type: "needs_reinstall", message: "The license must reinstall the app" });
@@ -109,89 +128,173 @@ export class LicenseGrant {
     return { kind: "bearer", token: tokens.accessToken, region: tokens.region };
   }
 
-  /** Refresh now (single-flight). Marks the license as needing reinstall when the grant is gone. */
+  /**
+   * Refresh now (single-flight). Marks the license as needing reinstall when LiveChat refuses the
+   * grant (`invalid_grant`); our client credentials refused (`invalid_client`,
+   * `unauthorized_client`) fail retryably and mark nothing.
+   */
   refresh(): Promise<LicenseTokens> {
-    this.refreshing ??= this.doRefresh().finally(() => {
-      this.refreshing = undefined;
-    });
+    if (!this.refreshing) {
+      const refreshing = this.doRefresh().finally(() => {
+        // A reinstall or uninstall may have let a newer refresh start meanwhile: keep that one.
+        if (this.refreshing === refreshing) this.refreshing = undefined;
+      });
+      this.refreshing = refreshing;
+    }
     return this.refreshing;
   }
 
   /**
    * Whether LiveChat still honours this license's grant, found out from LiveChat itself: the access
    * token (refreshed first when it expires soon) is introspected (`GET /v2/info`, PLATFORM.md §6.1).
-   * `gone`: no grant, one marked for reinstall, a refresh LiveChat rejects or a token it refuses
-   * (401/403), as after an uninstall (PLATFORM.md §7). `unknown`: LiveChat could not be asked
-   * (outage, rate limit, timeout, after the client's retries).
+   * `gone`: no grant, a grant LiveChat refused (`invalid_grant`, now or when it was marked for
+   * reinstall), or a token it refuses (401/403) before its expiry, as after an uninstall
+   * (PLATFORM.md §7). A refresh failing for any other reason (our client credentials refused, an
+   * outage) proves nothing, so the stored token is introspected instead; `/v2/info` needs no client
+   * secret. `unknown`: LiveChat could not be asked, or only about an expired token.
    */
   async liveness(): Promise<"alive" | "gone" | "unknown"> {
-    const gone = (err: unknown) =>
-      err instanceof LiveChatError &&
-      (err.status === 401 || err.status === 403 || GRANT_GONE.has(err.type) || err.type === "not_installed" || err.type === "needs_reinstall");
+    const stored = await this.tokens();
+    if (!stored) return "gone";
+    const status = await this.status();
+    if (status.needsReinstall && GRANT_REFUSED.has(status.reinstallReason ?? "")) return "gone";
+    let token = stored.accessToken;
+    if (!status.needsReinstall) {
+      try {
+        token = (await this.credentials()).token;
+      } catch (err) {
+        if (err instanceof LiveChatError && (GRANT_REFUSED.has(err.type) || err.type === "not_installed")) return "gone";
+      }
+    }
+    // LiveChat refuses an expired token for that reason alone: no evidence either way.
+    if (token === stored.accessToken && stored.expiresAt <= Date.now()) return "unknown";
     try {
-      await this.accounts.info((await this.credentials()).token);
+      await this.accounts.info(token);
       return "alive";
     } catch (err) {
-      return gone(err) ? "gone" : "unknown";
+      return err instanceof LiveChatError && (err.status === 401 || err.status === 403) ? "gone" : "unknown";
     }
   }
 
-  /** Revoke at LiveChat (best effort) and delete every copy of the tokens. */
+  /** Delete every copy of the tokens, then revoke them at LiveChat (best effort). */
   async uninstall(): Promise<void> {
     const tokens = await this.tokens();
+    const organizationId = tokens?.organizationId ?? (await this.storage.get<string>("organization-id"));
+    // Deleted before the revocations go out: a refresh in flight meanwhile finds its grant gone and
+    // drops (and revokes) what it minted instead of writing it back.
+    this.supersede();
+    this.cached = null;
+    await this.storage.delete(["grant", "grant-status"]);
+    if (organizationId) await this.store.delete(organizationId);
     if (tokens) {
       await this.revokeQuietly(tokens.accessToken);
       if (tokens.refreshToken) await this.revokeQuietly(tokens.refreshToken);
     }
-    await this.storage.delete(["grant", "grant-status"]);
-    const organizationId = tokens?.organizationId ?? (await this.storage.get<string>("organization-id"));
-    if (organizationId) await this.store.delete(organizationId);
-    this.cached = null;
   }
 
   private async doRefresh(): Promise<LicenseTokens> {
+    const generation = this.generation;
     const tokens = await this.tokens();
-    if (!tokens) throw new LiveChatError({ status: 0, type: "not_installed", message: "The app is not installed on this license" });
+    if (!tokens) throw notInstalled();
+    if (generation !== this.generation) return this.current();
     if (!tokens.refreshToken) {
-      await this.markNeedsReinstall("no refresh token");
+      await this.markNeedsReinstall("no refresh token", generation);
       throw new LiveChatError({ status: 0, type: "needs_reinstall", message: "No refresh token; reinstall required" });
     }
+    let response: TokenResponse;
     try {
-      const response = await this.accounts.refresh(tokens.refreshToken);
-      const now = Date.now();
-      const next: LicenseTokens = {
-        ...tokens,
-        accessToken: response.access_token,
-        // Public/PKCE clients get a rotated refresh token; keep whichever is current (PLATFORM.md §6.2).
-        refreshToken: response.refresh_token ?? tokens.refreshToken,
-        expiresAt: now + response.expires_in * 1000,
-        scopes: response.scope ? splitScopes(response.scope) : tokens.scopes,
-        region: regionFromToken(response.access_token) ?? tokens.region,
-        updatedAt: now,
-      };
-      await this.save(next, { needsReinstall: false });
-      this.log.info("token refreshed", { organization_id: tokens.organizationId, expires_at: next.expiresAt });
-      return next;
+      response = await this.accounts.refresh(tokens.refreshToken);
     } catch (err) {
-      if (err instanceof LiveChatError && GRANT_GONE.has(err.type)) {
-        await this.markNeedsReinstall(err.type);
-        this.log.warn("refresh rejected; license needs reinstall", { organization_id: tokens.organizationId, error: err.type });
-      } else {
-        this.log.warn("token refresh failed", { organization_id: tokens.organizationId, error: errorType(err) });
-      }
-      throw err;
+      // LiveChat answered about the grant read above; once that grant is replaced or deleted, the
+      // answer says nothing about the current one.
+      if (generation !== this.generation) return this.current();
+      throw await this.refreshFailed(err, tokens, generation);
     }
+    const now = Date.now();
+    const next: LicenseTokens = {
+      ...tokens,
+      accessToken: response.access_token,
+      // Public/PKCE clients get a rotated refresh token; keep whichever is current (PLATFORM.md §6.2).
+      refreshToken: response.refresh_token ?? tokens.refreshToken,
+      expiresAt: now + response.expires_in * 1000,
+      scopes: response.scope ? splitScopes(response.scope) : tokens.scopes,
+      region: regionFromToken(response.access_token) ?? tokens.region,
+      updatedAt: now,
+    };
+    if (!(await this.save(next, { needsReinstall: false }, generation))) {
+      await this.discard(response, tokens);
+      return this.current();
+    }
+    this.log.info("token refreshed", { organization_id: tokens.organizationId, expires_at: next.expiresAt });
+    return next;
   }
 
-  private async markNeedsReinstall(reason: string): Promise<void> {
+  /** Record a failed refresh of the current grant; the error to throw. */
+  private async refreshFailed(err: unknown, tokens: LicenseTokens, generation: number): Promise<unknown> {
+    const organizationId = tokens.organizationId;
+    if (err instanceof LiveChatError && GRANT_REFUSED.has(err.type)) {
+      await this.markNeedsReinstall(err.type, generation);
+      this.log.warn("refresh rejected; license needs reinstall", { organization_id: organizationId, error: err.type });
+      return err;
+    }
+    if (err instanceof LiveChatError && CLIENT_REJECTED.has(err.type)) {
+      // Every license fails the same way until the client credentials are fixed: an operator's
+      // error, not the license's. Retryable: the grant is intact and the next call refreshes again.
+      this.log.error("refresh rejected: LiveChat refused our client credentials (check LIVECHAT_CLIENT_ID / LIVECHAT_CLIENT_SECRET)", {
+        organization_id: organizationId,
+        error: err.type,
+        status: err.status,
+      });
+      return new LiveChatError({ status: err.status, type: err.type, message: err.detail, data: err.data, method: err.method, retryable: true });
+    }
+    this.log.warn("token refresh failed", { organization_id: organizationId, error: errorType(err) });
+    return err;
+  }
+
+  /**
+   * Drop what a refresh minted for a grant replaced or deleted while LiveChat answered: it belongs
+   * to no stored grant, so revoke it (best effort) lest it count against the cap of 25 tokens per
+   * client per account (PLATFORM.md §6.2). Never logged.
+   */
+  private async discard(response: TokenResponse, used: LicenseTokens): Promise<void> {
+    this.log.warn("refresh result dropped: the grant was replaced or deleted meanwhile", { organization_id: used.organizationId });
+    const current = await this.tokens();
+    if (response.access_token !== current?.accessToken) await this.revokeQuietly(response.access_token);
+    const rotated = response.refresh_token;
+    if (rotated && rotated !== used.refreshToken && rotated !== current?.refreshToken) await this.revokeQuietly(rotated);
+  }
+
+  /** The grant as it is now, for a refresh whose own outcome was superseded. */
+  private async current(): Promise<LicenseTokens> {
+    const tokens = await this.tokens();
+    if (!tokens) throw notInstalled();
+    if ((await this.status()).needsReinstall) {
+      throw new LiveChatError({ status: 0, type: "needs_reinstall", message: "The license must reinstall the app" });
+    }
+    return tokens;
+  }
+
+  /** The grant is being replaced or deleted: refreshes in flight must not write, and new callers must not join them. */
+  private supersede(): void {
+    this.generation++;
+    this.refreshing = undefined;
+  }
+
+  /** Mark the license for reinstall, unless the grant changed since `generation`. */
+  private async markNeedsReinstall(reason: string, generation: number): Promise<void> {
+    if (generation !== this.generation) return;
     const status: GrantStatus = { needsReinstall: true, reinstallReason: reason };
     await this.storage.put("grant-status", status);
     const tokens = await this.tokens();
-    if (tokens) await this.store.put(tokens, true);
+    if (tokens && generation === this.generation) await this.store.put(tokens, true);
   }
 
   private async status(): Promise<GrantStatus> {
-    return (await this.storage.get<GrantStatus>("grant-status")) ?? { needsReinstall: false };
+    const status = (await this.storage.get<GrantStatus>("grant-status")) ?? { needsReinstall: false };
+    // Earlier versions also marked client-level errors; such a mark says nothing about this grant.
+    // It is not honoured, and the next successful refresh overwrites it.
+    if (status.needsReinstall && CLIENT_REJECTED.has(status.reinstallReason ?? "")) return { needsReinstall: false };
+    return status;
   }
 
   private async tokens(): Promise<LicenseTokens | null> {
@@ -202,13 +305,20 @@ export class LicenseGrant {
     return this.cached;
   }
 
-  private async save(tokens: LicenseTokens, status: GrantStatus): Promise<void> {
+  /**
+   * Store the grant. With `generation` (a refresh), only while the grant has not been replaced or
+   * deleted since: false when it was, and nothing is written.
+   */
+  private async save(tokens: LicenseTokens, status: GrantStatus, generation?: number): Promise<boolean> {
     const context = licenseKey(tokens.organizationId);
     const sealed = await seal(await importSealingKey(this.encryptionKey), JSON.stringify(tokens), context);
+    // Checked after the last await before the write, so nothing runs in between.
+    if (generation !== undefined && generation !== this.generation) return false;
     // DO storage first: it is the source of truth; KV is the edge-readable copy.
     await this.storage.put({ grant: sealed, "organization-id": tokens.organizationId, "grant-status": status });
     this.cached = tokens;
     await this.store.put(tokens, status.needsReinstall);
+    return true;
   }
 
   private async revokeQuietly(token: string): Promise<void> {
@@ -218,6 +328,10 @@ export class LicenseGrant {
       this.log.warn("token revoke failed", { error: errorType(err) });
     }
   }
+}
+
+function notInstalled(): LiveChatError {
+  return new LiveChatError({ status: 0, type: "not_installed", message: "The app is not installed on this license" });
 }
 
 function splitScopes(scope: string | undefined): string[] {

@@ -22,7 +22,8 @@ export interface AccountsClientOptions {
 
 /**
  * LiveChat Accounts (OAuth 2.1) for a server-side app (PLATFORM.md §6). Errors carry the OAuth
- * code as `type` (e.g. "invalid_grant"); 429/`temporarily_unavailable` and 5xx are retried.
+ * code as `type` (e.g. "invalid_grant"). Token requests (code exchange, refresh) are sent once,
+ * retried only after 429/`temporarily_unavailable`; `info` and `revoke` are also retried after 5xx.
  * Accounts is global, so no `X-Region` is sent.
  *
  * @example
@@ -102,10 +103,16 @@ export class AccountsClient {
     }
   }
 
-  /** POST the grant as JSON: GAPI declares application/json and the Go SDK posts JSON (PLATFORM.md §6.2). */
+  /**
+   * POST the grant as JSON: GAPI declares application/json and the Go SDK posts JSON (PLATFORM.md §6.2).
+   * Not idempotent: after a timeout or 5xx LiveChat may have acted. A refresh it processed minted a
+   * token (25 per client per account, the oldest silently revoked, §6.2) and a code is single-use
+   * (§6.1), so only a rate limit (`temporarily_unavailable` is HTTP 429, §6.2) is retried here; the
+   * caller refreshes again on its next call, or restarts the installation.
+   */
   private token(body: AuthorizationCodeRequest | RefreshTokenRequest, secrets: (string | undefined)[]): Promise<TokenResponse> {
     return this.http.requestParsed(
-      { method: "POST", url: this.tokenUrl, name: "accounts/token", body, secrets: [this.clientSecret, ...secrets] },
+      { method: "POST", url: this.tokenUrl, name: "accounts/token", body, secrets: [this.clientSecret, ...secrets], idempotent: false },
       tokenResponseSchema,
     );
   }

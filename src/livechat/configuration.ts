@@ -50,9 +50,13 @@ export class ConfigurationApi extends WebApiClient {
     return this.call("get_license_webhooks_state", request, s.licenseWebhooksStateSchema);
   }
 
-  /** `create_bot` → `{id, secret}`; keep the secret for `issue_bot_token` (PLATFORM.md §3.3). */
+  /**
+   * `create_bot` → `{id, secret}`; keep the secret for `issue_bot_token` (PLATFORM.md §3.3).
+   * Retried only after a rate limit: a repeat after a timeout or 5xx may create a second bot, so
+   * the caller looks for the bot by name first (`list_bots`).
+   */
   createBot(request: s.CreateBotRequest): Promise<s.CreateBotResponse> {
-    return this.call("create_bot", request, s.createBotResponseSchema);
+    return this.call("create_bot", request, s.createBotResponseSchema, { idempotent: false });
   }
 
   /** `get_bot` (PLATFORM.md §3.3). */
@@ -77,15 +81,19 @@ export class ConfigurationApi extends WebApiClient {
 
   /**
    * `issue_bot_token` → a bot JWT valid 24 h (PLATFORM.md §3.3, §4.2). It has no region prefix:
-   * call the Agent Chat API with `{kind: "bearer", token, region: <license region>}`.
+   * call the Agent Chat API with `{kind: "bearer", token, region: <license region>}`. Retried only
+   * after a rate limit: each processed call mints a token that cannot be revoked (§3.3).
    */
   issueBotToken(request: s.IssueBotTokenRequest): Promise<s.IssueBotTokenResponse> {
-    return this.call("issue_bot_token", request, s.issueBotTokenResponseSchema);
+    return this.call("issue_bot_token", request, s.issueBotTokenResponseSchema, { idempotent: false });
   }
 
-  /** `reset_bot_secret` → the new secret (PLATFORM.md §3.3). */
+  /**
+   * `reset_bot_secret` → the new secret (PLATFORM.md §3.3). Retried only after a rate limit: a
+   * processed reset whose answer was lost leaves a secret we never saw; the caller resets again.
+   */
   resetBotSecret(request: s.ResetBotSecretRequest): Promise<s.ResetBotSecretResponse> {
-    return this.call("reset_bot_secret", request, s.resetBotSecretResponseSchema);
+    return this.call("reset_bot_secret", request, s.resetBotSecretResponseSchema, { idempotent: false });
   }
 
   /** `list_tags`, optionally filtered by group (PLATFORM.md §3.4). */

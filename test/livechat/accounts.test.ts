@@ -97,12 +97,12 @@ describe("AccountsClient.refresh", () => {
     expect(isAuthError(err)).toBe(true);
   });
 
-  it("retries temporarily_unavailable (429) and server_error (500)", async () => {
+  it("retries temporarily_unavailable (429), which LiveChat answers before minting anything", async () => {
     const lc = mockLiveChat().on(
       "POST",
       "/v2/token",
       Response.json({ error: "temporarily_unavailable", error_description: "later" }, { status: 429 }),
-      Response.json({ error: "server_error", error_description: "oops" }, { status: 500 }),
+      Response.json({ error: "temporarily_unavailable", error_description: "later" }, { status: 429 }),
       Response.json(fixture("accounts.token.refresh_token.response")),
     );
     const { accounts, waits } = client();
@@ -116,11 +116,12 @@ describe("AccountsClient.refresh", () => {
     mockLiveChat().on(
       "POST",
       "/v2/token",
-      // Worst case: the server echoes the whole request body back.
+      // Worst case: the server echoes the whole request body back. A 429, so the token request is
+      // retried and the retries are logged (after a 5xx it is not: LiveChat may have acted).
       (call) =>
         Response.json(
           { error: "invalid_request", error_description: `bad request ${call.text}`, sub_error: `x ${SECRET}` },
-          { status: 500 },
+          { status: 429 },
         ),
     );
     // Default console logger: the retries are logged for real.
@@ -140,6 +141,50 @@ describe("AccountsClient.refresh", () => {
     expect(errors[1].data).toEqual({ sub_error: "x [redacted]" });
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join("\n")).not.toContain("SECRET");
+  });
+});
+
+describe("token requests are sent once: LiveChat may have acted on a request whose answer was lost", () => {
+  const lostAnswers = [
+    { name: "server_error (500)", reply: () => Response.json({ error: "server_error", error_description: "oops" }, { status: 500 }), type: "server_error" },
+    { name: "503 without an OAuth body", reply: () => new Response("unavailable", { status: 503 }), type: "service_unavailable" },
+    {
+      name: "a timeout",
+      reply: () => new Promise<Response>((resolve) => setTimeout(() => resolve(Response.json(fixture("accounts.token.refresh_token.response"))), 300)),
+      type: "timeout",
+    },
+  ];
+
+  // A refresh LiveChat processed mints a token; 25 per client per account, the oldest silently revoked (PLATFORM.md §6.2).
+  it.each(lostAnswers)("a refresh answered with $name reaches LiveChat once and fails retryably", async ({ reply, type }) => {
+    const lc = mockLiveChat().on("POST", "/v2/token", reply, Response.json(fixture("accounts.token.refresh_token.response")));
+    const { accounts, waits } = client({ timeoutMs: 50 });
+    const err = await rejectionOf(accounts.refresh(REFRESH));
+    expect(err).toBeInstanceOf(LiveChatError);
+    expect(err).toMatchObject({ type, method: "accounts/token", retryable: true });
+    expect(lc.calls()).toHaveLength(1);
+    expect(waits).toEqual([]);
+  });
+
+  // A code is single-use (PLATFORM.md §6.1): a second exchange of a spent code fails anyway.
+  it.each(lostAnswers)("a code exchange answered with $name reaches LiveChat once", async ({ reply, type }) => {
+    const lc = mockLiveChat().on("POST", "/v2/token", reply, Response.json(fixture("accounts.token.authorization_code.response")));
+    const { accounts } = client({ timeoutMs: 50 });
+    const err = await rejectionOf(accounts.exchangeCode({ code: CODE, redirectUri: "https://x.test/" }));
+    expect(err).toMatchObject({ type, retryable: true });
+    expect(lc.calls()).toHaveLength(1);
+  });
+
+  it("a code exchange is still retried after temporarily_unavailable (429)", async () => {
+    const lc = mockLiveChat().on(
+      "POST",
+      "/v2/token",
+      Response.json({ error: "temporarily_unavailable", error_description: "later" }, { status: 429 }),
+      Response.json(fixture("accounts.token.authorization_code.response")),
+    );
+    const tokens = await client().accounts.exchangeCode({ code: CODE, redirectUri: "https://x.test/" });
+    expect(tokens.access_token).toBe(fixture("accounts.token.authorization_code.response").access_token);
+    expect(lc.calls()).toHaveLength(2);
   });
 });
 

@@ -168,3 +168,48 @@ describe("ConfigurationApi auth, region and errors", () => {
     expect(JSON.stringify(err)).not.toContain("641e2ae6d997d2009a3ac92a05f37fc3"); // bot_secret from the request
   });
 });
+
+describe("bot calls that must not run twice (PLATFORM.md §3.3)", () => {
+  type BotCall = { action: string; call: (c: ConfigurationApi) => Promise<unknown>; response: string };
+  const botCalls: BotCall[] = [
+    // A repeated create_bot creates a second bot.
+    { action: "create_bot", call: (c) => c.createBot({ name: "Bot" }), response: "create_bot" },
+    // A repeated reset leaves a secret we never saw.
+    { action: "reset_bot_secret", call: (c) => c.resetBotSecret({ id: "bot-1" }), response: "reset_bot_secret" },
+    // Each issue mints a 24 h bot token that cannot be revoked.
+    { action: "issue_bot_token", call: (c) => c.issueBotToken(fixture("configuration.v3.6.issue_bot_token.request")), response: "issue_bot_token" },
+  ];
+  const lostAnswers = [
+    { name: "503", reply: () => livechatError(503, "service_unavailable"), type: "service_unavailable" },
+    { name: "internal (500)", reply: () => livechatError(500, "internal"), type: "internal" },
+    { name: "a timeout", reply: () => new Promise<Response>((resolve) => setTimeout(() => resolve(Response.json({})), 300)), type: "timeout" },
+  ];
+  const cases = botCalls.flatMap((b) => lostAnswers.map((l) => ({ ...b, ...l })));
+
+  function slowApi() {
+    const t = testHttp({ timeoutMs: 50 });
+    return { ...t, config: new ConfigurationApi({ apiUrl: API, version: "3.6", credentials: { kind: "bearer", token: TOKEN }, http: t.http }) };
+  }
+
+  it.each(cases)("$action answered with $name reaches LiveChat once and fails retryably", async ({ action, call, response, reply, type }) => {
+    const lc = mockLiveChat().on("POST", `/configuration/action/${action}`, reply, Response.json(fixture(`configuration.v3.6.${response}.response`)));
+    const { config, waits } = slowApi();
+    const err = await rejectionOf(call(config));
+    expect(err).toBeInstanceOf(LiveChatError);
+    expect(err).toMatchObject({ type, method: `configuration/${action}`, retryable: true });
+    expect(lc.calls()).toHaveLength(1);
+    expect(waits).toEqual([]);
+  });
+
+  it.each(botCalls)("$action is still retried after a rate limit, which rejects before processing", async ({ action, call, response }) => {
+    const lc = mockLiveChat().on(
+      "POST",
+      `/configuration/action/${action}`,
+      livechatError(429, "too_many_requests"),
+      Response.json(fixture(`configuration.v3.6.${response}.response`)),
+    );
+    const { config } = slowApi();
+    expect(await call(config)).toEqual(fixture(`configuration.v3.6.${response}.response`));
+    expect(lc.calls()).toHaveLength(2);
+  });
+});
