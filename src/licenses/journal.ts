@@ -137,28 +137,47 @@ export class DeliveryJournal {
   record(report: JournalReport): void {
     const sql = this.storage.sql;
     this.storage.transactionSync(() => {
-      const written = sql.exec<{ seq: number }>(
-        `INSERT INTO delivery_journal (delivery_id, chat_id, action, kind, outcome, attempts, received_at, updated_at,
-           duration_ms, error, note)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(delivery_id) DO UPDATE SET outcome = excluded.outcome, attempts = excluded.attempts,
-           updated_at = excluded.updated_at, duration_ms = excluded.duration_ms, error = excluded.error, note = excluded.note
-         WHERE excluded.updated_at > delivery_journal.updated_at
-            OR (excluded.updated_at = delivery_journal.updated_at AND excluded.attempts >= delivery_journal.attempts)
-         RETURNING seq`,
-        report.deliveryId,
-        report.chatId ?? null,
-        report.action,
-        report.kind,
+      // Update the delivery's entry, or insert it when it has none. Not an upsert: SQLite takes an
+      // AUTOINCREMENT number for every upsert, also one that only updates, and prune() relies on
+      // seq growing by one per entry (a delivery reported 5 times cut the journal to a fifth).
+      const updated = sql.exec(
+        `UPDATE delivery_journal SET outcome = ?, attempts = ?, updated_at = ?, duration_ms = ?, error = ?, note = ?
+         WHERE delivery_id = ? AND (? > updated_at OR (? = updated_at AND ? >= attempts))`,
         report.outcome,
         report.attempt,
-        report.receivedAt,
         report.at,
         report.durationMs ?? null,
         report.error ?? null,
         report.note ?? null,
+        report.deliveryId,
+        report.at,
+        report.at,
+        report.attempt,
       );
-      const seq = written.toArray()[0]?.seq;
+      const seq =
+        updated.rowsWritten > 0
+          ? undefined
+          : sql
+              .exec<{ seq: number }>(
+                `INSERT INTO delivery_journal (delivery_id, chat_id, action, kind, outcome, attempts, received_at, updated_at,
+                   duration_ms, error, note)
+                 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                 WHERE NOT EXISTS (SELECT 1 FROM delivery_journal WHERE delivery_id = ?)
+                 RETURNING seq`,
+                report.deliveryId,
+                report.chatId ?? null,
+                report.action,
+                report.kind,
+                report.outcome,
+                report.attempt,
+                report.receivedAt,
+                report.at,
+                report.durationMs ?? null,
+                report.error ?? null,
+                report.note ?? null,
+                report.deliveryId,
+              )
+              .toArray()[0]?.seq;
       if (report.outcome !== "pending") {
         sql.exec(
           `INSERT INTO delivery_journal_hourly (hour, outcome, n) VALUES (?, ?, 1)
@@ -241,9 +260,10 @@ export class DeliveryJournal {
   }
 
   /**
-   * Drop what falls out of the bounds after entry `seq` was written. Entries are only ever
-   * inserted with a growing seq and never deleted otherwise, so the newest {@link keep} are those
-   * above `seq - keep`: a range delete on the primary key, not a scan. Old hours go once an hour.
+   * Drop what falls out of the bounds after entry `seq` was inserted. Entries are only ever
+   * inserted with a seq one above the last (record() never upserts) and never deleted otherwise, so
+   * the newest {@link keep} are those above `seq - keep`: a range delete on the primary key, not a
+   * scan. Old hours go once an hour.
    */
   private prune(seq: number): void {
     this.storage.sql.exec("DELETE FROM delivery_journal WHERE seq <= ?", seq - this.keep);

@@ -242,6 +242,23 @@ describe("delivery journal: ordering and retention", () => {
     });
   });
 
+  it("keeps N deliveries however often each was reported (retries update, they do not use up the bound)", async () => {
+    const stub = licenseStub(env, uniqueOrg("retention-retries"));
+    await runInDurableObject(stub, (_i, state) => {
+      let at = Date.now();
+      const j = new DeliveryJournal(state.storage, { keep: 5 });
+      for (const id of ["d0", "d1", "d2"]) {
+        for (let attempt = 1; attempt <= 5; attempt++) {
+          j.record({ deliveryId: id, chatId: "C", action: "a", kind: "license", outcome: attempt < 5 ? "retry" : "dead", attempt, receivedAt: at, at: at++ });
+        }
+      }
+      expect(j.size()).toBe(3);
+      expect(j.list({ limit: 100 }).map((e) => [e.deliveryId, e.outcome])).toEqual([["d2", "dead"], ["d1", "dead"], ["d0", "dead"]]);
+      for (let i = 3; i < 9; i++) j.record({ deliveryId: `d${i}`, action: "a", kind: "license", outcome: "processed", attempt: 1, receivedAt: at, at: at++ });
+      expect(j.list({ limit: 100 }).map((e) => e.deliveryId)).toEqual(["d8", "d7", "d6", "d5", "d4"]);
+    });
+  });
+
   it("is bounded: the newest N entries per license and 48 hours of hourly counters", async () => {
     const stub = licenseStub(env, uniqueOrg("retention"));
     await runInDurableObject(stub, (_i, state) => {
