@@ -16,6 +16,8 @@ export default {
   },
   /** Cron Trigger: every license reconciles itself (src/licenses/fleet.ts). */
   async scheduled(_controller, env, _ctx) {
-    await reconcileFleet(env);
+    // Each run tries other page leaders first (random: a step derived from the schedule could
+    // divide a page's size and come back to the same leaders).
+    await reconcileFleet(env, { rotation: Math.floor(Math.random() * 2 ** 30) });
   },
 } satisfies ExportedHandler<Env>;

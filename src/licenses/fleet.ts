@@ -21,10 +21,13 @@ export interface FleetReport {
  * The cron invocation thus makes about two subrequests per 1,000 licenses, each page leader at
  * most 1,000 (Workers' per-invocation subrequest limit), and every license does its own LiveChat
  * calls in its own alarm invocation. Licenses marked as needing reinstall are skipped until they
- * reinstall. A page whose leader fails is retried with another leader; a failing license never
- * stops the others.
+ * reinstall. A page whose leader fails is retried with another leader (up to three, starting at
+ * `rotation`, which the cron picks anew every run); a failing license never stops the others.
  */
-export async function reconcileFleet(env: Env, options: { pageSize?: number; spreadMs?: number } = {}): Promise<FleetReport> {
+export async function reconcileFleet(
+  env: Env,
+  options: { pageSize?: number; spreadMs?: number; rotation?: number } = {},
+): Promise<FleetReport> {
   const config = requireConfig(env);
   const store = new TokenStore(env.TOKENS, config.tokenEncryptionKey);
   const log = createLogger({ component: "cron" });
@@ -37,11 +40,15 @@ export async function reconcileFleet(env: Env, options: { pageSize?: number; spr
     const orgs = page.licenses.filter((l) => !l.needsReinstall).map((l) => l.organizationId);
     report.skippedNeedsReinstall += page.licenses.length - orgs.length;
     let handled = orgs.length === 0;
+    // Leaders start at a position that moves with every run: a license whose DO keeps failing must
+    // not cost its page-mates every run (KV lists in the same order each time).
+    const start = Math.abs(Math.trunc(options.rotation ?? 0));
     for (let attempt = 0; attempt < Math.min(3, orgs.length) && !handled; attempt++) {
-      const leader = orgs[attempt];
+      const index = (start + attempt) % orgs.length;
+      const leader = orgs[index];
       try {
         const result = await licenseStub(env, leader).fanOutReconcile(
-          orgs.filter((_, i) => i !== attempt),
+          orgs.filter((_, i) => i !== index),
           options.spreadMs,
         );
         report.scheduled += result.scheduled;

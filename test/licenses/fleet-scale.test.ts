@@ -70,6 +70,39 @@ describe("reconcile at scale", () => {
     expect(Math.max(...fannedOut.map((f) => f.others.length))).toBeLessThan(FLEET_PAGE_SIZE);
   }, 120_000);
 
+  it("a page whose first leaders keep failing is covered on the next run: leaders rotate", async () => {
+    const orgs = Array.from({ length: 8 }, (_, i) => `org-rot-${i}`);
+    for (const org of orgs) {
+      await env.TOKENS.put(licenseKey(org), "sealed", { metadata: { expiresAt: Date.now() + 3600_000, installedAt: 1, needsReinstall: false } });
+    }
+    const broken = new Set(orgs.slice(0, 3)); // KV lists in key order: the same three lead every run
+    const covered: string[] = [];
+    const fleetEnv = {
+      ...env,
+      TOKENS: { list: (opts: KVNamespaceListOptions) => env.TOKENS.list({ ...opts, prefix: "license:org-rot-" }) },
+      LICENSES: {
+        idFromName: (name: string) => name,
+        get: (org: string) => ({
+          fanOutReconcile: async (others: string[]) => {
+            if (broken.has(org)) throw new Error("Durable Object reset");
+            covered.push(org, ...others);
+            return { scheduled: others.length + 1, failed: [] };
+          },
+        }),
+      },
+    } as unknown as Env;
+    try {
+      const first = await reconcileFleet(fleetEnv, { rotation: 0 });
+      expect(first.failed).toEqual([...broken]);
+      expect(covered).toEqual([]);
+      const next = await reconcileFleet(fleetEnv, { rotation: 1 });
+      expect(next.scheduled).toBe(8);
+      expect(new Set(covered)).toEqual(new Set(orgs));
+    } finally {
+      for (const org of orgs) await env.TOKENS.delete(licenseKey(org));
+    }
+  });
+
   it("a page leader fans out to its page; each license reconciles itself; failures stay local", async () => {
     const PAGE = 60;
     const FAILING = new Set(["org-page-7", "org-page-31", "org-page-52"]);
