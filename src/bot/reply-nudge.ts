@@ -171,7 +171,7 @@ export async function onTransfer(scope: ReplyScope, at: number, threadId?: strin
 /**
  * `chat_deactivated` of thread `threadId` (PLATFORM.md §2.3): the thread is remembered as closed
  * and the counted events of closed threads are dropped; when the open stretch is that thread's (or there is none),
- * every timer of the chat stops and the stretch is dropped. A late one for an older thread
+ * the reply timer stops and the stretch is dropped. A late one for an older thread
  * (§1.4) leaves the newer thread's stretch and timer alone. Without a thread id, everything goes.
  */
 export async function onDeactivated(scope: ReplyScope, threadId?: string): Promise<void> {
@@ -192,9 +192,10 @@ export async function onDeactivated(scope: ReplyScope, threadId?: string): Promi
     scope.log.info("chat deactivated for another thread; reply timer kept", { thread_id: threadId, stretch: stretch.id });
     return;
   }
-  const cancelled = await scope.chat.timers.cancelAll();
+  // The reply timer only: other timers of the chat are an app's own (src/handlers.ts), theirs to end.
+  const cancelled = await scope.chat.timers.cancel(REPLY_TIMER);
   await store.delete(STRETCH_KEY);
-  if (cancelled > 0) scope.log.info("chat deactivated; timers cancelled", { cancelled });
+  if (cancelled) scope.log.info("chat deactivated; reply timer cancelled");
 }
 
 /**

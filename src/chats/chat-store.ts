@@ -55,7 +55,8 @@ export class SqlChatStore implements ChatStore {
     return this.sql()
       .exec<{ key: string; value: string }>(
         "SELECT key, value FROM chat_kv WHERE substr(key, 1, ?) = ? ORDER BY key",
-        prefix.length,
+        // SQLite's substr counts characters (code points), `.length` UTF-16 units: an emoji is 1 and 2.
+        [...prefix].length,
         prefix,
       )
       .toArray()

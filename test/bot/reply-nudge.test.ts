@@ -109,7 +109,7 @@ describe("reply timer", () => {
     expect(await chatStore(w.org, "C2", (s) => s.get(STRETCH_KEY))).toBeUndefined();
   });
 
-  it("chat_deactivated cancels every timer of the chat", async () => {
+  it("chat_deactivated cancels the reply timer", async () => {
     const w = await botWorld("deact");
     const chat = w.chats.open("C3");
     await say(w, "C3", message("E1", CUSTOMER));
@@ -121,6 +121,21 @@ describe("reply timer", () => {
     await wait(w, "C3", 500);
     expect(w.lc.calls().length).toBe(calls); // nothing fired, nothing asked
     expect(sends(w)).toEqual([]);
+  });
+
+  it("chat_deactivated stops the bot's reply timer only: an app's own timers in the chat stay", async () => {
+    const w = await botWorld("deact-app-timer");
+    const chat = w.chats.open("C3B");
+    await say(w, "C3B", message("E1", CUSTOMER));
+    const { runInDurableObject } = await import("cloudflare:test");
+    const due = Date.now() + 3600_000;
+    await runInDurableObject(chatStub(env, w.org, "C3B"), async (instance) => {
+      const timers = (instance as unknown as { timers: import("../../src/chats/timers").ChatTimers }).timers;
+      await timers.start("app-sla", due, { organizationId: w.org, chatId: "C3B" });
+    });
+    chat.thread.active = false;
+    await deliver(w, "C3B", "chat_deactivated", { chat_id: "C3B", thread_id: chat.thread.id, user_id: AGENT });
+    expect((await timersOf(w, "C3B")).map((t) => t.name)).toEqual(["app-sla"]);
   });
 
   it("a transfer restarts the wait", async () => {

@@ -70,6 +70,17 @@ describe("Chat DO", () => {
     expect(stored).toEqual({ count: 3, events: [["event:1", { n: 1 }], ["event:2", { n: 2 }], ["event:3", { n: 3 }]], gone: false });
   });
 
+  it("lists by a prefix with characters outside the BMP (tags are free text: emoji)", async () => {
+    const listed = await runInDurableObject(chatStub(env, uniqueOrg("kv-emoji"), "KV2"), async (instance) => {
+      const store = (instance as unknown as { store: import("../../src/chats/chat-store").ChatStore }).store;
+      await store.put("tag:😀:T1", 1);
+      await store.put("tag:😀x:T1", 2);
+      await store.put("tag:a:T1", 3);
+      return { emoji: await store.list("tag:😀:"), all: (await store.list("tag:")).length };
+    });
+    expect(listed).toEqual({ emoji: [["tag:😀:T1", 1]], all: 3 });
+  });
+
   it("retries a failing handler, then dead-letters the delivery with the error; later events wait, then run; replay re-runs it", async () => {
     const org = uniqueOrg("dead");
     await install(org);
