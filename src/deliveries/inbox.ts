@@ -282,7 +282,16 @@ export class Inbox {
           await this.deadLetter(row, message, attempt);
           this.onAttempt({ delivery, attempt, result: "dead", error: message, startedAt: now, finishedAt: this.now() });
         } else {
-          this.storage.sql.exec("UPDATE deliveries SET last_error = ? WHERE seq = ?", message, row.seq);
+          // A failure that says how long to wait (a Retry-After on LiveChat's "too many requests", which
+          // "lifts automatically", PLATFORM.md §3.6) is not retried sooner: retrying into a rate limit
+          // spends the attempts and dead-letters the delivery.
+          const wait = requestedWaitMs(error);
+          this.storage.sql.exec(
+            "UPDATE deliveries SET last_error = ?, next_attempt_at = MAX(next_attempt_at, ?) WHERE seq = ?",
+            message,
+            wait === undefined ? 0 : now + wait,
+            row.seq,
+          );
           this.onAttempt({ delivery, attempt, result: "retry", error: message, startedAt: now, finishedAt: this.now() });
         }
       }
@@ -504,6 +513,23 @@ function toDelivery(row: DeliveryRow): StoredDelivery {
     ...(row.finished_at !== null ? { finishedAt: row.finished_at } : {}),
     handled: JSON.parse(row.handled) as string[],
   };
+}
+
+/** Longest wait a failure can ask for before its next attempt. */
+const MAX_REQUESTED_WAIT_MS = 60 * 60_000;
+
+/**
+ * The wait a failure asks for before trying again: a numeric `retryAfterMs` on the error or its
+ * causes (LiveChatError carries the parsed Retry-After; the dispatcher wraps handler errors).
+ */
+function requestedWaitMs(error: unknown): number | undefined {
+  let current = error;
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const ms = (current as { retryAfterMs?: unknown }).retryAfterMs;
+    if (typeof ms === "number" && Number.isFinite(ms) && ms > 0) return Math.min(ms, MAX_REQUESTED_WAIT_MS);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function clampLimit(limit: number | undefined): number {

@@ -196,6 +196,29 @@ describe("Inbox.process", () => {
     });
   });
 
+  it("waits as long as a failure asks (LiveChat's Retry-After on a 429), also when a handler error wraps it", async () => {
+    await withInbox(async ({ inbox, alarms, clock }) => {
+      const { deliveryId } = await inbox.accept(delivery("limited"));
+      const rateLimited = Object.assign(new Error("LiveChat agent/get_chat failed (too_many_requests): HTTP 429"), { retryAfterMs: 120_000 });
+      const { seen, processor } = recorder((a) =>
+        a.attempt === 1 ? rateLimited : a.attempt === 2 ? Object.assign(new Error("handler bot:x failed"), { cause: rateLimited }) : undefined,
+      );
+      await inbox.process(processor);
+      expect(inbox.get(deliveryId)).toMatchObject({ status: "pending", attempts: 1, nextAttemptAt: T0 + 120_000 });
+      expect(alarms.deadline(PROCESS_DEADLINE)).toBe(T0 + 120_000);
+      clock.now = T0 + 3_000; // the policy's own retry time: not yet
+      await inbox.process(processor);
+      expect(seen).toEqual(["limited#1"]);
+      clock.now = T0 + 120_000;
+      await inbox.process(processor);
+      expect(inbox.get(deliveryId)).toMatchObject({ status: "pending", attempts: 2, nextAttemptAt: T0 + 240_000 });
+      clock.now = T0 + 240_000;
+      await inbox.process(processor);
+      expect(seen).toEqual(["limited#1", "limited#2", "limited#3"]);
+      expect(inbox.get(deliveryId)?.status).toBe("processed");
+    });
+  });
+
   it("succeeds on a retry and skips the handlers a failed attempt already completed", async () => {
     await withInbox(async ({ inbox, clock }) => {
       const { deliveryId } = await inbox.accept(delivery("partial"));
