@@ -16,6 +16,12 @@ import type { ChatStore } from "./chat-store";
 
 /** Prefix of the timers' deadlines on the Chat DO's alarm. */
 export const TIMER_PREFIX = "timer:";
+/**
+ * Runs of a timer whose handler threw in a row before it is given up (logged as an error): the
+ * retries back off to 5 minutes, so a handler that can never succeed would otherwise wake its
+ * chat's DO every 5 minutes for ever. With the backoff, about 9 minutes of tries.
+ */
+export const MAX_TIMER_FAILURES = 10;
 
 /** A pending timer, as the admin API lists it. */
 export interface PendingTimer {
@@ -95,7 +101,7 @@ export class ChatTimers {
 
   constructor(private readonly deps: ChatTimersDeps) {
     this.sql = lazySchema(deps.storage, DDL);
-    deps.alarms.handle(TIMER_PREFIX, (deadline, at) => this.fire(deadline.slice(TIMER_PREFIX.length), at));
+    deps.alarms.handle(TIMER_PREFIX, (deadline, at, failures) => this.fire(deadline.slice(TIMER_PREFIX.length), at, failures));
   }
 
   /**
@@ -162,8 +168,12 @@ export class ChatTimers {
     return { name, due, organizationId: row.organization_id, chatId: row.chat_id, data: JSON.parse(row.data) as Json };
   }
 
-  /** A due deadline: run its handler with a context; forget its data unless the handler re-armed it. */
-  private async fire(name: string, at: number): Promise<void> {
+  /**
+   * A due deadline: run its handler with a context; forget its data unless the handler re-armed it.
+   * Dropped without running: a timer whose handler failed {@link MAX_TIMER_FAILURES} times in a row,
+   * and one of a license that is not installed (any more): its handler could not call LiveChat.
+   */
+  private async fire(name: string, at: number, failures: number): Promise<void> {
     const timer = this.withData(name, at);
     const log = this.deps.log.child({ timer: name });
     if (!timer) {
@@ -176,7 +186,19 @@ export class ChatTimers {
       this.sql().exec("DELETE FROM chat_timers WHERE name = ?", name);
       return;
     }
+    const forget = () => this.sql().exec("DELETE FROM chat_timers WHERE name = ?", name);
+    const ids = { organization_id: timer.organizationId, chat_id: timer.chatId };
+    if (failures >= MAX_TIMER_FAILURES) {
+      log.error("timer handler failed too often; timer given up", { ...ids, failures });
+      forget();
+      return;
+    }
     const license = this.deps.license(timer.organizationId);
+    if (!(await license.installation()).installed) {
+      log.info("license not installed; timer dropped", ids);
+      forget();
+      return;
+    }
     let api: LiveChatApis | undefined;
     const config = this.deps.config;
     await handler({

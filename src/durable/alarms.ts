@@ -32,8 +32,11 @@
  * is compared in memory: only this instance runs passes.
  */
 
-/** Runs one due deadline. `name` is the full deadline name, `at` the time it was due. */
-export type DeadlineHandler = (name: string, at: number) => Promise<void> | void;
+/**
+ * Runs one due deadline. `name` is the full deadline name, `at` the time it was due, `failures`
+ * how many runs of it threw in a row before this one (0 the first time).
+ */
+export type DeadlineHandler = (name: string, at: number, failures: number) => Promise<void> | void;
 
 /** Options for {@link NamedAlarms}. */
 export interface NamedAlarmsOptions {
@@ -216,7 +219,7 @@ export class NamedAlarms {
       const handler = this.handlers.find((h) => row.name.startsWith(h.prefix))?.handler;
       try {
         if (!handler) throw new Error(`no handler for deadline ${row.name}`);
-        await handler(row.name, row.at);
+        await handler(row.name, row.at, row.failures);
         // Remove only the version we ran: a handler (or a request meanwhile) may have rescheduled it.
         if (this.rows.get(row.name)?.version !== row.version) continue;
         this.storage.sql.exec("DELETE FROM alarm_deadlines WHERE name = ?", row.name);

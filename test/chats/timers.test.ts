@@ -3,7 +3,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SqlChatStore } from "../../src/chats/chat-store";
 import { chatStub } from "../../src/chats/stub";
-import { ChatTimers, type TimerContext, TimerRegistry } from "../../src/chats/timers";
+import { ChatTimers, MAX_TIMER_FAILURES, type TimerContext, TimerRegistry } from "../../src/chats/timers";
 import { NamedAlarms } from "../../src/durable/alarms";
 import type { LicenseRpc } from "../../src/framework";
 import { createLogger } from "../../src/log";
@@ -17,7 +17,7 @@ const freshChat = () => {
 };
 
 /** ChatTimers over a Chat DO's storage with its own clock; `boot()` builds a new instance (a restart). */
-function harness(storage: DurableObjectStorage, registry: TimerRegistry) {
+function harness(storage: DurableObjectStorage, registry: TimerRegistry, installed = true) {
   const clock = { now: T0 };
   const boot = () => {
     const alarms = new NamedAlarms(storage, { now: () => clock.now, retryDelayMs: () => 1_000 });
@@ -26,7 +26,7 @@ function harness(storage: DurableObjectStorage, registry: TimerRegistry) {
       storage,
       store: new SqlChatStore(storage),
       registry,
-      license: () => ({}) as LicenseRpc,
+      license: () => ({ installation: async () => ({ installed }) }) as LicenseRpc,
       config: () => ({ apiUrl: "https://api.livechat.test", apiVersion: "3.6" }),
       log: createLogger({ test: "timers" }),
     });
@@ -94,6 +94,44 @@ describe("ChatTimers", () => {
       clock.now = T0 + 60_000;
       await alarms.run();
       expect(calls).toBe(3);
+      expect(timers.list()).toEqual([]);
+    });
+  });
+
+  it("a handler that keeps failing is given up after MAX_TIMER_FAILURES attempts, logged; the timer and its data go", async () => {
+    const { stub, org } = freshChat();
+    const registry = new TimerRegistry();
+    let calls = 0;
+    registry.on("broken", () => {
+      calls++;
+      throw new Error("always");
+    });
+    await runInDurableObject(stub, async (_i, state) => {
+      const { clock, boot } = harness(state.storage, registry);
+      const { alarms, timers } = boot();
+      await timers.start("broken", T0 + 1_000, { organizationId: org, chatId: "CHAT" });
+      for (let i = 0; i < MAX_TIMER_FAILURES + 5; i++) {
+        clock.now += 1_000;
+        await alarms.run();
+      }
+      expect(calls).toBe(MAX_TIMER_FAILURES);
+      expect(timers.list()).toEqual([]);
+      expect(state.storage.sql.exec("SELECT COUNT(*) AS n FROM chat_timers").one().n).toBe(0);
+    });
+  });
+
+  it("a timer of a license that is not installed (any more) is dropped without running its handler", async () => {
+    const { stub, org } = freshChat();
+    const registry = new TimerRegistry();
+    let calls = 0;
+    registry.on("followup", () => void calls++);
+    await runInDurableObject(stub, async (_i, state) => {
+      const { clock, boot } = harness(state.storage, registry, false);
+      const { alarms, timers } = boot();
+      await timers.start("followup", T0 + 1_000, { organizationId: org, chatId: "CHAT" });
+      clock.now = T0 + 1_000;
+      await alarms.run();
+      expect(calls).toBe(0);
       expect(timers.list()).toEqual([]);
     });
   });
