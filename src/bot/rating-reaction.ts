@@ -1,6 +1,6 @@
 import type { HandlerContext } from "../framework/context";
 import type { Settings } from "../licenses/settings";
-import { activeChat, botOnDuty, sendOnce } from "./send";
+import { activeChat, botOnDuty, MAX_TEXT_BYTES, sendOnce } from "./send";
 
 /**
  * Rating reaction (issue 4, PLATFORM.md §5): a chat rating makes the bot post one agents-only
@@ -44,18 +44,41 @@ export function ratingScore(value: unknown): RatingScore | undefined {
 }
 
 /**
- * The suggestion for `score`. In the good message `{reviewUrl}` becomes the link; without a
- * configured link, the sentence holding the placeholder is dropped.
+ * The suggestion for `score`, as configured (settings validation measures this). In the good
+ * message `{reviewUrl}` becomes the link; without a configured link, each sentence or line
+ * holding the placeholder is dropped with the space or line break after it.
+ */
+export function ratingMessage(rating: Settings["rating"], score: RatingScore): string {
+  if (score === "bad") return rating.badMessage;
+  const url = rating.reviewUrl;
+  // A replacer function: a replacement string would expand `$&`, `$'`… found in the URL.
+  if (url) return rating.goodMessage.replaceAll("{reviewUrl}", () => url);
+  // Split into sentence, separator, sentence…: a separator is a line break (with the blanks
+  // around it) or the blanks after a sentence's end.
+  const parts = rating.goodMessage.split(/(\s*\n\s*|(?<=[.!?])\s+)/);
+  let kept = "";
+  for (let i = 0; i < parts.length; i += 2) {
+    if (!parts[i].includes("{reviewUrl}")) kept += parts[i] + (parts[i + 1] ?? "");
+  }
+  return kept.trim() || "The customer rated this chat as good.";
+}
+
+/**
+ * {@link ratingMessage} within LiveChat's message size. Settings are validated to fit, so
+ * clipping only guards settings stored before that check (a longer text could never be sent).
  */
 export function ratingText(rating: Settings["rating"], score: RatingScore): string {
-  if (score === "bad") return rating.badMessage;
-  if (rating.reviewUrl) return rating.goodMessage.replaceAll("{reviewUrl}", rating.reviewUrl);
-  const kept = rating.goodMessage
-    .split(/(?<=[.!?])\s+/)
-    .filter((sentence) => !sentence.includes("{reviewUrl}"))
-    .join(" ")
-    .trim();
-  return kept || "The customer rated this chat as good.";
+  return clipBytes(ratingMessage(rating, score), MAX_TEXT_BYTES);
+}
+
+/** `text` cut to at most `max` UTF-8 bytes on a character boundary, marked with an ellipsis. */
+function clipBytes(text: string, max: number): string {
+  const encoder = new TextEncoder();
+  if (encoder.encode(text).byteLength <= max) return text;
+  const ellipsis = "…"; // 3 bytes
+  // encodeInto never writes part of a character; `read` is how much of `text` fit.
+  const { read } = encoder.encodeInto(text, new Uint8Array(max - 3));
+  return text.slice(0, read) + ellipsis;
 }
 
 /** React to a rating of `threadId` (once per thread and score). */

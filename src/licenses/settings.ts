@@ -1,4 +1,6 @@
 import * as z from "zod/mini";
+import { ratingMessage } from "../bot/rating-reaction";
+import { MAX_TEXT_BYTES } from "../bot/send";
 import type { Config } from "../config";
 
 /**
@@ -34,8 +36,23 @@ export const workingHoursSchema = z.object({
 });
 export type WorkingHours = z.infer<typeof workingHoursSchema>;
 
+/** Most tags with suggestions per license. */
+export const MAX_TAGS = 200;
+/**
+ * Largest stored settings (UTF-8 bytes of their JSON). Every Chat DO holds and parses the whole
+ * snapshot per read, and storage.put fails far above this (about 2 MB).
+ */
+export const MAX_SETTINGS_BYTES = 32 * 1024;
+/** Longest review link (characters). */
+export const MAX_REVIEW_URL_LENGTH = 2000;
+
 const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
-const httpsUrl = z.string().check(z.refine((v) => /^https?:\/\/\S+$/.test(v), "must be an http(s) URL"));
+const httpsUrl = z
+  .string()
+  .check(
+    z.maxLength(MAX_REVIEW_URL_LENGTH, `must be at most ${MAX_REVIEW_URL_LENGTH} characters`),
+    z.refine((v) => /^https?:\/\/\S+$/.test(v), "must be an http(s) URL"),
+  );
 
 /** Every setting with its value; what handlers read. */
 export const settingsSchema = z.object({
@@ -44,7 +61,9 @@ export const settingsSchema = z.object({
   /** What the bot tells a customer nobody answered in time (visible to the customer). */
   replyMessage: text(2000),
   /** Tag → canned responses the bot suggests to agents when a thread is tagged. */
-  tagSuggestions: z.record(text(100), z.array(text(2000)).check(z.maxLength(10))),
+  tagSuggestions: z
+    .record(text(100), z.array(text(2000)).check(z.maxLength(10)))
+    .check(z.refine((tags) => Object.keys(tags).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`)),
   rating: z.object({
     /** Agents-only suggestion after a good rating; `{reviewUrl}` is replaced with the link. */
     goodMessage: text(2000),
@@ -59,12 +78,21 @@ export const settingsSchema = z.object({
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
-/** A partial update, validated field by field (nested objects replace as a whole except `rating`). */
+/**
+ * A partial update, validated field by field (nested objects replace as a whole except `rating`).
+ * `rating.reviewUrl: null` removes the link.
+ */
 export const settingsPatchSchema = z.object({
   replyTimeoutSeconds: z.optional(settingsSchema.shape.replyTimeoutSeconds),
   replyMessage: z.optional(settingsSchema.shape.replyMessage),
   tagSuggestions: z.optional(settingsSchema.shape.tagSuggestions),
-  rating: z.optional(z.partial(settingsSchema.shape.rating)),
+  rating: z.optional(
+    z.object({
+      goodMessage: z.optional(settingsSchema.shape.rating.shape.goodMessage),
+      badMessage: z.optional(settingsSchema.shape.rating.shape.badMessage),
+      reviewUrl: z.optional(z.nullable(httpsUrl)),
+    }),
+  ),
   workingHours: z.optional(settingsSchema.shape.workingHours),
   botName: z.optional(settingsSchema.shape.botName),
 });
@@ -90,8 +118,40 @@ export function applyPatch(current: Settings, patch: SettingsPatch): Settings {
   return {
     ...current,
     ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
-    rating: { ...current.rating, ...(patch.rating ?? {}) },
+    rating: mergeRating(current.rating, patch.rating),
   } as Settings;
+}
+
+type RatingPatch = NonNullable<SettingsPatch["rating"]>;
+
+/** `patch` over `rating`, field by field; a null review link removes the link. */
+function mergeRating(rating: RatingPatch, patch: RatingPatch | undefined): RatingPatch {
+  const merged = { ...rating, ...stripUndefined(patch ?? {}) };
+  // No default link exists, so dropping the key is "no link" both as an override and merged.
+  if (merged.reviewUrl === null) delete merged.reviewUrl;
+  return merged;
+}
+
+/**
+ * What the field schemas cannot see: limits of the settings as a whole. Each rating message, as
+ * the bot renders it (with the review link, however often the message names it), must fit one
+ * LiveChat message (MAX_TEXT_BYTES; rendered by the builder itself so the two cannot disagree),
+ * and the stored overrides must stay within MAX_SETTINGS_BYTES.
+ */
+function settingsProblems(settings: Settings, stored: SettingsPatch): string[] {
+  const problems: string[] = [];
+  const encoder = new TextEncoder();
+  for (const score of ["good", "bad"] as const) {
+    const bytes = encoder.encode(ratingMessage(settings.rating, score)).byteLength;
+    if (bytes > MAX_TEXT_BYTES) {
+      problems.push(`rating.${score}Message: ${bytes} bytes with the review link filled in; at most ${MAX_TEXT_BYTES} bytes`);
+    }
+  }
+  const size = encoder.encode(JSON.stringify(stored)).byteLength;
+  if (size > MAX_SETTINGS_BYTES) {
+    problems.push(`settings: ${size} bytes as stored; at most ${MAX_SETTINGS_BYTES} bytes`);
+  }
+  return problems;
 }
 
 /** Settings persisted in the License DO's storage. */
@@ -118,9 +178,13 @@ export class SettingsStore {
     }
     const stored = (await this.storage.get<SettingsPatch>("settings")) ?? {};
     const merged: SettingsPatch = { ...stored, ...stripUndefined(parsed.data) };
-    if (parsed.data.rating) merged.rating = { ...stored.rating, ...stripUndefined(parsed.data.rating) };
+    if (parsed.data.rating) merged.rating = mergeRating(stored.rating ?? {}, parsed.data.rating);
+    // Checked here, on the result, so every writer (API, dashboard form, scripts) meets the limits.
+    const settings = applyPatch(this.defaults(), merged);
+    const problems = settingsProblems(settings, merged);
+    if (problems.length) return { ok: false, problems };
     await this.storage.put("settings", merged);
-    return { ok: true, settings: applyPatch(this.defaults(), merged) };
+    return { ok: true, settings };
   }
 }
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { RATING_CANCELLED_PREFIX, RATING_PREFIX, ratingScore, ratingText } from "../../src/bot/rating-reaction";
+import { MAX_TEXT_BYTES } from "../../src/bot/send";
 import { defaultSettings } from "../../src/licenses/settings";
 import { botWorld, callsTo, chatStore, deliver, say, sends, type World } from "./helpers";
 
@@ -94,6 +95,15 @@ describe("rating reaction", () => {
     expect(sends(w).map((b) => b.event.text)).toEqual(["Bad rating: call them back today."]);
   });
 
+  it("after the review link is cleared, a good rating suggests without the link's sentence", async () => {
+    const w = await botWorld("cleared");
+    expect((await w.license.updateSettings({ rating: { reviewUrl: "https://reviews.example.com/acme" } })).ok).toBe(true);
+    expect((await w.license.updateSettings({ rating: { reviewUrl: null } })).ok).toBe(true);
+    w.chats.open("R7");
+    await rated(w, "R7", 1);
+    expect(sends(w).map((b) => b.event.text)).toEqual(["The customer rated this chat as good."]);
+  });
+
   it("ignores properties without a usable score", async () => {
     const w = await botWorld("noscore");
     w.chats.open("R6");
@@ -115,5 +125,25 @@ describe("rating helpers", () => {
     expect(ratingText(rating, "good")).toBe("Rated good! Thank them.");
     expect(ratingText({ ...rating, goodMessage: "{reviewUrl}" }, "good")).toBe("The customer rated this chat as good.");
     expect(ratingText(rating, "bad")).toBe("b");
+  });
+
+  it("without a link, drop only the line or sentence holding the placeholder and keep the others' line breaks", () => {
+    const rating = { goodMessage: "Rated good!\nReview link: {reviewUrl}\nThank them.\n\nThen close the chat. Ask for {reviewUrl} later.", badMessage: "b" };
+    expect(ratingText(rating, "good")).toBe("Rated good!\nThank them.\n\nThen close the chat.");
+  });
+
+  it("insert the link literally (no `$&`-style replacement patterns)", () => {
+    const rating = { goodMessage: "Review: {reviewUrl}", badMessage: "b", reviewUrl: "https://r.example/?a=$&b=$'c=$$" };
+    expect(ratingText(rating, "good")).toBe("Review: https://r.example/?a=$&b=$'c=$$");
+  });
+
+  it("never exceed LiveChat's message size, whatever the stored settings (clipped on a character boundary)", () => {
+    const rating = { goodMessage: Array(20).fill("{reviewUrl}").join(" "), badMessage: "b", reviewUrl: `https://r.example/${"€".repeat(1900)}` };
+    const text = ratingText(rating, "good");
+    expect(new TextEncoder().encode(text).byteLength).toBeLessThanOrEqual(MAX_TEXT_BYTES);
+    expect(new TextEncoder().encode(text).byteLength).toBeGreaterThan(MAX_TEXT_BYTES - 8);
+    expect(text.startsWith(`https://r.example/€€€`)).toBe(true);
+    expect(text.endsWith("…")).toBe(true);
+    expect(text.slice(0, -1)).toBe(rating.goodMessage.replaceAll("{reviewUrl}", rating.reviewUrl).slice(0, text.length - 1));
   });
 });

@@ -1,4 +1,9 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { ratingText } from "../../src/bot/rating-reaction";
+import { MAX_TEXT_BYTES } from "../../src/bot/send";
+import { licenseStub } from "../../src/licenses/stub";
+import { uniqueOrg } from "../webhooks/helpers";
 import { applyPatch, defaultSettings, desiredRoutingStatus, localTime, settingsPatchSchema } from "../../src/licenses/settings";
 
 const defaults = defaultSettings({ replyTimeoutSeconds: 120 });
@@ -62,5 +67,56 @@ describe("working hours", () => {
 
   it("always accepts chats without a schedule", () => {
     expect(desiredRoutingStatus(null, new Date("2026-11-24T03:00:00Z"))).toBe("accepting_chats");
+  });
+});
+
+describe("settings store: review link, limits", () => {
+  const store = () => licenseStub(env, uniqueOrg("store"));
+
+  it("a review link is cleared with null (an empty string is still not a link)", async () => {
+    const license = store();
+    expect((await license.updateSettings({ rating: { reviewUrl: "https://example.com/review" } })).ok).toBe(true);
+    const cleared = await license.updateSettings({ rating: { reviewUrl: null } });
+    expect(cleared).toMatchObject({ ok: true });
+    expect((await license.settings()).rating).toEqual(defaults.rating);
+    expect((await license.settings()).rating).not.toHaveProperty("reviewUrl");
+    expect(await license.updateSettings({ rating: { reviewUrl: "" } })).toMatchObject({ ok: false, problems: [expect.stringMatching(/^rating\.reviewUrl: /)] });
+    expect(applyPatch(defaults, settingsPatchSchema.parse({ rating: { reviewUrl: null } })).rating).toEqual(defaults.rating);
+  });
+
+  it("caps the review link at 2000 characters", async () => {
+    const license = store();
+    const url = (length: number) => `https://r.example/${"a".repeat(length - 18)}`;
+    expect((await license.updateSettings({ rating: { reviewUrl: url(2000) } })).ok).toBe(true);
+    expect(await license.updateSettings({ rating: { reviewUrl: url(2001) } })).toEqual({
+      ok: false,
+      problems: ["rating.reviewUrl: must be at most 2000 characters"],
+    });
+    expect((await license.settings()).rating.reviewUrl).toBe(url(2000));
+  });
+
+  it("refuses a good-rating message that, with the link filled in, exceeds LiveChat's message size (whichever of the two changes)", async () => {
+    const license = store();
+    const url = `https://r.example/${"€".repeat(1300)}`; // 1318 characters, 3918 bytes in UTF-8
+    const fourTimes = "Review: {reviewUrl} {reviewUrl} {reviewUrl} {reviewUrl}";
+    expect((await license.updateSettings({ rating: { reviewUrl: url } })).ok).toBe(true);
+    const tooLong = await license.updateSettings({ rating: { goodMessage: `${fourTimes} {reviewUrl}` } });
+    expect(tooLong).toMatchObject({ ok: false, problems: [expect.stringMatching(/^rating\.goodMessage: .*16000 bytes/)] });
+    expect((await license.updateSettings({ rating: { goodMessage: fourTimes } })).ok).toBe(true);
+    const longerUrl = await license.updateSettings({ rating: { reviewUrl: `${url}${"€".repeat(100)}` } });
+    expect(longerUrl).toMatchObject({ ok: false, problems: [expect.stringMatching(/^rating\.goodMessage: /)] });
+    expect((await license.settings()).rating).toMatchObject({ goodMessage: fourTimes, reviewUrl: url });
+    const text = ratingText((await license.settings()).rating, "good");
+    expect(new TextEncoder().encode(text).byteLength).toBeLessThanOrEqual(MAX_TEXT_BYTES);
+  });
+
+  it("bounds the number of tags (200) and the stored size (32 KiB) with clear problems", async () => {
+    const license = store();
+    const tags = (count: number, text = "Sorry!") => Object.fromEntries(Array.from({ length: count }, (_, i) => [`tag-${i}`, [text]]));
+    expect((await license.updateSettings({ tagSuggestions: tags(200) })).ok).toBe(true);
+    expect(await license.updateSettings({ tagSuggestions: tags(201) })).toEqual({ ok: false, problems: ["tagSuggestions: at most 200 tags"] });
+    const big = await license.updateSettings({ tagSuggestions: tags(100, "x".repeat(400)) }); // ~42 KB
+    expect(big).toMatchObject({ ok: false, problems: [expect.stringMatching(/^settings: .*32768 bytes/)] });
+    expect(Object.keys((await license.settings()).tagSuggestions)).toHaveLength(200);
   });
 });

@@ -24,7 +24,7 @@ import {
  * |---|---|
  * | `GET /licenses?cursor=&limit=` | installed licenses: installed at, token expiry, needs-reinstall, bot, last reconcile, 24 h counts |
  * | `GET /licenses/:org` | installation, bot, settings, inbox, last reconcile (drift), hourly outcomes (24 h), app events |
- * | `GET /licenses/:org/settings` · `PUT` (JSON patch) | per-license settings; invalid → 400 with `problems` |
+ * | `GET /licenses/:org/settings` · `PUT` (JSON patch) | per-license settings (`rating.reviewUrl: null` removes the link); invalid or over a limit (src/licenses/settings.ts) → 400 with `problems` |
  * | `GET /licenses/:org/deliveries?limit=&status=&chat=` | the license's delivery journal, newest first |
  * | `GET /licenses/:org/deliveries/:id?chat=` | one delivery with its stored body (secrets redacted) |
  * | `POST /licenses/:org/deliveries/:id/replay?chat=` | replay a dead letter or a recorded delivery |

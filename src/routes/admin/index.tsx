@@ -4,6 +4,7 @@ import type { JSX } from "hono/jsx/jsx-runtime";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { chatStub } from "../../chats/stub";
 import { withConfig } from "../../http/config-middleware";
+import { readCapped } from "../../http/json-body";
 import { randomToken } from "../../licenses/crypto";
 import type { JournalOutcome } from "../../licenses/journal";
 import { licenseStub } from "../../licenses/stub";
@@ -63,6 +64,43 @@ async function render(c: Context<AdminEnv>, node: JSX.Element, status: Contentfu
   return c.html(`<!doctype html>${String(await node)}`, status);
 }
 
+// ── Form bodies ────────────────────────────────────────────────────────────────
+
+/**
+ * Largest dashboard form (bytes). The settings are at most 32 KiB stored (src/licenses/settings.ts);
+ * form encoding (`%XX` per non-ASCII byte, the working hours' indentation) takes up to about 3×.
+ */
+const MAX_FORM_BYTES = 256 * 1024;
+
+/**
+ * Every dashboard post is read here, capped, before authentication reads its `_csrf` field and
+ * the handler the rest: over the cap (declared or as sent) is a 413, a body that is not a form a
+ * 415, a form that does not parse (malformed multipart) a 400, never a 500. hono caches the
+ * parsed form for the later `parseBody()` calls.
+ */
+const formBodies: MiddlewareHandler<AdminEnv> = async (c, next) => {
+  if (isApi(c) || c.req.method === "GET" || c.req.method === "HEAD") return next();
+  const type = c.req.header("content-type");
+  if (type && !/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type)) return formRejected(c, 415, "Not a form.");
+  // A declared length over the cap is refused unread; the body is streamed and cut off at the cap.
+  const bytes = Number(c.req.header("content-length")) > MAX_FORM_BYTES ? undefined : await readCapped(c.req.raw, MAX_FORM_BYTES);
+  if (!bytes) return formRejected(c, 413, `The form is larger than ${MAX_FORM_BYTES / 1024} KiB.`);
+  // The stream is consumed: the request carries the bytes read from now on, for hono's parseBody.
+  c.req.raw = new Request(c.req.raw, { body: bytes });
+  try {
+    await c.req.parseBody();
+  } catch {
+    return formRejected(c, 400, "The form could not be read.");
+  }
+  return next();
+};
+
+function formRejected(c: Context<AdminEnv>, status: 400 | 413 | 415, message: string): Promise<Response> {
+  return messagePage(c, "Form not accepted", message, status);
+}
+
+admin.use("*", formBodies);
+
 /** Only local dashboard paths may be redirect targets (no open redirect). */
 function localPath(value: unknown, fallback: string): string {
   return typeof value === "string" && /^\/admin(\/[A-Za-z0-9._:%/-]*)?(\?[A-Za-z0-9=&_%.-]*)?$/.test(value) && !value.includes("//")
@@ -102,7 +140,7 @@ admin.use(
 admin.route("/api", adminApi);
 
 /** The session's CSRF token for forms (bearer visitors post without one). */
-const csrfOf = (c: Context<AdminEnv>) => (c.var.admin.via === "session" ? c.var.admin.csrf : "");
+const csrfOf = (c: Context<AdminEnv>) => (c.var.admin?.via === "session" ? c.var.admin.csrf : "");
 
 admin.post("/logout", (c) => {
   endSession(c);
@@ -126,7 +164,7 @@ const NOTICES: Record<string, { text: string; error?: boolean }> = {
 async function licensePage(
   c: Context<AdminEnv>,
   org: string,
-  options: { form?: SettingsFormValues; problems?: string[]; status?: ContentfulStatusCode } = {},
+  options: { form?: Partial<SettingsFormValues>; problems?: string[]; status?: ContentfulStatusCode } = {},
 ): Promise<Response> {
   const status = c.req.query("status");
   const outcome = status && OUTCOMES.includes(status as JournalOutcome) ? (status as JournalOutcome) : undefined;
@@ -145,7 +183,7 @@ async function licensePage(
       deliveries={deliveries}
       deadLetters={deadLetters}
       status={outcome}
-      form={options.form ?? formValues(detail.settings)}
+      form={{ ...formValues(detail.settings), ...options.form }}
       problems={options.problems}
       notice={NOTICES[c.req.query("notice") ?? ""]}
     />,
@@ -154,16 +192,21 @@ async function licensePage(
 }
 
 function notFound(c: Context<AdminEnv>, message: string): Promise<Response> {
+  return messagePage(c, "Not found", message, 404);
+}
+
+/** A page with a title, a message and the way back to the licenses. */
+function messagePage(c: Context<AdminEnv>, title: string, message: string, status: ContentfulStatusCode): Promise<Response> {
   return render(
     c,
-    <Layout title="Not found" nonce={c.var.nonce} csrf={csrfOf(c)}>
-      <h1>Not found</h1>
+    <Layout title={title} nonce={c.var.nonce} csrf={csrfOf(c)}>
+      <h1>{title}</h1>
       <p>{message}</p>
       <p>
         <a href="/admin">← Licenses</a>
       </p>
     </Layout>,
-    404,
+    status,
   );
 }
 

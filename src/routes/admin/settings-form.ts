@@ -4,6 +4,10 @@ import type { Settings } from "../../licenses/settings";
  * The dashboard's settings form: every field as text, to and from a settings patch. The patch is
  * validated by the License DO with the zod schema of src/licenses/settings.ts; this module only
  * reshapes (and reports text it cannot read, e.g. malformed working-hours JSON).
+ *
+ * A save changes only what the user edited: a field posted as the current settings show it, or
+ * missing from the post, stays out of the patch. So suggestions the `tag: suggestion` lines cannot
+ * show exactly (a line break in one, a ':' in a tag) are never rewritten by a save of other fields.
  */
 
 /** The form's fields, as strings (what the browser posts back). */
@@ -13,12 +17,20 @@ export interface SettingsFormValues {
   botName: string;
   goodMessage: string;
   badMessage: string;
+  /** Empty: no review link. */
   reviewUrl: string;
-  /** One `tag: suggestion` per line; several lines per tag allowed. */
+  /** One `tag: suggestion` per line, several lines per tag allowed. */
   tagSuggestions: string;
   /** JSON of the working-hours schedule; empty = always accepting chats. */
   workingHours: string;
 }
+
+/** The editable fields. */
+const FIELDS = ["replyTimeoutSeconds", "replyMessage", "botName", "goodMessage", "badMessage", "reviewUrl", "tagSuggestions", "workingHours"] as const;
+type Field = (typeof FIELDS)[number];
+
+/** Fields shown in single-line inputs: browsers drop line breaks from their values. */
+const INPUTS: ReadonlySet<Field> = new Set(["replyTimeoutSeconds", "botName", "reviewUrl"]);
 
 /** Form values showing `settings`. */
 export function formValues(settings: Settings): SettingsFormValues {
@@ -30,40 +42,96 @@ export function formValues(settings: Settings): SettingsFormValues {
     badMessage: settings.rating.badMessage,
     reviewUrl: settings.rating.reviewUrl ?? "",
     tagSuggestions: Object.entries(settings.tagSuggestions)
-      .flatMap(([tag, list]) => list.map((s) => `${tag}: ${s}`))
+      .flatMap(([tag, list]) => list.map((suggestion) => `${tag}: ${suggestion}`))
       .join("\n"),
     workingHours: settings.workingHours ? JSON.stringify(settings.workingHours, null, 2) : "",
   };
 }
 
-/** The posted form's values (missing fields are empty). */
-export function readForm(body: Record<string, unknown>): SettingsFormValues {
-  const text = (name: string) => (typeof body[name] === "string" ? (body[name] as string).replace(/\r\n/g, "\n") : "");
-  return {
-    replyTimeoutSeconds: text("replyTimeoutSeconds"),
-    replyMessage: text("replyMessage"),
-    botName: text("botName"),
-    goodMessage: text("goodMessage"),
-    badMessage: text("badMessage"),
-    reviewUrl: text("reviewUrl"),
-    tagSuggestions: text("tagSuggestions"),
-    workingHours: text("workingHours"),
-  };
+/** The posted form's values; a field the post does not carry is absent (and is not changed). */
+export function readForm(body: Record<string, unknown>): Partial<SettingsFormValues> {
+  const values: Partial<SettingsFormValues> = {};
+  for (const field of FIELDS) {
+    const value = body[field];
+    // Browsers post line breaks as CRLF.
+    if (typeof value === "string") values[field] = value.replace(/\r\n?/g, "\n");
+  }
+  return values;
 }
 
 /**
- * The patch a submitted form asks for, or the problems that prevent reading it. Every field is
- * sent (the form shows them all); an empty review link is left out (it cannot be unset), an
- * empty working-hours box means "always open" (null).
+ * The patch a submitted form asks for, or the problems that prevent reading it: only the fields
+ * the user changed (compared with how the form shows `current`). An emptied review link is `null`
+ * (removes the link), an empty working-hours box means "always open" (null).
  */
 export function formPatch(
-  values: SettingsFormValues,
+  values: Partial<SettingsFormValues>,
   current?: Settings,
 ): { ok: true; patch: Record<string, unknown> } | { ok: false; problems: string[] } {
+  const shown = current ? formValues(current) : undefined;
+  /** The field's posted text when the user changed it. */
+  const edited = (field: Field): string | undefined => {
+    const posted = comparable(field, values);
+    return posted === undefined || (shown && posted === comparable(field, shown)) ? undefined : values[field];
+  };
+
   const problems: string[] = [];
-  const timeout = values.replyTimeoutSeconds.trim();
-  const tagSuggestions: Record<string, string[]> = {};
-  for (const [i, line] of values.tagSuggestions.split("\n").entries()) {
+  const patch: Record<string, unknown> = {};
+  const rating: Record<string, unknown> = {};
+  const timeout = edited("replyTimeoutSeconds")?.trim();
+  if (timeout !== undefined) patch.replyTimeoutSeconds = /^\d+$/.test(timeout) ? Number(timeout) : timeout;
+  for (const field of ["replyMessage", "botName"] as const) {
+    const value = edited(field);
+    if (value !== undefined) patch[field] = value;
+  }
+  for (const field of ["goodMessage", "badMessage"] as const) {
+    const value = edited(field);
+    if (value !== undefined) rating[field] = value;
+  }
+  const reviewUrl = edited("reviewUrl");
+  if (reviewUrl !== undefined) rating.reviewUrl = reviewUrl.trim() || null;
+  const tags = edited("tagSuggestions");
+  if (tags !== undefined) {
+    const read = suggestionsFromLines(tags);
+    if (Array.isArray(read)) problems.push(...read);
+    else patch.tagSuggestions = read;
+  }
+  const hours = edited("workingHours");
+  if (hours !== undefined) {
+    try {
+      patch.workingHours = hours.trim() === "" ? null : JSON.parse(hours);
+    } catch {
+      problems.push("workingHours: not valid JSON");
+    }
+  }
+  if (problems.length) return { ok: false, problems };
+  // Send only what changed in value too (reformatted JSON is no change): a bot name or
+  // working-hours change makes the license re-provision its bot.
+  if (current) {
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    for (const key of Object.keys(patch)) if (same(patch[key], current[key as keyof Settings])) delete patch[key];
+    for (const key of Object.keys(rating)) if (same(rating[key] ?? undefined, current.rating[key as keyof Settings["rating"]])) delete rating[key];
+  }
+  if (Object.keys(rating).length) patch.rating = rating;
+  return { ok: true, patch };
+}
+
+/**
+ * A field's text as the browser posts it back, for comparisons: single-line inputs lose line
+ * breaks, textareas have LF line breaks.
+ */
+function comparable(field: Field, values: Partial<SettingsFormValues>): string | undefined {
+  const value = values[field];
+  if (value === undefined) return undefined;
+  return INPUTS.has(field) ? value.replace(/[\r\n]/g, "") : value.replace(/\r\n?/g, "\n");
+}
+
+/** `tag: suggestion` lines (split at the first ':'; blank lines ignored); the problems when unreadable. */
+function suggestionsFromLines(text: string): Record<string, string[]> | string[] {
+  const problems: string[] = [];
+  // A Map: a tag is free text, and a plain object already "has" `constructor`, `toString`…
+  const tags = new Map<string, string[]>();
+  for (const [i, line] of text.split("\n").entries()) {
     if (line.trim() === "") continue;
     const colon = line.indexOf(":");
     if (colon <= 0) {
@@ -71,33 +139,10 @@ export function formPatch(
       continue;
     }
     const tag = line.slice(0, colon).trim();
-    (tagSuggestions[tag] ??= []).push(line.slice(colon + 1).trim());
+    const suggestion = line.slice(colon + 1).trim();
+    const list = tags.get(tag);
+    if (list) list.push(suggestion);
+    else tags.set(tag, [suggestion]);
   }
-  let workingHours: unknown = null;
-  if (values.workingHours.trim() !== "") {
-    try {
-      workingHours = JSON.parse(values.workingHours);
-    } catch {
-      problems.push("workingHours: not valid JSON");
-    }
-  }
-  if (problems.length) return { ok: false, problems };
-  const reviewUrl = values.reviewUrl.trim();
-  const patch: Record<string, unknown> = {
-    replyTimeoutSeconds: /^\d+$/.test(timeout) ? Number(timeout) : timeout,
-    replyMessage: values.replyMessage,
-    botName: values.botName,
-    rating: { goodMessage: values.goodMessage, badMessage: values.badMessage, ...(reviewUrl ? { reviewUrl } : {}) },
-    tagSuggestions,
-    workingHours,
-  };
-  // Send only what changed: a bot name or working-hours change makes the license re-provision its bot.
-  if (current) {
-    for (const key of Object.keys(patch)) {
-      const was = (current as unknown as Record<string, unknown>)[key];
-      const now = key === "rating" ? { ...current.rating, ...(patch.rating as object) } : patch[key];
-      if (JSON.stringify(was) === JSON.stringify(now)) delete patch[key];
-    }
-  }
-  return { ok: true, patch };
+  return problems.length ? problems : Object.fromEntries(tags);
 }

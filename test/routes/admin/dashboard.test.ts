@@ -111,7 +111,7 @@ describe("admin dashboard", () => {
     const changed = formPatch({ ...formValues(settings), replyMessage: "Hold on", reviewUrl: "https://x.example/r" }, settings);
     expect(changed).toEqual({
       ok: true,
-      patch: { replyMessage: "Hold on", rating: { goodMessage: settings.rating.goodMessage, badMessage: settings.rating.badMessage, reviewUrl: "https://x.example/r" } },
+      patch: { replyMessage: "Hold on", rating: { reviewUrl: "https://x.example/r" } }, // rating merges field by field: only what changed
     });
     expect(formPatch({ ...formValues(settings), tagSuggestions: "no colon here" })).toEqual({
       ok: false,

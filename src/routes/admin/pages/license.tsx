@@ -1,4 +1,5 @@
 import type { JournalEntry } from "../../../licenses/journal";
+import { MAX_REVIEW_URL_LENGTH } from "../../../licenses/settings";
 import type { DeadLetterView, licenseDetail } from "../data";
 import { OUTCOMES } from "../data";
 import type { SettingsFormValues } from "../settings-form";
@@ -275,7 +276,8 @@ export function LicensePage(props: {
         <label for="badMessage">Bad-rating message</label>
         <textarea id="badMessage" name="badMessage">{props.form.badMessage}</textarea>
         <label for="reviewUrl">Review link</label>
-        <input id="reviewUrl" name="reviewUrl" type="url" value={props.form.reviewUrl} />
+        <input id="reviewUrl" name="reviewUrl" type="url" maxlength={MAX_REVIEW_URL_LENGTH} value={props.form.reviewUrl} />
+        <span class="hint">{"Fills {reviewUrl}; empty: its sentence is left out."}</span>
         <label for="workingHours">Working hours (JSON)</label>
         <textarea id="workingHours" name="workingHours">{props.form.workingHours}</textarea>
         <span class="hint">
