@@ -7,11 +7,25 @@
  * DDL for `deliveries`, `delivery_dedupe` and `delivery_dead_letters`. Accepting a delivery is one
  * statement, an insert into `deliveries`: its trigger writes the dedupe claim, so claim and record
  * are atomic without a transaction around them (one statement and one savepoint fewer per ack).
+ * (Notes here, not as SQL comments: the string ships in the bundle.)
+ *
+ * - `deliveries.id` is a random UUID with no index to maintain on every accept: processing
+ *   addresses rows by `seq`, only operator lookups by id scan (a bounded table).
+ * - `claim_expires_at` is set by accept(): the trigger claims `dedupe_key` until then; NULL claims
+ *   nothing (a restored dead letter). accept() inserts only when no live claim holds the key, so the
+ *   trigger replaces at most an expired one.
+ * - No index on `status`: it cost every accept a second b-tree write. Processing finds the head of
+ *   the queue from an in-memory lower bound (Inbox.pendingFrom) by seq; the other status queries
+ *   are an operator's, over a bounded table.
+ * - `delivery_dedupe` is WITHOUT ROWID: one b-tree keyed by the claim, not a rowid table plus a
+ *   key index (one write per accept, not two); `claimed_at` is when the claiming webhook was
+ *   received. No index on `expires_at`: it cost every accept an index write for the benefit of
+ *   prune(), which runs at most hourly (PRUNE_INTERVAL_MS) and may scan.
  */
 export const INBOX_DDL = `
 CREATE TABLE IF NOT EXISTS deliveries (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL, -- a random UUID: no index to maintain on every accept; processing addresses rows by seq, only operator lookups by id scan (a bounded table)
+  id TEXT NOT NULL,
   kind TEXT NOT NULL,
   organization_id TEXT NOT NULL,
   license_id INTEGER,
@@ -28,23 +42,17 @@ CREATE TABLE IF NOT EXISTS deliveries (
   handled TEXT NOT NULL DEFAULT '[]',
   received_at INTEGER NOT NULL,
   finished_at INTEGER,
-  claim_expires_at INTEGER -- set by accept(): the trigger below claims dedupe_key until then; NULL claims nothing (a restored dead letter)
+  claim_expires_at INTEGER
 );
--- No index on status: it cost every accept a second b-tree write. Processing finds the head of the
--- queue from an in-memory lower bound (Inbox.pendingFrom) by seq; the other status queries are an
--- operator's, over a bounded table.
 DROP INDEX IF EXISTS deliveries_pending;
 CREATE TABLE IF NOT EXISTS delivery_dedupe (
   key TEXT PRIMARY KEY,
   delivery_id TEXT NOT NULL,
-  claimed_at INTEGER NOT NULL, -- when the claiming webhook was received
+  claimed_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL
-) WITHOUT ROWID; -- one b-tree keyed by the claim, not a rowid table plus a key index: one write per accept, not two
--- No index on expires_at: it cost every accept an index write for the benefit of prune(), which
--- runs at most hourly (PRUNE_INTERVAL_MS) and may scan.
+) WITHOUT ROWID;
 DROP INDEX IF EXISTS delivery_dedupe_expires;
 CREATE TRIGGER IF NOT EXISTS deliveries_claim AFTER INSERT ON deliveries WHEN NEW.claim_expires_at IS NOT NULL BEGIN
-  -- accept() inserts only when no live claim holds the key, so this replaces at most an expired one.
   INSERT OR REPLACE INTO delivery_dedupe (key, delivery_id, claimed_at, expires_at)
   VALUES (NEW.dedupe_key, NEW.id, NEW.received_at, NEW.claim_expires_at);
 END;

@@ -32,27 +32,18 @@ export type IncomingAppEvent = Omit<AppEventRecord, "payload" | "payloadTruncate
  * our (public) client id can post one; what is kept of it must stay small whatever was posted.
  */
 export function boundedPayload(payload: Record<string, unknown>): { payload: Record<string, AppEventValue>; truncated: boolean } {
-  const kept: Record<string, AppEventValue> = {};
-  let fields = 0;
-  let truncated = false;
-  for (const [key, value] of Object.entries(payload)) {
-    const scalar = value === null || ["string", "number", "boolean"].includes(typeof value);
-    if (!scalar || fields === APP_EVENT_PAYLOAD_FIELDS || key.length > 64) {
-      truncated = true;
-      continue;
-    }
-    const long = typeof value === "string" && value.length > APP_EVENT_VALUE_LENGTH;
-    if (long) truncated = true;
-    // defineProperty: a key such as `__proto__` is kept as plain data.
-    Object.defineProperty(kept, key, {
-      value: long ? `${(value as string).slice(0, APP_EVENT_VALUE_LENGTH)}…` : (value as AppEventValue),
-      enumerable: true,
-      writable: true,
-      configurable: true,
+  const entries = Object.entries(payload);
+  let cut = false;
+  const kept = entries
+    .filter(([key, value]) => key.length <= 64 && (value === null || ["string", "number", "boolean"].includes(typeof value)))
+    .slice(0, APP_EVENT_PAYLOAD_FIELDS)
+    .map(([key, value]) => {
+      if (typeof value !== "string" || value.length <= APP_EVENT_VALUE_LENGTH) return [key, value];
+      cut = true;
+      return [key, `${value.slice(0, APP_EVENT_VALUE_LENGTH)}…`];
     });
-    fields++;
-  }
-  return { payload: kept, truncated };
+  // fromEntries defines own properties: a key such as `__proto__` is kept as plain data.
+  return { payload: Object.fromEntries(kept) as Record<string, AppEventValue>, truncated: cut || kept.length < entries.length };
 }
 
 /** Bounded log of App Webhook events in the License DO's storage. */

@@ -119,7 +119,7 @@ export class LicenseGrant {
     if (!tokens) throw notInstalled();
     const status = await this.status();
     if (status.needsReinstall) {
-      throw new LiveChatError({ status: 0, type: "needs_reinstall", message: "The license must reinstall the app" });
+      throw needsReinstall();
     }
     // LiveChat rejected the current token before its stored expiry (revoked, rotated): refresh
     // once; concurrent callers holding the same rejected token share that refresh.
@@ -199,7 +199,7 @@ export class LicenseGrant {
     if (generation !== this.generation) return this.current();
     if (!tokens.refreshToken) {
       await this.markNeedsReinstall("no refresh token", generation);
-      throw new LiveChatError({ status: 0, type: "needs_reinstall", message: "No refresh token; reinstall required" });
+      throw needsReinstall();
     }
     let response: TokenResponse;
     try {
@@ -240,7 +240,7 @@ export class LicenseGrant {
     if (err instanceof LiveChatError && CLIENT_REJECTED.has(err.type)) {
       // Every license fails the same way until the client credentials are fixed: an operator's
       // error, not the license's. Retryable: the grant is intact and the next call refreshes again.
-      this.log.error("refresh rejected: LiveChat refused our client credentials (check LIVECHAT_CLIENT_ID / LIVECHAT_CLIENT_SECRET)", {
+      this.log.error("refresh refused: our client credentials (LIVECHAT_CLIENT_ID / LIVECHAT_CLIENT_SECRET)", {
         organization_id: organizationId,
         error: err.type,
         status: err.status,
@@ -257,7 +257,7 @@ export class LicenseGrant {
    * client per account (PLATFORM.md §6.2). Never logged.
    */
   private async discard(response: TokenResponse, used: LicenseTokens): Promise<void> {
-    this.log.warn("refresh result dropped: the grant was replaced or deleted meanwhile", { organization_id: used.organizationId });
+    this.log.warn("refresh dropped: grant replaced meanwhile", { organization_id: used.organizationId });
     const current = await this.tokens();
     if (response.access_token !== current?.accessToken) await this.revokeQuietly(response.access_token);
     const rotated = response.refresh_token;
@@ -269,7 +269,7 @@ export class LicenseGrant {
     const tokens = await this.tokens();
     if (!tokens) throw notInstalled();
     if ((await this.status()).needsReinstall) {
-      throw new LiveChatError({ status: 0, type: "needs_reinstall", message: "The license must reinstall the app" });
+      throw needsReinstall();
     }
     return tokens;
   }
@@ -332,6 +332,10 @@ export class LicenseGrant {
 
 function notInstalled(): LiveChatError {
   return new LiveChatError({ status: 0, type: "not_installed", message: "The app is not installed on this license" });
+}
+
+function needsReinstall(): LiveChatError {
+  return new LiveChatError({ status: 0, type: "needs_reinstall", message: "The license must reinstall the app" });
 }
 
 function splitScopes(scope: string | undefined): string[] {

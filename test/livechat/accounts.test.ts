@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AccountsClient } from "../../src/livechat/accounts";
 import { LiveChatError, isAuthError } from "../../src/livechat/errors";
-import { authorizationCodeRequestSchema, refreshTokenRequestSchema } from "../../src/livechat/schemas/accounts";
+import { authorizationCodeRequestSchema, refreshTokenRequestSchema } from "../../src/livechat/schemas/accounts-requests";
 import { fixture } from "../helpers/fixtures";
 import { mockLiveChat } from "../helpers/livechat-mock";
 import { captureConsole, rejectionOf, testHttp } from "./helpers";

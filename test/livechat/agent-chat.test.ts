@@ -3,6 +3,7 @@ import { AgentChatApi } from "../../src/livechat/agent-chat";
 import { LiveChatError } from "../../src/livechat/errors";
 import type { Credentials } from "../../src/livechat/auth";
 import * as schemas from "../../src/livechat/schemas/agent-chat";
+import * as requests from "../../src/livechat/schemas/agent-chat-requests";
 import { fixture, fixtureNames } from "../helpers/fixtures";
 import { livechatError, mockLiveChat } from "../helpers/livechat-mock";
 import { captureConsole, rejectionOf, testHttp } from "./helpers";
@@ -30,18 +31,18 @@ type Case = {
 
 // Every method against LiveChat's documented request/response samples (PLATFORM.md §4.3).
 const cases: Case[] = [
-  { action: "set_routing_status", call: (a, b) => a.setRoutingStatus(b), requestSchema: schemas.setRoutingStatusRequestSchema },
-  { action: "list_routing_statuses", call: (a, b) => a.listRoutingStatuses(b), response: "list_routing_statuses", requestSchema: schemas.listRoutingStatusesRequestSchema },
-  { action: "get_chat", call: (a, b) => a.getChat(b), response: "get_chat", requestSchema: schemas.getChatRequestSchema },
-  { action: "list_chats", call: (a, b) => a.listChats(b), response: "list_chats", requestSchema: schemas.listChatsRequestSchema },
-  { action: "list_threads", call: (a, b) => a.listThreads(b), response: "list_threads", requestSchema: schemas.listThreadsRequestSchema },
-  { action: "add_user_to_chat", call: (a, b) => a.addUserToChat(b), requestSchema: schemas.addUserToChatRequestSchema },
-  { action: "remove_user_from_chat", call: (a, b) => a.removeUserFromChat(b), requestSchema: schemas.removeUserFromChatRequestSchema },
-  { action: "send_event", call: (a, b) => a.sendEvent(b), response: "send_event", requestSchema: schemas.sendEventRequestSchema },
-  { action: "tag_thread", call: (a, b) => a.tagThread(b), requestSchema: schemas.tagThreadRequestSchema },
-  { action: "untag_thread", call: (a, b) => a.untagThread(b), requestSchema: schemas.tagThreadRequestSchema },
-  { action: "deactivate_chat", call: (a, b) => a.deactivateChat(b), requestSchema: schemas.deactivateChatRequestSchema },
-  { action: "update_thread_properties", call: (a, b) => a.updateThreadProperties(b), requestSchema: schemas.updateThreadPropertiesRequestSchema },
+  { action: "set_routing_status", call: (a, b) => a.setRoutingStatus(b), requestSchema: requests.setRoutingStatusRequestSchema },
+  { action: "list_routing_statuses", call: (a, b) => a.listRoutingStatuses(b), response: "list_routing_statuses", requestSchema: requests.listRoutingStatusesRequestSchema },
+  { action: "get_chat", call: (a, b) => a.getChat(b), response: "get_chat", requestSchema: requests.getChatRequestSchema },
+  { action: "list_chats", call: (a, b) => a.listChats(b), response: "list_chats", requestSchema: requests.listChatsRequestSchema },
+  { action: "list_threads", call: (a, b) => a.listThreads(b), response: "list_threads", requestSchema: requests.listThreadsRequestSchema },
+  { action: "add_user_to_chat", call: (a, b) => a.addUserToChat(b), requestSchema: requests.addUserToChatRequestSchema },
+  { action: "remove_user_from_chat", call: (a, b) => a.removeUserFromChat(b), requestSchema: requests.removeUserFromChatRequestSchema },
+  { action: "send_event", call: (a, b) => a.sendEvent(b), response: "send_event", requestSchema: requests.sendEventRequestSchema },
+  { action: "tag_thread", call: (a, b) => a.tagThread(b), requestSchema: requests.tagThreadRequestSchema },
+  { action: "untag_thread", call: (a, b) => a.untagThread(b), requestSchema: requests.tagThreadRequestSchema },
+  { action: "deactivate_chat", call: (a, b) => a.deactivateChat(b), requestSchema: requests.deactivateChatRequestSchema },
+  { action: "update_thread_properties", call: (a, b) => a.updateThreadProperties(b), requestSchema: requests.updateThreadPropertiesRequestSchema },
 ];
 
 describe("AgentChatApi methods vs the documented samples", () => {

@@ -3,6 +3,7 @@ import { ConfigurationApi } from "../../src/livechat/configuration";
 import { LiveChatError } from "../../src/livechat/errors";
 import type { Credentials } from "../../src/livechat/auth";
 import * as schemas from "../../src/livechat/schemas/configuration";
+import * as requests from "../../src/livechat/schemas/configuration-requests";
 import { fixture, fixtureNames } from "../helpers/fixtures";
 import { livechatError, mockLiveChat } from "../helpers/livechat-mock";
 import { captureConsole, rejectionOf, testHttp } from "./helpers";
@@ -30,20 +31,20 @@ type Case = {
 
 // Every method against LiveChat's documented request/response samples (PLATFORM.md §3.2–§3.4).
 const cases: Case[] = [
-  { action: "register_webhook", call: (c, b) => c.registerWebhook(b), request: "register_webhook", response: "register_webhook", requestSchema: schemas.registerWebhookRequestSchema },
-  { action: "list_webhooks", call: (c, b) => c.listWebhooks(b), request: "list_webhooks", response: "list_webhooks", requestSchema: schemas.listWebhooksRequestSchema },
-  { action: "unregister_webhook", call: (c, b) => c.unregisterWebhook(b), request: "unregister_webhook", requestSchema: schemas.unregisterWebhookRequestSchema },
-  { action: "enable_license_webhooks", call: (c, b) => c.enableLicenseWebhooks(b), request: "enable_license_webhooks", requestSchema: schemas.licenseWebhooksRequestSchema },
-  { action: "disable_license_webhooks", call: (c, b) => c.disableLicenseWebhooks(b), request: "disable_license_webhooks", requestSchema: schemas.licenseWebhooksRequestSchema },
-  { action: "get_license_webhooks_state", call: (c, b) => c.getLicenseWebhooksState(b), request: "get_license_webhooks_state", response: "get_license_webhooks_state", requestSchema: schemas.licenseWebhooksRequestSchema },
-  { action: "create_bot", call: (c, b) => c.createBot(b), request: "create_bot", response: "create_bot", requestSchema: schemas.createBotRequestSchema },
-  { action: "get_bot", call: (c, b) => c.getBot(b), request: "get_bot", response: "get_bot", requestSchema: schemas.getBotRequestSchema },
-  { action: "list_bots", call: (c, b) => c.listBots(b), request: "list_bots", response: "list_bots", requestSchema: schemas.listBotsRequestSchema },
-  { action: "update_bot", call: (c, b) => c.updateBot(b), request: "update_bot", requestSchema: schemas.updateBotRequestSchema },
-  { action: "delete_bot", call: (c, b) => c.deleteBot(b), request: "delete_bot", requestSchema: schemas.deleteBotRequestSchema },
-  { action: "issue_bot_token", call: (c, b) => c.issueBotToken(b), request: "issue_bot_token", response: "issue_bot_token", requestSchema: schemas.issueBotTokenRequestSchema },
-  { action: "reset_bot_secret", call: (c, b) => c.resetBotSecret(b), request: "reset_bot_secret", response: "reset_bot_secret", requestSchema: schemas.resetBotSecretRequestSchema },
-  { action: "list_tags", call: (c, b) => c.listTags(b), request: "list_tags", response: "list_tags", requestSchema: schemas.listTagsRequestSchema },
+  { action: "register_webhook", call: (c, b) => c.registerWebhook(b), request: "register_webhook", response: "register_webhook", requestSchema: requests.registerWebhookRequestSchema },
+  { action: "list_webhooks", call: (c, b) => c.listWebhooks(b), request: "list_webhooks", response: "list_webhooks", requestSchema: requests.listWebhooksRequestSchema },
+  { action: "unregister_webhook", call: (c, b) => c.unregisterWebhook(b), request: "unregister_webhook", requestSchema: requests.unregisterWebhookRequestSchema },
+  { action: "enable_license_webhooks", call: (c, b) => c.enableLicenseWebhooks(b), request: "enable_license_webhooks", requestSchema: requests.licenseWebhooksRequestSchema },
+  { action: "disable_license_webhooks", call: (c, b) => c.disableLicenseWebhooks(b), request: "disable_license_webhooks", requestSchema: requests.licenseWebhooksRequestSchema },
+  { action: "get_license_webhooks_state", call: (c, b) => c.getLicenseWebhooksState(b), request: "get_license_webhooks_state", response: "get_license_webhooks_state", requestSchema: requests.licenseWebhooksRequestSchema },
+  { action: "create_bot", call: (c, b) => c.createBot(b), request: "create_bot", response: "create_bot", requestSchema: requests.createBotRequestSchema },
+  { action: "get_bot", call: (c, b) => c.getBot(b), request: "get_bot", response: "get_bot", requestSchema: requests.getBotRequestSchema },
+  { action: "list_bots", call: (c, b) => c.listBots(b), request: "list_bots", response: "list_bots", requestSchema: requests.listBotsRequestSchema },
+  { action: "update_bot", call: (c, b) => c.updateBot(b), request: "update_bot", requestSchema: requests.updateBotRequestSchema },
+  { action: "delete_bot", call: (c, b) => c.deleteBot(b), request: "delete_bot", requestSchema: requests.deleteBotRequestSchema },
+  { action: "issue_bot_token", call: (c, b) => c.issueBotToken(b), request: "issue_bot_token", response: "issue_bot_token", requestSchema: requests.issueBotTokenRequestSchema },
+  { action: "reset_bot_secret", call: (c, b) => c.resetBotSecret(b), request: "reset_bot_secret", response: "reset_bot_secret", requestSchema: requests.resetBotSecretRequestSchema },
+  { action: "list_tags", call: (c, b) => c.listTags(b), request: "list_tags", response: "list_tags", requestSchema: requests.listTagsRequestSchema },
 ];
 
 describe("ConfigurationApi methods vs the documented samples", () => {

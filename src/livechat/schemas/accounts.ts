@@ -31,22 +31,5 @@ export const tokenInfoSchema = z.looseObject({
 });
 export type TokenInfo = z.infer<typeof tokenInfoSchema>;
 
-/** Authorization-code grant body; JSON as GAPI declares and the Go SDK posts (PLATFORM.md §6.2). */
-export const authorizationCodeRequestSchema = z.object({
-  grant_type: z.literal("authorization_code"),
-  code: z.string(),
-  client_id: z.string(),
-  client_secret: z.string(),
-  redirect_uri: z.string(),
-  code_verifier: z.optional(z.string()),
-});
-export type AuthorizationCodeRequest = z.infer<typeof authorizationCodeRequestSchema>;
-
-/** Refresh grant body (PLATFORM.md §6.2 "Using the refresh token"). */
-export const refreshTokenRequestSchema = z.object({
-  grant_type: z.literal("refresh_token"),
-  refresh_token: z.string(),
-  client_id: z.string(),
-  client_secret: z.string(),
-});
-export type RefreshTokenRequest = z.infer<typeof refreshTokenRequestSchema>;
+// Request bodies: types only here (their schemas, for tests, are in ./accounts-requests.ts).
+export type { AuthorizationCodeRequest, RefreshTokenRequest } from "./accounts-requests";

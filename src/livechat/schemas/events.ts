@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { propertiesSchema, visibilitySchema } from "./common";
+import { propertiesSchema } from "./common";
 
 /**
  * Chat events as the Agent Chat API returns them (PLATFORM.md §4.4; samples
@@ -23,15 +23,3 @@ export const eventSchema = z.looseObject({
 });
 export type ChatEvent = z.infer<typeof eventSchema>;
 
-/**
- * An event to send with `send_event` (PLATFORM.md §4.3: `{type:"message", text, visibility?,
- * custom_id?, properties?}`); other event types add their own fields.
- */
-export const eventInputSchema = z.looseObject({
-  type: z.string(),
-  text: z.optional(z.string()),
-  visibility: z.optional(visibilitySchema),
-  custom_id: z.optional(z.string()),
-  properties: z.optional(propertiesSchema),
-});
-export type EventInput = z.input<typeof eventInputSchema>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { chatSchema, chatSummarySchema, threadSchema } from "../../../src/livechat/schemas/chat";
-import { eventInputSchema, eventSchema } from "../../../src/livechat/schemas/events";
+import { eventInputSchema } from "../../../src/livechat/schemas/agent-chat-requests";
+import { eventSchema } from "../../../src/livechat/schemas/events";
 import { userSchema } from "../../../src/livechat/schemas/users";
 import { propertiesSchema } from "../../../src/livechat/schemas/common";
 import { fixture, fixtureNames } from "../../helpers/fixtures";
