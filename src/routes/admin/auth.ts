@@ -1,14 +1,14 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { timingSafeEqual } from "hono/utils/buffer";
 import type { AppEnv } from "../../http/types";
 import { randomToken, toBase64Url } from "../../licenses/crypto";
+import { secretMatches } from "../../livechat/webhooks/verify";
 
 /**
  * Admin authentication (ARCHITECTURE.md: `/admin` behind `ADMIN_TOKEN`):
  *
  * - API clients send `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time (both sides
- *   hashed, then compared without early exit: hono's `timingSafeEqual`).
+ *   every byte compared without early exit: `secretMatches`, as for webhook secrets).
  * - Browsers log in once with the token through a form; the answer sets the cookie
  *   `__Host-admin` (Secure, HttpOnly, SameSite=Strict, Path=/): an expiring session signed with
  *   HMAC-SHA256 under a key derived from the token, never the token itself. Rotating
@@ -59,8 +59,7 @@ async function hmac(adminToken: string, message: string): Promise<string> {
 
 /** True when `given` is the admin token (constant time; an empty value never matches). */
 export async function tokenMatches(given: string, adminToken: string): Promise<boolean> {
-  const equal = await timingSafeEqual(given, adminToken);
-  return equal && given.length > 0;
+  return secretMatches(given, [adminToken]);
 }
 
 /** A new signed session value `v1.<expires>.<nonce>.<mac>` (the cookie's value). */
@@ -80,7 +79,7 @@ export async function verifySession(
   const [version, expires, nonce, mac] = value.split(".");
   if (version !== "v1" || !/^\d{1,12}$/.test(expires ?? "") || !nonce || !mac) return undefined;
   const expected = await hmac(adminToken, `session.${expires}.${nonce}`);
-  if (!(await timingSafeEqual(mac, expected))) return undefined;
+  if (!secretMatches(mac, [expected])) return undefined;
   if (Number(expires) * 1000 <= now) return undefined;
   return { csrf: await hmac(adminToken, `csrf.${nonce}`), expiresAt: Number(expires) * 1000 };
 }
@@ -136,7 +135,7 @@ export function requireAdmin(unauthorized: (c: Context<AdminEnv>) => Response | 
     if (!SAFE.has(c.req.method)) {
       if (!sameOrigin(c)) return forbidden(c, "cross-origin request refused");
       const given = c.req.header(CSRF_HEADER) ?? (await formField(c, CSRF_FIELD));
-      if (!given || !(await timingSafeEqual(given, session.csrf))) return forbidden(c, "missing or invalid CSRF token");
+      if (!given || !secretMatches(given, [session.csrf])) return forbidden(c, "missing or invalid CSRF token");
     }
     c.set("admin", { via: "session", ...session });
     return next();
