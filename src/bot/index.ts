@@ -2,10 +2,10 @@ import type { TimerRegistry } from "../chats/timers";
 import { ChatUsers } from "../chats/users";
 import type { WebhookRouter } from "../framework/router";
 import { isEventType } from "../livechat/webhooks";
-import { onRated, onRatingCancelled, ratingScore } from "./rating-reaction";
+import { forgetRatingThread, onRated, onRatingCancelled, ratingScore } from "./rating-reaction";
 import { fireReplyTimer, onChatEvent, onDeactivated, onTransfer, REPLY_TIMER, replyScope } from "./reply-nudge";
 import { forgetMembership } from "./send";
-import { onThreadTagged } from "./tag-suggestions";
+import { forgetTagThread, onThreadTagged } from "./tag-suggestions";
 
 /**
  * Register the bot's behaviours (issue 4): chat-user tracking, the reply timer and its nudge,
@@ -85,8 +85,13 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
       "chat_deactivated",
       async (p, ctx) => {
         const scope = replyScope(ctx);
+        if (!scope) return;
         // Only the named thread's wait ends: a late one for an older thread (PLATFORM.md §1.4, §2.3).
-        if (scope) await onDeactivated(scope, p.thread_id);
+        // Threads past the last 20 closed ones lose their per-thread keys: a long-lived chat's store stays bounded.
+        for (const thread of await onDeactivated(scope, p.thread_id)) {
+          await forgetTagThread(scope.chat.store, thread);
+          await forgetRatingThread(scope.chat.store, thread);
+        }
       },
       { name: "bot:reply:chat_deactivated" },
     ),

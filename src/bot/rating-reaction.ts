@@ -1,3 +1,4 @@
+import type { ChatStore } from "../chats/chat-store";
 import type { HandlerContext } from "../framework/context";
 import type { Settings } from "../licenses/settings";
 import { activeChat, botOnDuty, MAX_TEXT_BYTES, sendOnce } from "./send";
@@ -35,6 +36,11 @@ export interface RatingCancellation {
 export const RATING_PREFIX = "rating:current:";
 export const RATING_GENERATION_PREFIX = "rating:generation:";
 export const RATING_CANCELLED_PREFIX = "rating:cancelled:";
+
+/** Forget what was noted about `threadId`'s ratings (a thread long closed: its store keys would only grow). */
+export async function forgetRatingThread(store: ChatStore, threadId: string): Promise<void> {
+  for (const prefix of [RATING_PREFIX, RATING_GENERATION_PREFIX, RATING_CANCELLED_PREFIX]) await store.delete(prefix + threadId);
+}
 
 /** `1`/`"1"`/`"good"` → good, `0`/`"0"`/`"bad"` → bad, anything else → undefined. */
 export function ratingScore(value: unknown): RatingScore | undefined {

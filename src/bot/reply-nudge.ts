@@ -173,14 +173,19 @@ export async function onTransfer(scope: ReplyScope, at: number, threadId?: strin
  * and the counted events of closed threads are dropped; when the open stretch is that thread's (or there is none),
  * the reply timer stops and the stretch is dropped. A late one for an older thread
  * (§1.4) leaves the newer thread's stretch and timer alone. Without a thread id, everything goes.
+ * Returns the threads no longer remembered as closed (beyond {@link MAX_CLOSED_THREADS}): the bot
+ * forgets what it kept per thread for them.
  */
-export async function onDeactivated(scope: ReplyScope, threadId?: string): Promise<void> {
+export async function onDeactivated(scope: ReplyScope, threadId?: string): Promise<string[]> {
   const { store } = scope.chat;
   const closed = new Set(await closedThreads(scope));
+  let forgotten: string[] = [];
   if (threadId !== undefined) {
     closed.delete(threadId);
     closed.add(threadId);
-    await store.put(CLOSED_KEY, [...closed].slice(-MAX_CLOSED_THREADS));
+    const all = [...closed];
+    forgotten = all.slice(0, -MAX_CLOSED_THREADS);
+    await store.put(CLOSED_KEY, all.slice(-MAX_CLOSED_THREADS));
   }
   // Entries of every closed thread go (a late message of one is counted after its deactivation);
   // `true`: counted before entries carried their thread, which is unknown, so it goes too.
@@ -190,12 +195,13 @@ export async function onDeactivated(scope: ReplyScope, threadId?: string): Promi
   const stretch = await store.get<Stretch>(STRETCH_KEY);
   if (threadId !== undefined && stretch && stretch.threadId !== threadId) {
     scope.log.info("chat deactivated for another thread; reply timer kept", { thread_id: threadId, stretch: stretch.id });
-    return;
+    return forgotten;
   }
   // The reply timer only: other timers of the chat are an app's own (src/handlers.ts), theirs to end.
   const cancelled = await scope.chat.timers.cancel(REPLY_TIMER);
   await store.delete(STRETCH_KEY);
   if (cancelled) scope.log.info("chat deactivated; reply timer cancelled");
+  return forgotten;
 }
 
 /**

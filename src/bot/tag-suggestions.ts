@@ -1,3 +1,4 @@
+import type { ChatStore } from "../chats/chat-store";
 import type { HandlerContext } from "../framework/context";
 import type { ThreadTaggedPayload } from "../livechat/webhooks";
 import { activeChat, botOnDuty, MAX_TEXT_BYTES, sendOnce } from "./send";
@@ -12,6 +13,11 @@ import { activeChat, botOnDuty, MAX_TEXT_BYTES, sendOnce } from "./send";
 
 /** Chat-store key prefix of suggestions made, per thread and tag. */
 export const TAG_SUGGESTED_PREFIX = "tags:suggested:";
+
+/** Forget the suggestions made in `threadId` (a thread long closed: its store keys would only grow). */
+export async function forgetTagThread(store: ChatStore, threadId: string): Promise<void> {
+  for (const [key] of await store.list(`${TAG_SUGGESTED_PREFIX}${threadId}:`)) await store.delete(key);
+}
 
 /** The agents-only text listing `responses` for `tag`, within LiveChat's message size. */
 export function suggestionText(tag: string, responses: readonly string[]): string {

@@ -451,6 +451,26 @@ describe("threads of a chat: late and retried webhooks (PLATFORM.md §1.4)", () 
     expect(sends(w).map((b) => b.event.custom_id)).toEqual(["nudge:E2"]);
   });
 
+  it("a chat's store keeps the bot's per-thread keys for its last 20 deactivated threads only", async () => {
+    const w = await botWorld("thread-keys");
+    w.chats.open("P6", "P6-T0");
+    const threads = Array.from({ length: 25 }, (_, i) => `P6-T${i + 1}`);
+    await chatStore(w.org, "P6", async (s) => {
+      for (const t of threads) {
+        await s.put(`tags:suggested:${t}:refund`, { eventId: "x" });
+        await s.put(`rating:current:${t}`, { score: "good" });
+        await s.put(`rating:generation:${t}`, 1);
+        await s.put(`rating:cancelled:${t}`, { score: "bad" });
+      }
+    });
+    for (const t of threads) await deliver(w, "P6", "chat_deactivated", { chat_id: "P6", thread_id: t, user_id: AGENT });
+    const kept = await chatStore(w.org, "P6", async (s) => ({ tags: await s.list("tags:suggested:"), ratings: await s.list("rating:") }));
+    const threadsOf = (entries: [string, unknown][]) => [...new Set(entries.map(([k]) => /(P6-T\d+)/.exec(k)![1]))].sort();
+    expect(threadsOf(kept.tags)).toEqual(threads.slice(5).sort());
+    expect(threadsOf(kept.ratings)).toEqual(threads.slice(5).sort());
+    expect(kept.ratings).toHaveLength(20 * 3);
+  });
+
   it("a late chat_deactivated for the previous thread keeps the new thread's counted messages", async () => {
     const w = await botWorld("late-seen");
     w.chats.open("P4", "P4-T1");
