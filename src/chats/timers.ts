@@ -180,14 +180,14 @@ export class ChatTimers {
       log.warn("timer fired without its data; dropped");
       return;
     }
-    const handler = this.deps.registry.handlerFor(name);
-    if (!handler) {
-      log.error("no handler for timer; dropped", { organization_id: timer.organizationId, chat_id: timer.chatId });
-      this.sql().exec("DELETE FROM chat_timers WHERE name = ?", name);
-      return;
-    }
     const forget = () => this.sql().exec("DELETE FROM chat_timers WHERE name = ?", name);
     const ids = { organization_id: timer.organizationId, chat_id: timer.chatId };
+    const handler = this.deps.registry.handlerFor(name);
+    if (!handler) {
+      log.error("no handler for timer; dropped", ids);
+      forget();
+      return;
+    }
     if (failures >= MAX_TIMER_FAILURES) {
       log.error("timer handler failed too often; timer given up", { ...ids, failures });
       forget();
@@ -210,10 +210,10 @@ export class ChatTimers {
         return (api ??= liveChatApis(config(), license));
       },
       chat: { id: timer.chatId, organizationId: timer.organizationId, store: this.deps.store, timers: this },
-      log: log.child({ organization_id: timer.organizationId, chat_id: timer.chatId }),
+      log: log.child(ids),
     });
     // The deadline row is removed by NamedAlarms after we return, unless the handler moved it.
     const next = this.deps.alarms.deadline(TIMER_PREFIX + name);
-    if (next === undefined || next <= at) this.sql().exec("DELETE FROM chat_timers WHERE name = ?", name);
+    if (next === undefined || next <= at) forget();
   }
 }

@@ -115,12 +115,7 @@ export class LicenseGrant {
    * no usable grant.
    */
   async credentials(marginMs = REFRESH_MARGIN_MS, rejectedToken?: string): Promise<Credentials> {
-    let tokens = await this.tokens();
-    if (!tokens) throw notInstalled();
-    const status = await this.status();
-    if (status.needsReinstall) {
-      throw needsReinstall();
-    }
+    let tokens = await this.current();
     // LiveChat rejected the current token before its stored expiry (revoked, rotated): refresh
     // once; concurrent callers holding the same rejected token share that refresh.
     const rejected = rejectedToken !== undefined && rejectedToken === tokens.accessToken;
@@ -264,13 +259,11 @@ export class LicenseGrant {
     if (rotated && rotated !== used.refreshToken && rotated !== current?.refreshToken) await this.revokeQuietly(rotated);
   }
 
-  /** The grant as it is now, for a refresh whose own outcome was superseded. */
+  /** The usable grant as it is now (credentials, and a refresh whose own outcome was superseded). */
   private async current(): Promise<LicenseTokens> {
     const tokens = await this.tokens();
     if (!tokens) throw notInstalled();
-    if ((await this.status()).needsReinstall) {
-      throw needsReinstall();
-    }
+    if ((await this.status()).needsReinstall) throw needsReinstall();
     return tokens;
   }
 

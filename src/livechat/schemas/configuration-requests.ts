@@ -1,5 +1,4 @@
 import * as z from "zod/mini";
-import { groupPrioritySchema, webhookTypeSchema } from "./configuration";
 
 /**
  * Configuration API v3.6 request bodies (PLATFORM.md §3.2–§3.4; samples in
@@ -7,6 +6,13 @@ import { groupPrioritySchema, webhookTypeSchema } from "./configuration";
  * hold the requests against. Apart from the response schemas (./configuration.ts) so that the
  * Worker bundle, which only needs the types, does not carry them.
  */
+
+/** `license` webhooks fire for the whole license; `bot` webhooks for the app's bots (PLATFORM.md §1.5). */
+export const webhookTypeSchema = z.enum(["license", "bot"]);
+
+/** Routing priority of a bot in a group (PLATFORM.md §3.3 "Priorities"). */
+export const groupPrioritySchema = z.enum(["first", "normal", "last", "supervisor"]);
+export type GroupPriority = z.infer<typeof groupPrioritySchema>;
 
 export const registerWebhookRequestSchema = z.looseObject({
   url: z.string(),

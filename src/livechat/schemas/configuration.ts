@@ -7,6 +7,7 @@ import * as z from "zod/mini";
 
 // Request bodies: types only here (their schemas, for tests, are in ./configuration-requests.ts).
 export type {
+  GroupPriority,
   RegisterWebhookRequest,
   ListWebhooksRequest,
   UnregisterWebhookRequest,
@@ -23,9 +24,6 @@ export type {
 } from "./configuration-requests";
 
 // ---- Webhooks (PLATFORM.md §3.2, §2.2) ----
-
-/** `license` webhooks fire for the whole license; `bot` webhooks for the app's bots (PLATFORM.md §1.5). */
-export const webhookTypeSchema = z.enum(["license", "bot"]);
 
 export const registerWebhookResponseSchema = z.looseObject({ id: z.string() });
 export type RegisterWebhookResponse = z.infer<typeof registerWebhookResponseSchema>;
@@ -56,9 +54,6 @@ export type LicenseWebhooksState = z.infer<typeof licenseWebhooksStateSchema>;
 
 // ---- Bots (PLATFORM.md §3.3) ----
 
-/** Routing priority of a bot in a group (PLATFORM.md §3.3 "Priorities"). */
-export const groupPrioritySchema = z.enum(["first", "normal", "last", "supervisor"]);
-export type GroupPriority = z.infer<typeof groupPrioritySchema>;
 
 const botGroupSchema = z.looseObject({ id: z.number(), priority: z.optional(z.string()) });
 

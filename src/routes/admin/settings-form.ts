@@ -60,9 +60,10 @@ export function readForm(body: Record<string, unknown>): Partial<SettingsFormVal
 }
 
 /**
- * The patch a submitted form asks for, or the problems that prevent reading it: only the fields
- * the user changed (compared with how the form shows `current`). An emptied review link is `null`
- * (removes the link), an empty working-hours box means "always open" (null).
+ * The patch a submitted form (`values` as {@link readForm} reads them) asks for, or the problems
+ * that prevent reading it: only the fields the user changed (compared with how the form shows
+ * `current`). An emptied review link is `null` (removes the link), an empty working-hours box
+ * means "always open" (null).
  */
 export function formPatch(
   values: Partial<SettingsFormValues>,
@@ -118,12 +119,11 @@ export function formPatch(
 
 /**
  * A field's text as the browser posts it back, for comparisons: single-line inputs lose line
- * breaks, textareas have LF line breaks.
+ * breaks (textareas' CRLF are LF already, see {@link readForm}).
  */
 function comparable(field: Field, values: Partial<SettingsFormValues>): string | undefined {
   const value = values[field];
-  if (value === undefined) return undefined;
-  return INPUTS.has(field) ? value.replace(/[\r\n]/g, "") : value.replace(/\r\n?/g, "\n");
+  return value !== undefined && INPUTS.has(field) ? value.replace(/[\r\n]/g, "") : value;
 }
 
 /** `tag: suggestion` lines (split at the first ':'; blank lines ignored); the problems when unreadable. */
