@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 
-/** Values every test sees; .dev.vars leaks into tests otherwise (TOOLCHAIN.md G4). */
+/** Values every test sees; .dev.vars leaks into tests otherwise (docs/TOOLCHAIN.md G4). */
 export const testBindings = {
   LIVECHAT_CLIENT_ID: "test-client-id",
   LIVECHAT_CLIENT_SECRET: "test-client-secret",

@@ -39,7 +39,7 @@ import { optionsFromWrangler, startWithStdoutFile } from "./lib/targets.mjs";
 import { settle, workerLogs } from "./lib/worker-logs.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const examplesDir = resolve(root, "../shared/livechat/examples");
+const examplesDir = resolve(root, "test/fixtures/livechat");
 /** `new-chats`: every ack is a chat's first webhook, so it creates (constructs and migrates) a Chat DO. */
 const NEW_CHATS = process.env.AB_MIX === "new-chats";
 // New DOs are costly to keep: ~1,000 more in one workerd and its SQLite runs out of memory.

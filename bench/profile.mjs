@@ -28,7 +28,7 @@ import { optionsFromWrangler, startTarget } from "./lib/targets.mjs";
 import { settle } from "./lib/worker-logs.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const examplesDir = resolve(root, "../shared/livechat/examples");
+const examplesDir = resolve(root, "test/fixtures/livechat");
 const seconds = Number(process.env.PROFILE_SECONDS ?? 8);
 const warmupSeconds = Number(process.env.PROFILE_WARMUP_SECONDS ?? 2);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);

@@ -41,7 +41,7 @@ import { appBindings, INSTALLED_ORGS, installOrgs, postAll, storageRoot, WEBHOOK
 import { runMicro } from "./micro/run-micro.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const examplesDir = resolve(root, "../shared/livechat/examples");
+const examplesDir = resolve(root, "test/fixtures/livechat");
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const settings = {
   connections: num("BENCH_CONNECTIONS", 50),

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 /** The repository root. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Environment every wrangler run gets: no Request.cf fetch (TOOLCHAIN.md G9), no telemetry. */
+/** Environment every wrangler run gets: no Request.cf fetch (docs/TOOLCHAIN.md G9), no telemetry. */
 export const WRANGLER_ENV = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */

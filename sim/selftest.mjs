@@ -490,7 +490,7 @@ test("Bot webhooks follow the bot's routing status: offline → none; accepting 
   assert.ok(routed.users.includes(bot.id));
 });
 
-test("Ratings, tags, deactivation and app webhooks for uninstall (PLATFORM.md §5, §7)", async () => {
+test("Ratings, tags, deactivation and app webhooks for uninstall (docs/LIVECHAT.md §5, §7)", async () => {
   const app = await newApp();
   const { tokens } = await oauthInstall(app, "rating-1");
   const t = tokens.access_token;

@@ -25,7 +25,7 @@ import { SUPPORTED_VERSIONS } from "./lib/webhook-catalog.mjs";
 import { WebhookDispatcher } from "./lib/webhooks.mjs";
 import { World } from "./lib/world.mjs";
 
-/** Retry delays after the 1st, 2nd and 3rd failed attempt: 3 retries within about a minute (PLATFORM.md §1.4). */
+/** Retry delays after the 1st, 2nd and 3rd failed attempt: 3 retries within about a minute (docs/LIVECHAT.md §1.4). */
 export const DEFAULT_RETRY_DELAYS_MS = [5_000, 20_000, 35_000];
 /** LiveChat waits about 10 s for a webhook answer (§1.4). */
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;

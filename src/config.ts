@@ -2,7 +2,7 @@ import * as z from "zod/mini";
 import { type LogLevel, setLogLevel } from "./log";
 
 /**
- * Worker configuration: every var and secret of the public contract (ARCHITECTURE.md
+ * Worker configuration: every var and secret of the public contract (docs/ARCHITECTURE.md
  * "Configuration"), parsed once per `env` object into a typed {@link Config}.
  */
 

@@ -1,7 +1,7 @@
 /**
  * Structured JSON logging: one line per call, with fields that can never carry secrets.
  * Keys that look like credentials are replaced before serialisation, so a careless
- * `log.info("x", { body })` still cannot leak a token (ARCHITECTURE.md "Secrets stay secret").
+ * `log.info("x", { body })` still cannot leak a token (docs/ARCHITECTURE.md "Secrets stay secret").
  */
 
 export type LogFields = Record<string, unknown>;

@@ -1,6 +1,6 @@
 /**
  * Realistic webhook bodies for the load: the documented v3.6 samples from
- * ../shared/livechat/examples, filled with the documented Chat, User and Event structures
+ * test/fixtures/livechat, filled with the documented Chat, User and Event structures
  * (the webhook samples leave `event`, `users` and `thread` empty), and with markers where
  * every request gets its own organization, chat, thread and event ids.
  *

@@ -1,5 +1,5 @@
 /**
- * Build the Worker bundle exactly as `wrangler deploy` would (TOOLCHAIN.md §3.4: `--dry-run
+ * Build the Worker bundle exactly as `wrangler deploy` would (docs/TOOLCHAIN.md §3.4: `--dry-run
  * --outdir`), once as configured and once with `--minify`, and measure it: raw, minified and
  * gzip sizes, and the largest contributors from esbuild's metafile.
  */

@@ -3,7 +3,7 @@
  *
  * Why wrk: client and server share this machine's cores, so the driver's own CPU per request
  * is taken from the Worker under test. wrk spends a few microseconds per request where a Node
- * driver (autocannon, a node:http loop) spends tens; TOOLCHAIN.md §4 measured the same
+ * driver (autocannon, a node:http loop) spends tens; docs/TOOLCHAIN.md §4 measured the same
  * Miniflare at 5.9k–6.8k req/s with wrk against 5.5k with autocannon. Every target is driven by
  * the same wrk, script, concurrency and duration, so the ratios are like for like.
  *

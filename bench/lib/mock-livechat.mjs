@@ -1,6 +1,6 @@
 /**
  * LiveChat mocked at loopback for the benchmark: a node:http server answering the documented
- * sample responses from ../shared/livechat/examples. The Worker reaches it through its
+ * sample responses from test/fixtures/livechat. The Worker reaches it through its
  * LIVECHAT_ACCOUNTS_URL / LIVECHAT_API_URL bindings, so calls made after the ack (get_chat,
  * send_event, …) and at install time cost what a fast upstream costs, and never leave the machine.
  *

@@ -1,5 +1,5 @@
 /**
- * The three targets, each in its own fresh Miniflare (TOOLCHAIN.md §3.7) with the options
+ * The three targets, each in its own fresh Miniflare (docs/TOOLCHAIN.md §3.7) with the options
  * wrangler derives from wrangler.toml (`unstable_getMiniflareWorkerOptions`: compatibility
  * date and flags, KV TOKENS, SQLite-backed DOs LICENSES → License and CHATS → Chat, vars),
  * listening on a loopback port that wrk drives directly (no wrangler dev proxy, no dispatchFetch).

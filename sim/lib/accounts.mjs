@@ -1,4 +1,4 @@
-// LiveChat Accounts (OAuth 2.1) as a marketplace app meets it (PLATFORM.md §6):
+// LiveChat Accounts (OAuth 2.1) as a marketplace app meets it (docs/LIVECHAT.md §6):
 //   GET    /           authorize: approves at once for the current license, redirects with code & state
 //   POST   /v2/token   authorization_code (PKCE S256/plain) and refresh_token grants
 //   GET    /v2/info    token introspection
@@ -120,7 +120,7 @@ export function ooopsPage(url, res) {
 }
 
 /**
- * POST /v2/token — both grants (PLATFORM.md §6.2). Error codes per TRB: a used, expired or
+ * POST /v2/token — both grants (docs/LIVECHAT.md §6.2). Error codes per TRB: a used, expired or
  * foreign code and a wrong secret are `unauthorized_client`; a PKCE or redirect mismatch and a
  * revoked refresh token are `invalid_grant`; a refresh token of another client is `invalid_client`.
  * @param {Simulator} sim
@@ -201,7 +201,7 @@ export function presentedToken(headers, url) {
 }
 
 /**
- * GET /v2/info (examples/accounts.info.response.json).
+ * GET /v2/info (test/fixtures/livechat/accounts.info.response.json).
  * @param {Simulator} sim
  * @param {string | undefined} presented
  */

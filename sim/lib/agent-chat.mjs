@@ -1,4 +1,4 @@
-// Agent Chat Web API v3.6 (and v3.5): `POST /v3.x/agent/action/<method>` (PLATFORM.md §4).
+// Agent Chat Web API v3.6 (and v3.5): `POST /v3.x/agent/action/<method>` (docs/LIVECHAT.md §4).
 // Rules enforced as documented (A36/A35): the sender must be present in the chat; users with
 // `visibility: agents` can't send `visibility: all`; add/remove/deactivate/transfer need the
 // requester's presence unless `ignore_requester_presence`; actions needing an active thread

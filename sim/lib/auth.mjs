@@ -1,5 +1,5 @@
 // Who is calling a Web API method: an OAuth access token (Bearer), a bot token (Bearer JWT from
-// issue_bot_token) or a Personal Access Token (Basic base64(account_id:PAT)) (PLATFORM.md §3.1, §4.1, §4.2).
+// issue_bot_token) or a Personal Access Token (Basic base64(account_id:PAT)) (docs/LIVECHAT.md §3.1, §4.1, §4.2).
 // The credential's organization decides the license. In v3.6 a bot acts only with its own token;
 // v3.5 still honours `X-Author-Id: <bot_id>` on an agent's token (A35).
 import { ApiError, forbidden } from "./errors.mjs";
@@ -70,7 +70,7 @@ export function authenticate({ store, tokens, strictRegion }, headers, version) 
 
 /**
  * `X-Region` must name the license's data center when sent; in strict mode a non-default
- * region (fra) must be sent (the pre-2025 rule, PLATFORM.md §6.3).
+ * region (fra) must be sent (the pre-2025 rule, docs/LIVECHAT.md §6.3).
  * @param {License} license
  * @param {string | string[] | undefined} header
  * @param {string | undefined} tokenRegion

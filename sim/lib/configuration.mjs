@@ -1,4 +1,4 @@
-// Configuration API v3.6 (and v3.5): `POST /v3.x/configuration/action/<method>` (PLATFORM.md §3).
+// Configuration API v3.6 (and v3.5): `POST /v3.x/configuration/action/<method>` (docs/LIVECHAT.md §3).
 // Webhook registrations belong to a Client ID, not to a license ("You register webhook
 // definitions per Client ID", C36 "Webhooks"); at most 3 per action. License webhooks are
 // enabled per license on install and can be disabled per license and client (§3.2).

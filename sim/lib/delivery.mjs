@@ -1,5 +1,5 @@
 // Webhook delivery: POST JSON, ~10 s timeout, and retries of every non-200 answer ("up to 3 times
-// within ~1 minute", PLATFORM.md §1.4 / APPS). Deliveries share a queue per key (one per chat and
+// within ~1 minute", docs/LIVECHAT.md §1.4 / APPS). Deliveries share a queue per key (one per chat and
 // destination URL): first attempts go out one at a time in the order things happened; a retry is
 // appended to its queue when its delay is up, so it may overtake nothing but can be overtaken.
 

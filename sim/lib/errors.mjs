@@ -1,7 +1,7 @@
 // Error shapes of the two LiveChat surfaces the simulator imitates.
 //
-// Web APIs (Configuration, Agent Chat): {"error":{"type","message","data"?}} (PLATFORM.md §3.6 / C36 "Errors").
-// Accounts (OAuth): {"error":"<code>","error_description":"…"} (PLATFORM.md §6.2 / GAPI, TRB).
+// Web APIs (Configuration, Agent Chat): {"error":{"type","message","data"?}} (docs/LIVECHAT.md §3.6 / C36 "Errors").
+// Accounts (OAuth): {"error":"<code>","error_description":"…"} (docs/LIVECHAT.md §6.2 / GAPI, TRB).
 // LiveChat does not document HTTP statuses for v3.x errors; the mapping below is the simulator's
 // choice (see README "Deviations").
 

@@ -41,7 +41,7 @@ export function jsonBody(raw) {
 
 /**
  * Parameters of an Accounts request: query string, then a JSON or form-encoded body on top
- * (the docs post form data, GAPI declares JSON, the JS SDK uses the query string: PLATFORM.md §6.2).
+ * (the docs post form data, GAPI declares JSON, the JS SDK uses the query string: docs/LIVECHAT.md §6.2).
  * @param {URL} url
  * @param {Buffer} raw
  * @param {string | undefined} contentType

@@ -1,4 +1,4 @@
-// Installing and uninstalling an app on a license (PLATFORM.md §7): license webhooks are enabled
+// Installing and uninstalling an app on a license (docs/LIVECHAT.md §7): license webhooks are enabled
 // on install unless they were explicitly disabled (C36 "Disable License Webhooks" survives
 // re-installs); App Webhooks report both; uninstall revokes the app's tokens on the license.
 

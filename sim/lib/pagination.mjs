@@ -1,4 +1,4 @@
-// Agent Chat API pagination (PLATFORM.md §4.1 / A36 "Pagination"): `page_id` replaces
+// Agent Chat API pagination (docs/LIVECHAT.md §4.1 / A36 "Pagination"): `page_id` replaces
 // `filters`, `limit` and `sort_order`, which are remembered from the first request.
 import { invalid } from "./errors.mjs";
 

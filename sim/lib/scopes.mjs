@@ -1,4 +1,4 @@
-// OAuth scope checks with LiveChat's implication rules (PLATFORM.md §6.4 / SCOPES "General rules"):
+// OAuth scope checks with LiveChat's implication rules (docs/LIVECHAT.md §6.4 / SCOPES "General rules"):
 // `rw` implies `ro`; `access` implies `my`; `all` implies `access` (and `groups`).
 
 const LEVELS = { my: 1, groups: 2, access: 2, all: 3 };

@@ -231,7 +231,7 @@ export function newApp(input) {
   };
 }
 
-/** What an installed app's tokens may do unless the app was registered with other scopes (PLATFORM.md §6.4). */
+/** What an installed app's tokens may do unless the app was registered with other scopes (docs/LIVECHAT.md §6.4). */
 export const DEFAULT_APP_SCOPES = [
   "chats--all:rw",
   "chats--all:ro",

@@ -1,6 +1,6 @@
 // Token issuing and lookup: OAuth access/refresh tokens, authorization codes, bot JWTs and PATs.
 //
-// Access tokens carry the region prefix ("dal:…", "fra:…"); refresh tokens do not (PLATFORM.md §6.3).
+// Access tokens carry the region prefix ("dal:…", "fra:…"); refresh tokens do not (docs/LIVECHAT.md §6.3).
 // Access tokens live 8 h by default (§6.2); bot tokens 24 h and cannot be revoked (§3.3);
 // at most 25 access and 25 refresh tokens per client and account, the oldest is revoked (§6.2).
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -35,7 +35,7 @@ export class Tokens {
   }
 
   /**
-   * A single-use authorization code, region-prefixed like LiveChat's (PLATFORM.md §6.1).
+   * A single-use authorization code, region-prefixed like LiveChat's (docs/LIVECHAT.md §6.1).
    * @param {Omit<import("./state.mjs").AuthCode, "code" | "expires_at" | "used">} input
    * @param {License} license
    */
@@ -89,7 +89,7 @@ export class Tokens {
   }
 
   /**
-   * The token endpoint's answer shape (examples/accounts.token.*.response.json).
+   * The token endpoint's answer shape (test/fixtures/livechat/accounts.token.*.response.json).
    * @param {AccessToken} rec
    * @param {string} refreshToken
    */
@@ -163,7 +163,7 @@ export class Tokens {
   }
 
   /**
-   * A bot token: an HS256 JWT without region prefix, valid 24 h (PLATFORM.md §3.3, §6.3).
+   * A bot token: an HS256 JWT without region prefix, valid 24 h (docs/LIVECHAT.md §3.3, §6.3).
    * @param {{ botId: string, clientId: string, organizationId: string }} input
    */
   issueBotToken({ botId, clientId, organizationId }) {

@@ -1,5 +1,5 @@
 // Request-body checks that answer like LiveChat: a `validation` error naming the field
-// (the batch sample's message style: "`id` is required", examples/configuration.v3.6.batch_delete_agents.response.json).
+// (the batch sample's message style: "`id` is required", test/fixtures/livechat/configuration.v3.6.batch_delete_agents.response.json).
 import { invalid } from "./errors.mjs";
 import { isObject } from "./util.mjs";
 
@@ -102,7 +102,7 @@ export function optionalStrings(body, key) {
 }
 
 /**
- * Properties to set: `{namespace: {name: value}}` (PLATFORM.md §4.4).
+ * Properties to set: `{namespace: {name: value}}` (docs/LIVECHAT.md §4.4).
  * @param {unknown} value
  * @returns {Record<string, Record<string, unknown>>}
  */

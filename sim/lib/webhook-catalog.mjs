@@ -1,5 +1,5 @@
 // Which webhook actions exist per API version and which registration filters each accepts
-// (PLATFORM.md §2.1, §2.2 / C36 "Triggering actions", C35).
+// (docs/LIVECHAT.md §2.1, §2.2 / C36 "Triggering actions", C35).
 
 const CHAT = ["chat_presence", "only_my_chats", "source_type"];
 const EVENT = ["chat_presence", "author_type", "only_my_chats", "source_type"];
@@ -47,7 +47,7 @@ const V36 = {
   thread_summary_set: CHAT,
 };
 
-/** v3.5: v3.6 minus `event_deleted` and `thread_summary_set`, plus `incoming_customer` (PLATFORM.md §2.1). */
+/** v3.5: v3.6 minus `event_deleted` and `thread_summary_set`, plus `incoming_customer` (docs/LIVECHAT.md §2.1). */
 const V35 = Object.fromEntries([
   ...Object.entries(V36).filter(([action]) => action !== "event_deleted" && action !== "thread_summary_set"),
   ["incoming_customer", ["chat_presence", "source_type"]],

@@ -1,6 +1,6 @@
 // Deciding who gets a webhook when something happens, and building the envelope.
 //
-// A registration receives an action on a license when (PLATFORM.md §1.5, §2.2):
+// A registration receives an action on a license when (docs/LIVECHAT.md §1.5, §2.2):
 //  - its owner client has the app installed on the license;
 //  - type "license": license webhooks are not disabled for that client on the license;
 //    type "bot": the client owns a bot on the license whose routing status is not offline (BLOG-BOT);
@@ -141,7 +141,7 @@ export class WebhookDispatcher {
 
   /**
    * Send an App Webhook (`application_installed`, `application_uninstalled`) to the app's URL
-   * (PLATFORM.md §7 / APPWH). Same delivery and retry policy as chat webhooks.
+   * (docs/LIVECHAT.md §7 / APPWH). Same delivery and retry policy as chat webhooks.
    * @param {import("./state.mjs").App} app
    * @param {License} license
    * @param {"application_installed" | "application_uninstalled"} event

@@ -66,7 +66,7 @@ export class World {
   }
 
   /**
-   * A chat user as the Agent Chat API shows it (examples/user.v3.6.agent.json, user.v3.6.customer.json).
+   * A chat user as the Agent Chat API shows it (test/fixtures/livechat/user.v3.6.agent.json, user.v3.6.customer.json).
    * @param {License} license
    * @param {Chat} chat
    * @param {ChatUser} member
@@ -105,7 +105,7 @@ export class World {
   }
 
   /**
-   * A thread as the API shows it (examples/structure.v3.6.thread.json).
+   * A thread as the API shows it (test/fixtures/livechat/structure.v3.6.thread.json).
    * @param {Thread} thread
    */
   threadObject(thread) {
@@ -131,7 +131,7 @@ export class World {
   }
 
   /**
-   * A chat summary (list_chats; examples/structure.v3.6.chat_summary.json).
+   * A chat summary (list_chats; test/fixtures/livechat/structure.v3.6.chat_summary.json).
    * @param {License} license
    * @param {Chat} chat
    */
@@ -218,7 +218,7 @@ export class World {
   /**
    * A customer starts a chat from the widget (Customer Chat API `start_chat`): a new chat with one
    * active thread, routed to an agent or bot unless `route` is false; `incoming_chat` carries the
-   * initial message in `thread.events` (PLATFORM.md §2.3) unless `firstMessageAsEvent` sends it
+   * initial message in `thread.events` (docs/LIVECHAT.md §2.3) unless `firstMessageAsEvent` sends it
    * afterwards as `incoming_event`.
    * @param {License} license
    * @param {{ customerName: string, customerEmail?: string, customerId?: string, text?: string,
@@ -507,7 +507,7 @@ export class World {
   /**
    * A customer rates the chat (Customer SDK `rateChat`): thread properties `rating.score`
    * (1 good, 0 bad) and `rating.comment` on the latest thread, then LiveChat's system messages
-   * `rating.chat_rated` (and `rating.chat_commented`) (PLATFORM.md §5).
+   * `rating.chat_rated` (and `rating.chat_commented`) (docs/LIVECHAT.md §5).
    * @param {License} license
    * @param {Chat} chat
    * @param {{ score: 0 | 1, comment?: string }} rating
@@ -580,7 +580,7 @@ export class World {
 
   /**
    * Set a routing status and send `routing_status_set` with the spaced spelling the webhook docs
-   * use ("accepting chats", PLATFORM.md §2.3).
+   * use ("accepting chats", docs/LIVECHAT.md §2.3).
    * @param {License} license
    * @param {string} agentId
    * @param {import("./state.mjs").RoutingStatus} status

@@ -10,7 +10,7 @@ import { forgetTagThread, onThreadTagged } from "./tag-suggestions";
 /**
  * Register the bot's behaviours (issue 4): chat-user tracking, the reply timer and its nudge,
  * tag suggestions, rating reactions, plus the `reply` timer's handler. License webhooks (no
- * `kind`: both endpoints; bot deliveries run only while the bot accepts chats, PLATFORM.md §1.5).
+ * `kind`: both endpoints; bot deliveries run only while the bot accepts chats, docs/LIVECHAT.md §1.5).
  * Handlers are named `bot:<concern>:<action>` (retries skip completed ones); the chat-user
  * tracker comes first so the handlers after it see the users a delivery brought. Returns a
  * function that removes everything it registered.
@@ -43,7 +43,7 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
       },
       { name: "bot:users:user_removed_from_chat" },
     ),
-    // Deactivation: agents, the bot too, leave the chat (PLATFORM.md §2.3 `chat_deactivated`).
+    // Deactivation: agents, the bot too, leave the chat (docs/LIVECHAT.md §2.3 `chat_deactivated`).
     router.on(
       "chat_deactivated",
       async (_p, ctx) => {
@@ -60,7 +60,7 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
       async (p, ctx) => {
         const scope = replyScope(ctx);
         if (!scope) return;
-        // The chat may start with the customer's first message(s) (PLATFORM.md §2.3).
+        // The chat may start with the customer's first message(s) (docs/LIVECHAT.md §2.3).
         for (const event of p.chat.thread.events ?? []) await onChatEvent(scope, p.chat.thread.id, event, ctx.delivery.receivedAt);
       },
       { name: "bot:reply:incoming_chat" },
@@ -86,7 +86,7 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
       async (p, ctx) => {
         const scope = replyScope(ctx);
         if (!scope) return;
-        // Only the named thread's wait ends: a late one for an older thread (PLATFORM.md §1.4, §2.3).
+        // Only the named thread's wait ends: a late one for an older thread (docs/LIVECHAT.md §1.4, §2.3).
         // Threads past the last 20 closed ones lose their per-thread keys: a long-lived chat's store stays bounded.
         for (const thread of await onDeactivated(scope, p.thread_id)) {
           await forgetTagThread(scope.chat.store, thread);
@@ -101,7 +101,7 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
   // ── Tag suggestions (src/bot/tag-suggestions.ts) ──
   offs.push(router.on("thread_tagged", onThreadTagged, { name: "bot:tags:thread_tagged" }));
 
-  // ── Rating reaction (src/bot/rating-reaction.ts; PLATFORM.md §5) ──
+  // ── Rating reaction (src/bot/rating-reaction.ts; docs/LIVECHAT.md §5) ──
   offs.push(
     router.on(
       "thread_properties_updated",

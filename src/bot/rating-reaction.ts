@@ -4,7 +4,7 @@ import type { Settings } from "../licenses/settings";
 import { activeChat, botOnDuty, MAX_TEXT_BYTES, sendOnce } from "./send";
 
 /**
- * Rating reaction (issue 4, PLATFORM.md §5): a chat rating makes the bot post one agents-only
+ * Rating reaction (issue 4, docs/LIVECHAT.md §5): a chat rating makes the bot post one agents-only
  * suggestion: good → ask the customer for a review (the license's `reviewUrl`), bad → ask what
  * went wrong. A rating arrives as `thread_properties_updated` with `properties.rating.score`
  * (1 good, 0 bad) and/or as the `rating.chat_rated` system message (`text_vars.score`, read as

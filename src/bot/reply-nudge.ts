@@ -14,10 +14,10 @@ import { type ActiveChat, activeChat, botOnDuty, type BotScope, sendOnce } from 
  * once per stretch.
  *
  * Only events with `visibility` "all" (or none) are an answer: an agents-only event (a
- * supervisor's whisper, another bot's note, PLATFORM.md §4.3 `send_event` visibility) is not
+ * supervisor's whisper, another bot's note, docs/LIVECHAT.md §4.3 `send_event` visibility) is not
  * shown to the customer.
  *
- * Threads: webhooks come in any order and are retried (PLATFORM.md §1.4), so a delivery about
+ * Threads: webhooks come in any order and are retried (docs/LIVECHAT.md §1.4), so a delivery about
  * the chat's previous thread can arrive after the next thread started. Every event webhook and
  * `chat_deactivated` names its thread (§2.3), so: an agent's message closes only the stretch of
  * its own thread; `chat_deactivated` clears only its thread's stretch, timer and counted events;
@@ -25,7 +25,7 @@ import { type ActiveChat, activeChat, botOnDuty, type BotScope, sendOnce } from 
  * not become active again: the chat continues in a new thread, §2.3 `incoming_chat`, §4.3
  * `chat_inactive` [inference]).
  *
- * Idempotency of the nudge (alarms are at-least-once, PLATFORM.md §1.4 deliveries too):
+ * Idempotency of the nudge (alarms are at-least-once, docs/LIVECHAT.md §1.4 deliveries too):
  * - message events are counted once per event id (`incoming_chat` may carry the first message
  *   that later also arrives as `incoming_event`; license and bot webhooks both deliver it);
  * - the stretch records `nudge: "sent"` after the send; a fire for a nudged or replaced stretch
@@ -84,7 +84,7 @@ function authored(event: ChatEvent): { id: string; authorId: string; visibility?
 
 /**
  * The customer sees an event with `visibility` "all"; absent means "all" too (it is optional
- * on `send_event`, PLATFORM.md §4.3). "agents" (or a value LiveChat adds later) is not shown.
+ * on `send_event`, docs/LIVECHAT.md §4.3). "agents" (or a value LiveChat adds later) is not shown.
  */
 function customerSees(visibility: string | undefined): boolean {
   return visibility === undefined || visibility === "all";
@@ -114,7 +114,7 @@ export async function onChatEvent(scope: ReplyScope, threadId: string, event: Ch
 
 async function customerWrote(scope: ReplyScope, threadId: string, eventId: string, at: number): Promise<void> {
   if ((await closedThreads(scope)).includes(threadId)) {
-    // A late delivery (PLATFORM.md §1.4) from a thread already deactivated: nobody can answer
+    // A late delivery (docs/LIVECHAT.md §1.4) from a thread already deactivated: nobody can answer
     // there any more, and it must not replace a newer thread's stretch.
     scope.log.info("customer message from a deactivated thread; reply timer unchanged", { event_id: eventId, thread_id: threadId });
     return;
@@ -133,7 +133,7 @@ async function customerWrote(scope: ReplyScope, threadId: string, eventId: strin
 async function agentWrote(scope: ReplyScope, threadId: string): Promise<void> {
   const stretch = await scope.chat.store.get<Stretch>(STRETCH_KEY);
   if (stretch && stretch.threadId !== threadId) {
-    // An answer in another (older) thread, delivered late (PLATFORM.md §1.4): not this stretch's.
+    // An answer in another (older) thread, delivered late (docs/LIVECHAT.md §1.4): not this stretch's.
     scope.log.debug("agent message from another thread; reply timer unchanged", { thread_id: threadId, stretch: stretch.id });
     return;
   }
@@ -157,7 +157,7 @@ async function startTimer(scope: ReplyScope, stretch: Stretch, from: number, mod
 }
 
 /**
- * `chat_transferred` of thread `threadId` (optional in the payload, PLATFORM.md §2.3): an open,
+ * `chat_transferred` of thread `threadId` (optional in the payload, docs/LIVECHAT.md §2.3): an open,
  * un-nudged stretch of that thread waits the full timeout again from `at`; a late one of an older
  * thread (§1.4) changes nothing.
  */
@@ -169,7 +169,7 @@ export async function onTransfer(scope: ReplyScope, at: number, threadId?: strin
 }
 
 /**
- * `chat_deactivated` of thread `threadId` (PLATFORM.md §2.3): the thread is remembered as closed
+ * `chat_deactivated` of thread `threadId` (docs/LIVECHAT.md §2.3): the thread is remembered as closed
  * and the counted events of closed threads are dropped; when the open stretch is that thread's (or there is none),
  * the reply timer stops and the stretch is dropped. A late one for an older thread
  * (§1.4) leaves the newer thread's stretch and timer alone. Without a thread id, everything goes.
@@ -206,7 +206,7 @@ export async function onDeactivated(scope: ReplyScope, threadId?: string): Promi
 
 /**
  * An agent other than the bot wrote something the customer sees after the stretch opened,
- * according to the thread's events (agents-only ones are no answer, PLATFORM.md §4.3, §4.4).
+ * according to the thread's events (agents-only ones are no answer, docs/LIVECHAT.md §4.3, §4.4).
  * Only decided when the stretch's first event is in the thread; otherwise the webhooks decide.
  */
 function answeredInThread(chat: ActiveChat, stretch: Stretch, botId: string): boolean {

@@ -8,10 +8,10 @@ import type { Logger } from "../log";
 
 /**
  * How the bot speaks in a chat, shared by its behaviours:
- * - it acts only while it is accepting chats ({@link botOnDuty}, PLATFORM.md §1.5);
+ * - it acts only while it is accepting chats ({@link botOnDuty}, docs/LIVECHAT.md §1.5);
  * - it sends only into the chat's active thread, read fresh with `get_chat` ({@link activeChat});
  * - it is added to the chat (`add_user_to_chat` as the license) before it sends, with enough
- *   visibility ({@link ensureBotInChat}, PLATFORM.md §4.3);
+ *   visibility ({@link ensureBotInChat}, docs/LIVECHAT.md §4.3);
  * - every send carries a deterministic `custom_id`, and a send whose `custom_id` is already in
  *   the thread is not repeated ({@link sendOnce}), so a retry after a crash cannot post twice.
  */
@@ -39,7 +39,7 @@ export type ActiveChat = GetChatResponse & { thread: Thread };
 
 /**
  * The license's bot when it may act: provisioned and `accepting_chats`. Outside working hours
- * (`not_accepting_chats` / `offline`) the bot stays silent (PLATFORM.md §1.5).
+ * (`not_accepting_chats` / `offline`) the bot stays silent (docs/LIVECHAT.md §1.5).
  */
 export async function botOnDuty(scope: Pick<BotScope, "license">): Promise<BotInfo | undefined> {
   const [bot, status] = await Promise.all([scope.license.botInfo(), scope.license.botRoutingStatus()]);
@@ -48,7 +48,7 @@ export async function botOnDuty(scope: Pick<BotScope, "license">): Promise<BotIn
 
 /**
  * The chat and its latest thread when that thread is active (`get_chat` as the license,
- * PLATFORM.md §4.3); undefined when the chat is no longer active or LiveChat does not know it
+ * docs/LIVECHAT.md §4.3); undefined when the chat is no longer active or LiveChat does not know it
  * (`chat_inactive`, `not_found`).
  */
 export async function activeChat(scope: Pick<BotScope, "chat" | "api">): Promise<ActiveChat | undefined> {
@@ -66,7 +66,7 @@ const enough = (have: string | undefined, need: Visibility): have is Visibility 
 
 /**
  * Make sure the bot is in the chat's active thread with at least `visibility` (`all` can send
- * both kinds of events; `agents` only agents-only ones, PLATFORM.md §4.3). The fresh `get_chat`
+ * both kinds of events; `agents` only agents-only ones, docs/LIVECHAT.md §4.3). The fresh `get_chat`
  * answer decides when it lists the bot; otherwise the remembered membership of this thread does.
  * A bot that joined agents-only and must now speak to the customer is added again with `all`
  * (assumption: LiveChat accepts a repeated `add_user_to_chat` and updates the visibility, as
@@ -115,7 +115,7 @@ export type SendOutcome = { status: "sent"; eventId: string } | { status: "alrea
  * Send `message` as the bot into the active thread of `chat`, once: when the thread already holds
  * an event with the same `custom_id` (an earlier attempt whose outcome was lost), nothing is sent.
  * The bot is added to the chat first. `send_event` runs with the bot's own token
- * (PLATFORM.md §4.2); `chat_inactive` (the chat closed meanwhile, §4.3) is an outcome, not an error.
+ * (docs/LIVECHAT.md §4.2); `chat_inactive` (the chat closed meanwhile, §4.3) is an outcome, not an error.
  */
 export async function sendOnce(scope: BotScope, bot: BotInfo, chat: ActiveChat, message: BotMessage): Promise<SendOutcome> {
   const earlier = chat.thread.events?.find((e) => e.custom_id === message.customId);
@@ -137,5 +137,5 @@ export async function sendOnce(scope: BotScope, bot: BotInfo, chat: ActiveChat, 
   }
 }
 
-/** Longest message text, in UTF-8 bytes (ADS "Message": 16 KB raw, PLATFORM.md §4.3), with margin. */
+/** Longest message text, in UTF-8 bytes (ADS "Message": 16 KB raw, docs/LIVECHAT.md §4.3), with margin. */
 export const MAX_TEXT_BYTES = 16_000;

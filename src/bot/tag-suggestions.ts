@@ -4,7 +4,7 @@ import type { ThreadTaggedPayload } from "../livechat/webhooks";
 import { activeChat, botOnDuty, MAX_TEXT_BYTES, sendOnce } from "./send";
 
 /**
- * Tag suggestions (issue 4, PLATFORM.md §2.3 `thread_tagged`): when a thread is tagged with a tag
+ * Tag suggestions (issue 4, docs/LIVECHAT.md §2.3 `thread_tagged`): when a thread is tagged with a tag
  * the license configured canned responses for (`settings.tagSuggestions`), the bot posts them as
  * one agents-only message, if the chat is still active. Unknown tag → nothing, not even an API
  * call. One suggestion per (thread, tag): tagging the same thread again later posts nothing new.
@@ -33,7 +33,7 @@ export function suggestionText(tag: string, responses: readonly string[]): strin
 
 /**
  * The responses configured for `tag`. Own keys only: the tag is free text from LiveChat
- * (PLATFORM.md §2.3 `thread_tagged`), and a plain object also "has" `constructor`, `__proto__`,
+ * (docs/LIVECHAT.md §2.3 `thread_tagged`), and a plain object also "has" `constructor`, `__proto__`,
  * `toString`… through its prototype.
  */
 export function suggestionsFor(suggestions: Readonly<Record<string, readonly string[]>>, tag: string): readonly string[] {

@@ -17,7 +17,7 @@ const chatLog = createLogger({ component: "chat" });
 /**
  * Chat Durable Object: one per (organization_id, chat_id). Records the chat's deliveries durably
  * before the ack, processes them in arrival order on its alarm, and keeps the chat's own state
- * (ARCHITECTURE.md "The data's way through the Worker"). A thin RPC shell over its modules.
+ * (docs/ARCHITECTURE.md "The data's way through the Worker"). A thin RPC shell over its modules.
  */
 export class Chat extends InboxObject {
   /** Named deadlines over the DO's one alarm: delivery processing and the chat's timers. */

@@ -5,8 +5,8 @@ import type { ChatStore } from "./chat-store";
 /**
  * A chat's users as this chat has seen them: id → agent | customer (+ name, presence), learned
  * from `incoming_chat` (`chat.users`), `user_added_to_chat`, `user_removed_from_chat`
- * (PLATFORM.md §2.3) and, for an author nobody told us about, from `get_chat` (§4.3).
- * Bots appear as agents (PLATFORM.md §4.4); our own bot is recognised by the license's bot id.
+ * (docs/LIVECHAT.md §2.3) and, for an author nobody told us about, from `get_chat` (§4.3).
+ * Bots appear as agents (docs/LIVECHAT.md §4.4); our own bot is recognised by the license's bot id.
  */
 
 /** What is kept per user. */

@@ -26,7 +26,7 @@ export const PRUNE_DEADLINE = "inbox:prune";
 
 /**
  * Dedupe claim of a content-hash key (src/livechat/webhooks/dedupe.ts), the shortest claim:
- * LiveChat retries "up to 3 times within ~1 minute" (PLATFORM.md §1.4), so 15 minutes recognise a
+ * LiveChat retries "up to 3 times within ~1 minute" (docs/LIVECHAT.md §1.4), so 15 minutes recognise a
  * redelivery with a wide margin. Not longer: such a key repeats when the same change genuinely
  * happens again (tag, untag, tag; accepting, not accepting, accepting), and a claim still held then
  * would drop the repeat as a duplicate. A redelivery later than that (the legacy docs' "10 times
@@ -85,7 +85,7 @@ export interface InboxSummary {
  * SQLite. `accept()` claims the dedupe key and records the delivery in one statement, then
  * schedules a processing pass on the DO alarm; `process()` runs pending deliveries strictly in
  * arrival order, retrying failures with backoff and dead-lettering after the last attempt
- * (ARCHITECTURE.md "Ack only what is durable", "Idempotent everywhere").
+ * (docs/ARCHITECTURE.md "Ack only what is durable", "Idempotent everywhere").
  *
  * @example
  * const inbox = new Inbox(ctx.storage, alarms);
@@ -283,7 +283,7 @@ export class Inbox {
           this.onAttempt({ delivery, attempt, result: "dead", error: message, startedAt: now, finishedAt: this.now() });
         } else {
           // A failure that says how long to wait (a Retry-After on LiveChat's "too many requests", which
-          // "lifts automatically", PLATFORM.md §3.6) is not retried sooner: retrying into a rate limit
+          // "lifts automatically", docs/LIVECHAT.md §3.6) is not retried sooner: retrying into a rate limit
           // spends the attempts and dead-letters the delivery.
           const wait = requestedWaitMs(error);
           this.storage.sql.exec(

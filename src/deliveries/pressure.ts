@@ -2,8 +2,8 @@
  * Acks first: while the isolate is flooded with deliveries, processing waits (bounded).
  *
  * The ack is what LiveChat waits for: about 10 s, then at most 3 retries within about a minute
- * (PLATFORM.md §1.4), so a slow ack can lose a webhook, while a delivery that is stored cannot be
- * lost by processing it later (ARCHITECTURE.md "Ack only what is durable"). The accepts and the
+ * (docs/LIVECHAT.md §1.4), so a slow ack can lose a webhook, while a delivery that is stored cannot be
+ * lost by processing it later (docs/ARCHITECTURE.md "Ack only what is durable"). The accepts and the
  * processing passes of all the Durable Objects an isolate hosts share its one thread. So while the
  * isolate accepts more than {@link BUSY_ACCEPTS_PER_SECOND} deliveries a second, processing is
  * scheduled later at accept, and a processing pass that comes due is held back, about as long as

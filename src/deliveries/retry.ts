@@ -1,6 +1,6 @@
 /**
  * Retry policy for processing failures: exponential backoff with jitter, then a dead letter
- * (ARCHITECTURE.md "Ack only what is durable").
+ * (docs/ARCHITECTURE.md "Ack only what is durable").
  */
 
 /** How often and how soon a failed delivery is tried again. */

@@ -1,6 +1,6 @@
 /**
  * The durable inbox's records. A delivery is one webhook as the receiver accepted it, minus
- * `secret_key` (ARCHITECTURE.md "Secrets stay secret"): it is what handlers are run from.
+ * `secret_key` (docs/ARCHITECTURE.md "Secrets stay secret"): it is what handlers are run from.
  */
 
 /** A JSON value: what a parsed webhook body holds (and what crosses DO RPC unchanged). */
@@ -14,7 +14,7 @@ export interface JsonObject {
 /** A JSON array. */
 export interface JsonArray extends Array<Json> {}
 
-/** Which endpoint received the webhook: `/webhooks/license` or `/webhooks/bot` (PLATFORM.md §1.5). */
+/** Which endpoint received the webhook: `/webhooks/license` or `/webhooks/bot` (docs/LIVECHAT.md §1.5). */
 export type WebhookKind = "license" | "bot";
 
 /**
@@ -32,16 +32,16 @@ export type DeliveryStatus = "pending" | "processed" | "skipped" | "not_installe
 export interface IncomingDelivery {
   kind: WebhookKind;
   organizationId: string;
-  /** v3.5-and-older numeric license id, when the envelope carried one (PLATFORM.md §1.2). */
+  /** v3.5-and-older numeric license id, when the envelope carried one (docs/LIVECHAT.md §1.2). */
   licenseId?: number;
   chatId?: string;
   action: string;
   webhookId: string;
-  /** Idempotency key; claimed atomically on accept (ARCHITECTURE.md "Idempotent everywhere"). */
+  /** Idempotency key; claimed atomically on accept (docs/ARCHITECTURE.md "Idempotent everywhere"). */
   dedupeKey: string;
   /**
    * How long the claim on `dedupeKey` holds (ms); the inbox default when absent. Never below
-   * `MIN_DEDUPE_TTL_MS`, 15 minutes (ARCHITECTURE.md "Idempotent everywhere"; PLATFORM.md §1.4).
+   * `MIN_DEDUPE_TTL_MS`, 15 minutes (docs/ARCHITECTURE.md "Idempotent everywhere"; docs/LIVECHAT.md §1.4).
    */
   dedupeTtlMs?: number;
   /** The action's payload as validated (and normalised) by the receiver; `secret_key` never. */

@@ -5,7 +5,7 @@ export const ROUTING_STATUS_TRACKER = "builtin:routing-status";
 
 /**
  * Built-in: hand every `routing_status_set` (already normalised to the API spelling,
- * PLATFORM.md §2.3) to the License DO, which keeps the one that concerns its bot, so bot
+ * docs/LIVECHAT.md §2.3) to the License DO, which keeps the one that concerns its bot, so bot
  * webhooks can be gated on the bot accepting chats. Runs regardless of the bot's status (it is
  * how the status becomes known); the delivery's arrival time orders late webhooks.
  */

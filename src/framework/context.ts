@@ -20,7 +20,7 @@ export interface RoutingStatusUpdate {
 
 /**
  * What the License DO knows about its bot's routing status. Bot webhooks are acted on only while
- * it is `accepting_chats` (PLATFORM.md §1.5); no bot or no known status counts as not accepting.
+ * it is `accepting_chats` (docs/LIVECHAT.md §1.5); no bot or no known status counts as not accepting.
  */
 export interface BotRoutingState {
   agentId?: string;
@@ -37,7 +37,7 @@ export interface LicenseRpc {
   installation(): Promise<Installation>;
   /** The license's OAuth access token (refreshed single-flight; also when LiveChat `rejected` it). */
   credentials(rejected?: Credentials): Promise<Credentials>;
-  /** The license bot's own token (v3.6: a bot acts only with it, PLATFORM.md §4.2); renewed when `rejected`. */
+  /** The license bot's own token (v3.6: a bot acts only with it, docs/LIVECHAT.md §4.2); renewed when `rejected`. */
   botCredentials(rejected?: Credentials): Promise<Credentials>;
   /** The bot without secrets, or null before provisioning. */
   botInfo(): Promise<BotInfo | null>;

@@ -53,7 +53,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     let runnable = handlers;
     let skipped = false;
     if (delivery.kind === "bot" && handlers.some((h) => !h.ignoreBotStatus)) {
-      // PLATFORM.md §1.5: the bot reacts only while its routing status is accepting_chats.
+      // docs/LIVECHAT.md §1.5: the bot reacts only while its routing status is accepting_chats.
       const bot = await rpc.botRoutingStatus();
       if (!bot.acceptingChats) {
         runnable = handlers.filter((h) => h.ignoreBotStatus);

@@ -21,7 +21,7 @@ export interface HandlerOptions {
   kind?: WebhookKind;
   /**
    * Run for bot deliveries even while the bot is not accepting chats (bot webhooks are otherwise
-   * acted on only while it is, PLATFORM.md §1.5). For bookkeeping such as status tracking.
+   * acted on only while it is, docs/LIVECHAT.md §1.5). For bookkeeping such as status tracking.
    */
   ignoreBotStatus?: boolean;
 }
@@ -36,7 +36,7 @@ export interface RegisteredHandler {
 }
 
 /**
- * Registry of typed webhook handlers, the framework's face (ARCHITECTURE.md: "typed webhook
+ * Registry of typed webhook handlers, the framework's face (docs/ARCHITECTURE.md: "typed webhook
  * handlers"). Handlers run in registration order, after the delivery is stored and acked, in
  * arrival order per chat.
  *

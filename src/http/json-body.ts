@@ -25,7 +25,7 @@ export type JsonBody = { ok: true; value: unknown; bytes: number } | ({ ok: fals
 export async function readJsonBody(request: Request, limit = MAX_BODY_BYTES): Promise<JsonBody> {
   const declared = request.headers.get("content-length");
   if (declared !== null && !(Number(declared) <= limit)) return tooLarge(limit);
-  // PLATFORM.md §1.1: LiveChat sends Content-Type: application/json.
+  // docs/LIVECHAT.md §1.1: LiveChat sends Content-Type: application/json.
   if (!isJsonContentType(request.headers.get("content-type"))) {
     return { ok: false, status: 415, type: "unsupported_media_type", message: "Content-Type must be application/json" };
   }

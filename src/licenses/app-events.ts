@@ -1,14 +1,14 @@
 /** How many App Webhook events a license keeps. */
 export const APP_EVENTS_KEPT = 50;
-/** Most payload fields kept per event: documented payloads hold two or three (PLATFORM.md §7). */
+/** Most payload fields kept per event: documented payloads hold two or three (docs/LIVECHAT.md §7). */
 export const APP_EVENT_PAYLOAD_FIELDS = 8;
 /** Longest payload string kept (documented values are ids and amounts), in characters. */
 export const APP_EVENT_VALUE_LENGTH = 256;
 
-/** A payload value as kept: the documented payloads hold strings and numbers only (PLATFORM.md §7). */
+/** A payload value as kept: the documented payloads hold strings and numbers only (docs/LIVECHAT.md §7). */
 export type AppEventValue = string | number | boolean | null;
 
-/** One App Webhook event as recorded (PLATFORM.md §7 / APPWH body fields). */
+/** One App Webhook event as recorded (docs/LIVECHAT.md §7 / APPWH body fields). */
 export interface AppEventRecord {
   event: string;
   /** The event's own `date` (RFC 3339). */
@@ -28,7 +28,7 @@ export type IncomingAppEvent = Omit<AppEventRecord, "payload" | "payloadTruncate
 
 /**
  * The payload as stored: its first {@link APP_EVENT_PAYLOAD_FIELDS} scalar fields, strings cut to
- * {@link APP_EVENT_VALUE_LENGTH}. App Webhooks carry no secret (PLATFORM.md §7), so anyone who knows
+ * {@link APP_EVENT_VALUE_LENGTH}. App Webhooks carry no secret (docs/LIVECHAT.md §7), so anyone who knows
  * our (public) client id can post one; what is kept of it must stay small whatever was posted.
  */
 export function boundedPayload(payload: Record<string, unknown>): { payload: Record<string, AppEventValue>; truncated: boolean } {

@@ -6,7 +6,7 @@ import type { RoutingStatus } from "../livechat/schemas/agent-chat";
 import type { Logger } from "../log";
 import { importSealingKey, seal, unseal } from "./crypto";
 
-/** Bot tokens live 24 h (PLATFORM.md §3.3 "Issue Bot Token"); renew this long before. */
+/** Bot tokens live 24 h (docs/LIVECHAT.md §3.3 "Issue Bot Token"); renew this long before. */
 export const BOT_TOKEN_TTL_MS = 24 * 3600_000;
 export const BOT_TOKEN_RENEW_MARGIN_MS = 2 * 3600_000;
 
@@ -43,7 +43,7 @@ export interface LicenseApis {
  * The license's bot identity: one bot per license owned by our client id, created with
  * `create_bot` or reused on reinstall, its secret sealed, its 24 h token renewed ahead of
  * expiry (single-flight). In API v3.6 a bot acts only with its own token; `X-Author-Id` is
- * gone (PLATFORM.md §4.2).
+ * gone (docs/LIVECHAT.md §4.2).
  */
 export class LicenseBot {
   private renewing: Promise<BotRecord> | undefined;
@@ -67,7 +67,7 @@ export class LicenseBot {
   /**
    * Make sure the license has our bot: reuse the stored one when LiveChat still knows it,
    * else adopt one of our app's bots with the same name (new secret via `reset_bot_secret`),
-   * else `create_bot` (PLATFORM.md §3.3). Idempotent; returns the bot.
+   * else `create_bot` (docs/LIVECHAT.md §3.3). Idempotent; returns the bot.
    */
   async ensure(organizationId: string, name: string): Promise<BotInfo> {
     const { configuration } = this.asLicense();
@@ -86,7 +86,7 @@ export class LicenseBot {
         this.log.warn("stored bot no longer exists; recreating", { organization_id: organizationId, bot_id: stored.id });
       }
     }
-    // `list_bots` with all:false lists the bots created by this app (PLATFORM.md §3.3 footnote).
+    // `list_bots` with all:false lists the bots created by this app (docs/LIVECHAT.md §3.3 footnote).
     const ours = (await configuration.listBots({ all: false })).find((b) => b.name === name);
     let id: string;
     let secret: string;
@@ -111,7 +111,7 @@ export class LicenseBot {
     if (rejected || !bot.sealedToken || (bot.tokenExpiresAt ?? 0) - Date.now() <= BOT_TOKEN_RENEW_MARGIN_MS) {
       bot = await this.renewToken(organizationId);
     }
-    // Bot JWTs carry no region prefix: use the license's (PLATFORM.md §6.3).
+    // Bot JWTs carry no region prefix: use the license's (docs/LIVECHAT.md §6.3).
     return { kind: "bearer", token: await this.unseal(bot.sealedToken!, "token"), region };
   }
 
@@ -167,7 +167,7 @@ export class LicenseBot {
     const next = await this.update(bot.id, { sealedToken: await this.seal(token, "token"), tokenExpiresAt });
     if (!next) {
       // Forgotten (uninstall) or replaced (re-created) meanwhile: the token is another bot's, and bot
-      // tokens cannot be revoked (PLATFORM.md §3.3), so it is dropped. A replacement gets its own.
+      // tokens cannot be revoked (docs/LIVECHAT.md §3.3), so it is dropped. A replacement gets its own.
       if (attempts > 1 && (await this.record())) return this.issue(organizationId, attempts - 1);
       throw new LiveChatError({ status: 0, type: "bot_not_provisioned", message: "The license's bot changed while its token was issued", retryable: true });
     }

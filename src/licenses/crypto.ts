@@ -1,7 +1,7 @@
 import { decodeBase64 } from "../config";
 
 /**
- * AES-256-GCM sealing for tokens and secrets at rest (ARCHITECTURE.md "Secrets stay secret").
+ * AES-256-GCM sealing for tokens and secrets at rest (docs/ARCHITECTURE.md "Secrets stay secret").
  * A sealed value is `v1.<iv>.<ciphertext>` (base64url). The associated data binds each
  * ciphertext to its storage key, so a sealed blob copied under another key does not open.
  */

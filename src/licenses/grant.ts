@@ -11,7 +11,7 @@ export const REFRESH_MARGIN_MS = 5 * 60_000;
 
 /**
  * OAuth errors on refresh that mean this license's grant is gone: `invalid_grant`, "expired/revoked
- * refresh token" (PLATFORM.md §6.2; §7 uninstall signals). Only these mark the license for
+ * refresh token" (docs/LIVECHAT.md §6.2; §7 uninstall signals). Only these mark the license for
  * reinstall, which only a new install clears.
  */
 const GRANT_REFUSED = new Set(["invalid_grant"]);
@@ -19,7 +19,7 @@ const GRANT_REFUSED = new Set(["invalid_grant"]);
 /**
  * OAuth errors on refresh that are about our client credentials, not this license's grant:
  * `invalid_client`, and `unauthorized_client`, documented for a wrong secret among others
- * (PLATFORM.md §6.2). A rotated or mistyped LIVECHAT_CLIENT_SECRET makes every license's refresh
+ * (docs/LIVECHAT.md §6.2). A rotated or mistyped LIVECHAT_CLIENT_SECRET makes every license's refresh
  * fail this way, so they never mark a license: they fail retryably until the secret is fixed.
  */
 const CLIENT_REJECTED = new Set(["invalid_client", "unauthorized_client"]);
@@ -45,7 +45,7 @@ interface GrantStatus {
  * The license's OAuth grant, owned by its License DO: the single writer of the tokens in DO
  * storage (authoritative, sealed) and in KV (sealed copy for edge reads). Refreshes are
  * single-flight: concurrent callers share one refresh (LiveChat caps tokens at 25 per client
- * per account and silently revokes the oldest, PLATFORM.md §6.2 "Token limitations").
+ * per account and silently revokes the oldest, docs/LIVECHAT.md §6.2 "Token limitations").
  */
 export class LicenseGrant {
   private cached: LicenseTokens | null | undefined;
@@ -84,7 +84,7 @@ export class LicenseGrant {
     this.supersede();
     await this.save(tokens, { needsReinstall: false });
     if (previous && previous.accessToken !== response.access_token) {
-      // Revoke the old access token so it does not count against the 25-token cap (PLATFORM.md
+      // Revoke the old access token so it does not count against the 25-token cap (docs/LIVECHAT.md
       // §6.2). Only now: the DO serves other calls while this is on the network, and they must
       // already see the new grant. Best effort: the new grant is what matters.
       await this.revokeQuietly(previous.accessToken);
@@ -141,10 +141,10 @@ export class LicenseGrant {
 
   /**
    * Whether LiveChat still honours this license's grant, found out from LiveChat itself: the access
-   * token (refreshed first when it expires soon) is introspected (`GET /v2/info`, PLATFORM.md §6.1).
+   * token (refreshed first when it expires soon) is introspected (`GET /v2/info`, docs/LIVECHAT.md §6.1).
    * `gone`: no grant, a grant LiveChat refused (`invalid_grant`, now or when it was marked for
    * reinstall), or a token it refuses (401/403) before its expiry, as after an uninstall
-   * (PLATFORM.md §7). A refresh failing for any other reason (our client credentials refused, an
+   * (docs/LIVECHAT.md §7). A refresh failing for any other reason (our client credentials refused, an
    * outage) proves nothing, so the stored token is introspected instead; `/v2/info` needs no client
    * secret. `unknown`: LiveChat could not be asked, or only about an expired token.
    */
@@ -209,7 +209,7 @@ export class LicenseGrant {
     const next: LicenseTokens = {
       ...tokens,
       accessToken: response.access_token,
-      // Public/PKCE clients get a rotated refresh token; keep whichever is current (PLATFORM.md §6.2).
+      // Public/PKCE clients get a rotated refresh token; keep whichever is current (docs/LIVECHAT.md §6.2).
       refreshToken: response.refresh_token ?? tokens.refreshToken,
       expiresAt: now + response.expires_in * 1000,
       scopes: response.scope ? splitScopes(response.scope) : tokens.scopes,
@@ -249,7 +249,7 @@ export class LicenseGrant {
   /**
    * Drop what a refresh minted for a grant replaced or deleted while LiveChat answered: it belongs
    * to no stored grant, so revoke it (best effort) lest it count against the cap of 25 tokens per
-   * client per account (PLATFORM.md §6.2). Never logged.
+   * client per account (docs/LIVECHAT.md §6.2). Never logged.
    */
   private async discard(response: TokenResponse, used: LicenseTokens): Promise<void> {
     this.log.warn("refresh dropped: grant replaced meanwhile", { organization_id: used.organizationId });

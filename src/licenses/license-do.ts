@@ -24,7 +24,7 @@ import type { LicenseSnapshot } from "../chats/license-cache";
 
 /**
  * License Durable Object: one per organization_id, the single writer of that license's
- * tokens, bot credentials, settings and reconcile state (ARCHITECTURE.md "One writer per
+ * tokens, bot credentials, settings and reconcile state (docs/ARCHITECTURE.md "One writer per
  * license"). The class is a thin RPC shell; each concern lives in its own module.
  */
 export class License extends InboxObject {
@@ -112,7 +112,7 @@ export class License extends InboxObject {
 
   /**
    * Uninstall only when LiveChat confirms the grant is gone. App Webhooks carry no secret or
-   * signature (PLATFORM.md §7), and the client id and organization ids they name are no secret, so
+   * signature (docs/LIVECHAT.md §7), and the client id and organization ids they name are no secret, so
    * an `application_uninstalled` is a hint: acting on it unchecked would let anyone take any
    * license offline. A real uninstall revokes the app's tokens, so a token that still works
    * refutes it; when LiveChat cannot be asked, nothing is deleted (a revoked grant is found out
@@ -265,7 +265,7 @@ export class License extends InboxObject {
     }
   }
 
-  /** The bot's routing status as last set or reported; bot webhooks act only while accepting chats (PLATFORM.md §1.5). */
+  /** The bot's routing status as last set or reported; bot webhooks act only while accepting chats (docs/LIVECHAT.md §1.5). */
   async botRoutingStatus(): Promise<BotRoutingState> {
     return routingState(await this.bot.info());
   }

@@ -2,7 +2,7 @@ import * as z from "zod/mini";
 import { importSealingKey, randomToken, seal, sha256Base64Url, unseal } from "./crypto";
 
 /**
- * One-shot OAuth `state` with PKCE S256 (PLATFORM.md §6.1 / OAUTH: `state` "strongly
+ * One-shot OAuth `state` with PKCE S256 (docs/LIVECHAT.md §6.1 / OAUTH: `state` "strongly
  * recommended", `code_challenge` 43–128 chars, `code_challenge_method=S256`).
  * Stored in KV under `oauth-state:<state>` with a 10-minute TTL, sealed, and deleted on use.
  */

@@ -22,7 +22,7 @@ export interface ProvisioningDeps {
  * Bot provisioning after install: ensure the bot exists (create or reuse), issue its token, and
  * set its routing status to what the working hours want (`accepting_chats` by default) — the
  * order LiveChat prescribes: "create a bot, register webhooks, and then call Set Routing Status"
- * (PLATFORM.md §1.5 / C36). Runs on the DO alarm so a LiveChat outage during install is retried
+ * (docs/LIVECHAT.md §1.5 / C36). Runs on the DO alarm so a LiveChat outage during install is retried
  * with backoff instead of failing the install page.
  */
 export class LicenseProvisioning {
@@ -58,7 +58,7 @@ export class LicenseProvisioning {
 
   /**
    * Stop the license's work on uninstall: cancel provisioning, take the bot offline so it gets no
-   * bot webhooks (PLATFORM.md §1.5 / BLOG-BOT), and forget its credentials. Best effort towards
+   * bot webhooks (docs/LIVECHAT.md §1.5 / BLOG-BOT), and forget its credentials. Best effort towards
    * LiveChat: the grant may already be revoked.
    */
   async stop(): Promise<void> {

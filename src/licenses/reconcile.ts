@@ -45,7 +45,7 @@ export interface ReconcileDeps {
 /**
  * Desired-state reconciliation of one license, run by its own License DO (the cron only fans
  * out): token fresh for the next hour, bot present with a valid token, bot routing status as the
- * working hours want (bots drifting to `offline` silently stop getting bot webhooks, PLATFORM.md
+ * working hours want (bots drifting to `offline` silently stop getting bot webhooks, docs/LIVECHAT.md
  * §1.5), and license webhooks enabled (`disable_license_webhooks` survives reinstalls, §3.2).
  * Each step is independent: one failing step is recorded and the others still run.
  */

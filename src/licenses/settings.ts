@@ -4,7 +4,7 @@ import { MAX_TEXT_BYTES } from "../bot/send";
 import type { Config } from "../config";
 
 /**
- * Per-license settings (ARCHITECTURE.md: "Everything configurable per license lives in the
+ * Per-license settings (docs/ARCHITECTURE.md: "Everything configurable per license lives in the
  * License DO, with defaults from vars, and is editable through the admin API").
  * Stored as overrides; reads merge them over the defaults.
  */

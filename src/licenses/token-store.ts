@@ -21,7 +21,7 @@ const tokensSchema = z.object({
   /** Epoch ms at which the access token expires. */
   expiresAt: z.number(),
   scopes: z.array(z.string()),
-  /** Data-center prefix of the access token (`dal`, `fra`), sent as X-Region (PLATFORM.md §6.3). */
+  /** Data-center prefix of the access token (`dal`, `fra`), sent as X-Region (docs/LIVECHAT.md §6.3). */
   region: z.optional(z.string()),
   installedAt: z.number(),
   updatedAt: z.number(),

@@ -21,7 +21,7 @@ export interface AccountsClientOptions {
 }
 
 /**
- * LiveChat Accounts (OAuth 2.1) for a server-side app (PLATFORM.md §6). Errors carry the OAuth
+ * LiveChat Accounts (OAuth 2.1) for a server-side app (docs/LIVECHAT.md §6). Errors carry the OAuth
  * code as `type` (e.g. "invalid_grant"). Token requests (code exchange, refresh) are sent once,
  * retried only after 429/`temporarily_unavailable`; `info` and `revoke` are also retried after 5xx.
  * Accounts is global, so no `X-Region` is sent.
@@ -49,7 +49,7 @@ export class AccountsClient {
 
   /**
    * Exchange an authorization code (`grant_type=authorization_code`) for tokens
-   * (PLATFORM.md §6.2). Codes may arrive region-prefixed and URL-decoded (`dal:…`, §6.1): pass as is.
+   * (docs/LIVECHAT.md §6.2). Codes may arrive region-prefixed and URL-decoded (`dal:…`, §6.1): pass as is.
    */
   exchangeCode(params: { code: string; redirectUri: string; codeVerifier?: string }): Promise<TokenResponse> {
     const body: AuthorizationCodeRequest = {
@@ -64,7 +64,7 @@ export class AccountsClient {
   }
 
   /**
-   * New access token from a refresh token (`grant_type=refresh_token`, PLATFORM.md §6.2).
+   * New access token from a refresh token (`grant_type=refresh_token`, docs/LIVECHAT.md §6.2).
    * Store the returned `refresh_token` when present (public clients rotate it).
    */
   refresh(refreshToken: string): Promise<TokenResponse> {
@@ -77,7 +77,7 @@ export class AccountsClient {
     return this.token(body, [refreshToken]);
   }
 
-  /** Introspect an access token: `GET /v2/info` with Bearer (PLATFORM.md §6.1). */
+  /** Introspect an access token: `GET /v2/info` with Bearer (docs/LIVECHAT.md §6.1). */
   info(accessToken: string): Promise<TokenInfo> {
     return this.http.requestParsed(
       { method: "GET", url: this.infoUrl, name: "accounts/info", credentials: { kind: "bearer", token: accessToken } },
@@ -86,7 +86,7 @@ export class AccountsClient {
   }
 
   /**
-   * Revoke a token: `DELETE /v2/token` with Bearer → `200 {}` (PLATFORM.md §6.1).
+   * Revoke a token: `DELETE /v2/token` with Bearer → `200 {}` (docs/LIVECHAT.md §6.1).
    * A 404 means the token is unknown, i.e. already revoked: that resolves too.
    */
   async revoke(token: string): Promise<void> {
@@ -104,7 +104,7 @@ export class AccountsClient {
   }
 
   /**
-   * POST the grant as JSON: GAPI declares application/json and the Go SDK posts JSON (PLATFORM.md §6.2).
+   * POST the grant as JSON: GAPI declares application/json and the Go SDK posts JSON (docs/LIVECHAT.md §6.2).
    * Not idempotent: after a timeout or 5xx LiveChat may have acted. A refresh it processed minted a
    * token (25 per client per account, the oldest silently revoked, §6.2) and a code is single-use
    * (§6.1), so only a rate limit (`temporarily_unavailable` is HTTP 429, §6.2) is retried here; the

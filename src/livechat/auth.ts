@@ -1,9 +1,9 @@
 import { asRegion, regionFromToken } from "./region";
 
 /**
- * How a call authenticates (PLATFORM.md §3.1, §4.1): an OAuth access token or bot JWT as
+ * How a call authenticates (docs/LIVECHAT.md §3.1, §4.1): an OAuth access token or bot JWT as
  * `Bearer`, or a Personal Access Token as `Basic base64(account_id:PAT)`. `region` overrides
- * the token's prefix; bot JWTs have none, so pass the license's region (PLATFORM.md §6.3).
+ * the token's prefix; bot JWTs have none, so pass the license's region (docs/LIVECHAT.md §6.3).
  */
 export type Credentials =
   | { kind: "bearer"; token: string; region?: string }
@@ -23,14 +23,14 @@ export async function resolveCredentials(source: CredentialSource): Promise<Cred
 
 /**
  * The `Authorization` header value: `Bearer <token>` or `Basic base64(<account_id>:<PAT>)`
- * (PLATFORM.md §3.1: "PATs use the Basic authentication scheme … not Bearer").
+ * (docs/LIVECHAT.md §3.1: "PATs use the Basic authentication scheme … not Bearer").
  */
 export function authorizationHeader(credentials: Credentials): string {
   if (credentials.kind === "bearer") return `Bearer ${credentials.token}`;
   return `Basic ${base64Utf8(`${credentials.accountId}:${credentials.token}`)}`;
 }
 
-/** The region to send as `X-Region`: the explicit one, else the token's prefix (PLATFORM.md §6.3). */
+/** The region to send as `X-Region`: the explicit one, else the token's prefix (docs/LIVECHAT.md §6.3). */
 export function regionOf(credentials: Credentials): string | undefined {
   const explicit = credentials.kind === "bearer" ? asRegion(credentials.region) : undefined;
   return explicit ?? regionFromToken(credentials.token);

@@ -1,17 +1,17 @@
 /**
  * The one error type every LiveChat call throws. It carries LiveChat's own error `type`
- * (Web API, PLATFORM.md §3.6 / §4.3) or the OAuth error code (Accounts, PLATFORM.md §6.2),
+ * (Web API, docs/LIVECHAT.md §3.6 / §4.3) or the OAuth error code (Accounts, docs/LIVECHAT.md §6.2),
  * plus our own "network" / "timeout" / "invalid_response". Never a token: messages and `data`
  * are scrubbed of the credentials used for the call before the error is built.
  */
 
-/** LiveChat Web API error types worth another attempt (PLATFORM.md §3.6, §4.3 "request_timeout"). */
+/** LiveChat Web API error types worth another attempt (docs/LIVECHAT.md §3.6, §4.3 "request_timeout"). */
 const RETRYABLE_TYPES = new Set([
   "too_many_requests",
   "internal",
   "service_unavailable",
   "request_timeout",
-  // Accounts OAuth codes (PLATFORM.md §6.2: temporarily_unavailable is HTTP 429; server_error 500).
+  // Accounts OAuth codes (docs/LIVECHAT.md §6.2: temporarily_unavailable is HTTP 429; server_error 500).
   "temporarily_unavailable",
   "server_error",
   // Ours: transport failures.
@@ -19,7 +19,7 @@ const RETRYABLE_TYPES = new Set([
   "timeout",
 ]);
 
-/** Error types meaning "these credentials are no good" (PLATFORM.md §3.6, §6.2, §7 uninstall signals). */
+/** Error types meaning "these credentials are no good" (docs/LIVECHAT.md §3.6, §6.2, §7 uninstall signals). */
 const AUTH_TYPES = new Set(["authentication", "authorization", "invalid_grant", "unauthorized_client", "invalid_client"]);
 
 /** Fields of a {@link LiveChatError}; `message` is LiveChat's message (or ours), already scrubbed. */
@@ -83,7 +83,7 @@ export class LiveChatError extends Error {
 
 /**
  * Whether a failure with this LiveChat type / HTTP status is worth retrying: rate limits,
- * LiveChat-side failures, any 5xx or 429, network errors and timeouts (PLATFORM.md §3.6, §6.2).
+ * LiveChat-side failures, any 5xx or 429, network errors and timeouts (docs/LIVECHAT.md §3.6, §6.2).
  */
 export function isRetryableFailure(type: string, status: number): boolean {
   return RETRYABLE_TYPES.has(type) || status === 429 || status >= 500;
@@ -97,7 +97,7 @@ export function isRetryable(e: unknown): boolean {
 /**
  * True when `e` says the credentials are invalid, expired, revoked or lack a scope
  * (`authentication`, `authorization`, `invalid_grant`, `unauthorized_client`, `invalid_client`):
- * refresh the token, or treat the license as uninstalled (PLATFORM.md §7 "other uninstall signals").
+ * refresh the token, or treat the license as uninstalled (docs/LIVECHAT.md §7 "other uninstall signals").
  */
 export function isAuthError(e: unknown): e is LiveChatError {
   return e instanceof LiveChatError && AUTH_TYPES.has(e.type);
@@ -105,7 +105,7 @@ export function isAuthError(e: unknown): e is LiveChatError {
 
 /**
  * An error type for a response whose body carried none (e.g. an HTML 502 from a proxy).
- * PLATFORM.md §3.6: v3.x status codes are undocumented, so this only fills the gap.
+ * docs/LIVECHAT.md §3.6: v3.x status codes are undocumented, so this only fills the gap.
  */
 export function typeForStatus(status: number): string {
   if (status === 401) return "authentication";

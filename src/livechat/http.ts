@@ -41,13 +41,13 @@ export interface HttpRequest {
   name: string;
   /** Adds the `Authorization` header; its token is scrubbed from errors. */
   credentials?: Credentials;
-  /** Sent as `X-Region` (PLATFORM.md §6.3). */
+  /** Sent as `X-Region` (docs/LIVECHAT.md §6.3). */
   region?: string;
   /** JSON body. */
   body?: unknown;
   /** Further strings (client secret, code, refresh token…) to scrub from errors. */
   secrets?: readonly (string | undefined)[];
-  /** Called when LiveChat re-routes the call with `misdirected_request` (PLATFORM.md §6.3). */
+  /** Called when LiveChat re-routes the call with `misdirected_request` (docs/LIVECHAT.md §6.3). */
   onRegion?: (region: string) => void;
   /**
    * False for calls that must not run twice (e.g. `send_event`): they are retried only after a
@@ -127,7 +127,7 @@ export class HttpClient {
         if (!(e instanceof LiveChatError)) throw e;
         error = e;
       }
-      // PLATFORM.md §6.3: "on misdirected_request use the region from the error as X-Region";
+      // docs/LIVECHAT.md §6.3: "on misdirected_request use the region from the error as X-Region";
       // once per call, and not counted as a backoff retry.
       const corrected = error.type === "misdirected_request" ? asRegion(error.data?.region) : undefined;
       if (corrected && corrected !== region && !rerouted && deadline - s.now() > 0) {
@@ -233,8 +233,8 @@ export function parseBody<S extends z.ZodMiniType>(schema: S, response: HttpResp
 
 /**
  * Turn an error response into a {@link LiveChatError}. Understands the Web API body
- * `{"error":{"type","message","data"}}` (PLATFORM.md §3.6) and the Accounts body
- * `{"error":"<code>","error_description":"…"}` (PLATFORM.md §6.2); anything else is typed by status.
+ * `{"error":{"type","message","data"}}` (docs/LIVECHAT.md §3.6) and the Accounts body
+ * `{"error":"<code>","error_description":"…"}` (docs/LIVECHAT.md §6.2); anything else is typed by status.
  */
 function errorFromBody(
   status: number,

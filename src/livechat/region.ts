@@ -1,7 +1,7 @@
 /**
  * LiveChat data-center regions. Access tokens (and PATs) carry the region as a prefix:
  * `dal:…` (USA), `fra:…` (Europe), even `fra-a:…` in GAPI samples; the rule is "everything
- * before the first `:`" (PLATFORM.md §6.3). Bot JWTs and refresh tokens have no prefix.
+ * before the first `:`" (docs/LIVECHAT.md §6.3). Bot JWTs and refresh tokens have no prefix.
  */
 
 /** What a region name may look like; anything else is not a region (and never sent). */

@@ -13,14 +13,14 @@ export interface WebApiOptions {
   http?: HttpClient;
   /**
    * Called with the region LiveChat named in a `misdirected_request`, after which this client
-   * keeps using it; store it with the license (PLATFORM.md §6.3 [recommendation]).
+   * keeps using it; store it with the license (docs/LIVECHAT.md §6.3 [recommendation]).
    */
   onRegion?: (region: string) => void;
 }
 
 /**
  * Shared plumbing of the LiveChat Web APIs: `POST {apiUrl}/v{version}/{api}/action/{action}`
- * with a JSON body (PLATFORM.md §3.1, §4.1), credentials resolved once per call, `X-Region`
+ * with a JSON body (docs/LIVECHAT.md §3.1, §4.1), credentials resolved once per call, `X-Region`
  * from the credentials or from an earlier `misdirected_request`.
  */
 export abstract class WebApiClient {
@@ -65,7 +65,7 @@ export abstract class WebApiClient {
   /**
    * Send an authenticated call. When LiveChat rejects the credentials (`authentication`, e.g. a
    * token revoked or expired before its stored expiry) and they come from a function, ask it once
-   * for new ones and retry once (PLATFORM.md §3.6 "authentication: invalid/expired token").
+   * for new ones and retry once (docs/LIVECHAT.md §3.6 "authentication: invalid/expired token").
    */
   private async authenticated(action: string, body: unknown, options: { idempotent?: boolean }): Promise<HttpResponse> {
     const request = await this.prepare(action, body, true);
@@ -78,7 +78,7 @@ export abstract class WebApiClient {
     }
   }
 
-  /** Call an action that needs no authentication (e.g. `list_webhook_names`, PLATFORM.md §3.2). */
+  /** Call an action that needs no authentication (e.g. `list_webhook_names`, docs/LIVECHAT.md §3.2). */
   protected async callAnonymous<S extends z.ZodMiniType>(action: string, body: unknown, schema: S): Promise<z.infer<S>> {
     return this.http.requestParsed(await this.prepare(action, body, false), schema);
   }

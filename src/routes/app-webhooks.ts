@@ -10,7 +10,7 @@ import { MAX_ID_LENGTH } from "../livechat/webhooks/schemas/common";
 const id = () => z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH));
 
 /**
- * App Webhooks body (PLATFORM.md §7 / APPWH): `applicationID`, `clientID`, `date` (RFC 3339),
+ * App Webhooks body (docs/LIVECHAT.md §7 / APPWH): `applicationID`, `clientID`, `date` (RFC 3339),
  * `event`, `licenseID` (number), `organizationID`, `payload`, `userID`. Unknown fields pass.
  * Lengths are bounded: the body is unauthenticated, and what it names is stored (the payload as a
  * bounded copy, src/licenses/app-events.ts).
@@ -30,7 +30,7 @@ const appWebhookSchema = z.looseObject({
  * `POST /webhooks/app`: `application_uninstalled` for our client id revokes and deletes the
  * license's tokens once LiveChat confirms the grant is gone; `application_installed` and
  * `payment_*` are recorded. Events for other client ids are answered 200 and ignored. App
- * Webhooks carry no secret (PLATFORM.md §7), so an uninstall is a hint: one older than the
+ * Webhooks carry no secret (docs/LIVECHAT.md §7), so an uninstall is a hint: one older than the
  * current installation, or one LiveChat refutes (the license's token still works) or cannot
  * confirm, is recorded but not acted on.
  */

@@ -9,10 +9,10 @@ import { consumeAuthorization, startAuthorization } from "../licenses/oauth-stat
 import { licenseStub } from "../licenses/stub";
 
 /**
- * `GET /install`: the app's Direct installation URL (PLATFORM.md §7 / CHWH "Step 2").
+ * `GET /install`: the app's Direct installation URL (docs/LIVECHAT.md §7 / CHWH "Step 2").
  *
  * - no `code`: start the flow — redirect to LiveChat's authorize page with a one-shot
- *   `state` and a PKCE S256 challenge (PLATFORM.md §6.1 / OAUTH);
+ *   `state` and a PKCE S256 challenge (docs/LIVECHAT.md §6.1 / OAUTH);
  * - `code` (+ `state` when we started the flow): exchange it (§6.2), store the grant in the
  *   license's DO, and show what happened;
  * - `error`: LiveChat reported a denied or failed authorization; nothing is stored.

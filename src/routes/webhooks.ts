@@ -19,7 +19,7 @@ const log = createLogger({ component: "webhooks" });
 const PATHS: Record<string, WebhookKind> = { "/webhooks/license": "license", "/webhooks/bot": "bot" };
 
 /**
- * `POST /webhooks/license` and `POST /webhooks/bot` (ARCHITECTURE.md "Routes"), for the router.
+ * `POST /webhooks/license` and `POST /webhooks/bot` (docs/ARCHITECTURE.md "Routes"), for the router.
  * The Worker entry serves them first through {@link webhookKindOf} and {@link serveWebhook}.
  */
 export const webhooks = new Hono<AppEnv>();
@@ -44,7 +44,7 @@ export function webhookKindOf(request: Request): WebhookKind | undefined {
  * Content-Length, then a capped read), content type (415), JSON (400); the rest is the receive
  * pipeline in `src/webhooks/`. One log line per request. Never rejects: a misconfigured Worker
  * answers 500 naming the variables, an unexpected failure (e.g. storage) 500, and LiveChat
- * retries both (PLATFORM.md §1.4).
+ * retries both (docs/LIVECHAT.md §1.4).
  */
 export async function serveWebhook(kind: WebhookKind, request: Request, env: Env): Promise<Response> {
   const started = Date.now();

@@ -252,7 +252,7 @@ function resolveCredentials(env: Readonly<Record<string, string | undefined>>, p
   const pat = env.LIVECHAT_PAT?.trim();
   const accountId = env.LIVECHAT_ACCOUNT_ID?.trim();
   const token = env.LIVECHAT_TOKEN?.trim();
-  // PLATFORM.md §3.1: a PAT is sent as Basic base64(<account_id>:<PAT>), never as Bearer.
+  // docs/LIVECHAT.md §3.1: a PAT is sent as Basic base64(<account_id>:<PAT>), never as Bearer.
   if (pat && accountId) return { kind: "basic", accountId, token: pat };
   if (pat) {
     problems.push("LIVECHAT_PAT is set but LIVECHAT_ACCOUNT_ID is not (a Personal Access Token is sent as Basic account_id:PAT)");

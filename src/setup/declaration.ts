@@ -9,12 +9,12 @@ import { isChatScoped, isWebhookAction, webhookActions, type WebhookAction } fro
  * - every action some handler of the app's router (`src/handlers.ts`) needs: a handler with
  *   `kind: "bot"` → a `bot` webhook; `kind: "license"` or no kind → a `license` webhook (a
  *   handler without kind runs for both endpoints, and the license webhook already delivers the
- *   license's every chat, PLATFORM.md §1.5);
+ *   license's every chat, docs/LIVECHAT.md §1.5);
  * - united with {@link BASE_WEBHOOKS}, the built-in bookkeeping the app always needs.
  *
  * Registration settings per action and type ({@link settingsFor}):
  * - `bot` webhooks of chat-scoped actions get `filters.chat_presence.my_bots: true`: only chats
- *   where one of our bots is present (PLATFORM.md §2.2, `chat_presence` is allowed on the
+ *   where one of our bots is present (docs/LIVECHAT.md §2.2, `chat_presence` is allowed on the
  *   chat-scoped actions exactly);
  * - `license` webhooks carry no filter; in particular `incoming_event` has no `author_type`, the
  *   bot behaviours need both customer and agent messages (a customer message starts the reply
@@ -22,13 +22,13 @@ import { isChatScoped, isWebhookAction, webhookActions, type WebhookAction } fro
  * - no `additional_data` unless an override asks for it.
  */
 
-/** `register_webhook.type` (PLATFORM.md §1.5, §3.2); the same names as the two webhook endpoints. */
+/** `register_webhook.type` (docs/LIVECHAT.md §1.5, §3.2); the same names as the two webhook endpoints. */
 export type WebhookType = WebhookKind;
 
-/** Values of `register_webhook.additional_data` (PLATFORM.md §2.2). */
+/** Values of `register_webhook.additional_data` (docs/LIVECHAT.md §2.2). */
 export type AdditionalDataKey = "chat_properties" | "chat_presence_user_ids";
 
-/** `register_webhook.filters` (PLATFORM.md §2.2; which filter is allowed on which action is checked against `list_webhook_names`). */
+/** `register_webhook.filters` (docs/LIVECHAT.md §2.2; which filter is allowed on which action is checked against `list_webhook_names`). */
 export type WebhookFilters = {
   /** `incoming_event`, `event_updated`: only events authored by this user type. */
   author_type?: "customer" | "agent";
@@ -54,7 +54,7 @@ export type WebhookSettings = {
 
 /** One webhook the app wants registered (for its own url; see `plan.ts`). */
 export type DesiredWebhook = WebhookSettings & {
-  /** A webhook action name (PLATFORM.md §2.1); checked against `list_webhook_names` before anything changes. */
+  /** A webhook action name (docs/LIVECHAT.md §2.1); checked against `list_webhook_names` before anything changes. */
   action: string;
   type: WebhookType;
 };
@@ -70,10 +70,10 @@ export type WebhookOverrides = Partial<Record<string, Partial<Record<WebhookType
 /**
  * Webhooks the app registers whatever its handlers are: the built-in bookkeeping.
  * - `routing_status_set`: the framework's status tracker (`framework/builtins.ts`) hands it to the
- *   License DO, which gates bot webhooks on the bot accepting chats (PLATFORM.md §1.5, §2.3).
+ *   License DO, which gates bot webhooks on the bot accepting chats (docs/LIVECHAT.md §1.5, §2.3).
  * - `bot_deleted`: tells the license that its bot is gone, so the bot identity (`licenses/bot.ts`,
  *   which recreates a missing bot on `ensure`) can react before the next reconcile; configuration
- *   webhooks are license-wide (PLATFORM.md §2.1). Recorded by the inbox even before a handler exists.
+ *   webhooks are license-wide (docs/LIVECHAT.md §2.1). Recorded by the inbox even before a handler exists.
  */
 export const BASE_WEBHOOKS: readonly { action: WebhookAction; type: WebhookType }[] = Object.freeze([
   { action: "routing_status_set", type: "license" },
@@ -96,7 +96,7 @@ export function settingsFor(action: string, type: WebhookType): WebhookSettings 
 
 /**
  * The desired webhooks for a router's handlers plus {@link BASE_WEBHOOKS}: one per action and
- * type, in PLATFORM.md §2.1 order, license before bot.
+ * type, in docs/LIVECHAT.md §2.1 order, license before bot.
  *
  * @example
  * const desired = declareWebhooks(router);

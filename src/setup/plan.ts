@@ -3,10 +3,10 @@ import type { DesiredWebhook, WebhookType } from "./declaration";
 
 /**
  * The diff between the webhooks the app declares and those registered for its client id
- * (`list_webhooks`, PLATFORM.md §3.2). Pure: no I/O.
+ * (`list_webhooks`, docs/LIVECHAT.md §3.2). Pure: no I/O.
  */
 
-/** LiveChat's cap: "a Client ID may register at most 3 webhooks per action" (PLATFORM.md §1.1). */
+/** LiveChat's cap: "a Client ID may register at most 3 webhooks per action" (docs/LIVECHAT.md §1.1). */
 export const MAX_WEBHOOKS_PER_ACTION = 3;
 
 /** Inputs of {@link planWebhooks} besides the two lists. */
@@ -39,7 +39,7 @@ export interface WebhookPlan {
 
 /**
  * Where webhooks of `type` are delivered: `<url>/webhooks/license` or `<url>/webhooks/bot`
- * (ARCHITECTURE.md "Routes").
+ * (docs/ARCHITECTURE.md "Routes").
  *
  * @example
  * webhookUrl("https://edge.example.com/", "bot"); // "https://edge.example.com/webhooks/bot"
@@ -54,7 +54,7 @@ export function webhookUrl(url: string, type: WebhookType): string {
  * A registered webhook matches a desired one when action, type, url, filters and
  * additional_data are equal (deep, key- and array-order-insensitive; an absent `filters` or
  * `additional_data` equals an empty one). `secret_key` cannot be compared: `list_webhooks`
- * does not return it (PLATFORM.md §3.2; sample `configuration.v3.6.list_webhooks.response`).
+ * does not return it (docs/LIVECHAT.md §3.2; sample `configuration.v3.6.list_webhooks.response`).
  * Each registration matches at most one desired webhook, so duplicates of ours are removed.
  *
  * Stale (removed) = ours, at one of our two urls, matching nothing desired; with `pruneAll`, any
@@ -117,7 +117,7 @@ function limitProblems(existing: readonly Webhook[], add: readonly DesiredWebhoo
     const list = registered.map((w) => `${w.id} (${w.type ?? "?"} → ${w.url})`).join(", ");
     problems.push(
       `${action}: ${registered.length} registered + ${adding} to add exceeds LiveChat's limit of ` +
-        `${MAX_WEBHOOKS_PER_ACTION} webhooks per action per Client ID (PLATFORM.md §1.1); new ones are ` +
+        `${MAX_WEBHOOKS_PER_ACTION} webhooks per action per Client ID (docs/LIVECHAT.md §1.1); new ones are ` +
         `registered before old ones are removed, so free a slot first (registered: ${list}; ` +
         `--prune-all removes those at other urls)`,
     );

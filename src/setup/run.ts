@@ -6,7 +6,7 @@ import { planWebhooks, webhookUrl, type WebhookPlan } from "./plan";
 
 /**
  * `npm run setup`: bring the webhooks registered for the app's client id in line with the
- * declaration (`declaration.ts`), through the Configuration API (PLATFORM.md §3.2).
+ * declaration (`declaration.ts`), through the Configuration API (docs/LIVECHAT.md §3.2).
  */
 
 /** `description` of every webhook the setup registers. */
@@ -18,7 +18,7 @@ export type SetupApi = Pick<ConfigurationApi, "listWebhookNames" | "listWebhooks
 /** Inputs of {@link runSetup}. */
 export interface SetupOptions {
   api: SetupApi;
-  /** The app's client id: `owner_client_id` of every call (PLATFORM.md §3.1). */
+  /** The app's client id: `owner_client_id` of every call (docs/LIVECHAT.md §3.1). */
   clientId: string;
   /** `secret_key` of new registrations (LIVECHAT_WEBHOOK_SECRET); never printed. */
   secret: string;
@@ -78,7 +78,7 @@ export class SetupError extends Error {
 /**
  * Register the declared webhooks: 1) `list_webhook_names` for `version`: every desired action
  * must exist there and each filter and `additional_data` key be allowed for its action
- * (PLATFORM.md §2.1–§2.2), otherwise fail before any change; 2) `list_webhooks` of the client id;
+ * (docs/LIVECHAT.md §2.1–§2.2), otherwise fail before any change; 2) `list_webhooks` of the client id;
  * 3) {@link planWebhooks}; 4) unless `dryRun`, register what is missing, and only then
  * unregister what is stale, so no action is ever left without its webhook. A second run plans
  * nothing.
@@ -170,17 +170,17 @@ export async function runSetup(options: SetupOptions): Promise<SetupReport> {
 
   log(
     report.changed
-      ? `Done: ${report.registered.length} registered, ${report.unregistered.length} unregistered. LiveChat applies changes within about 2 minutes (PLATFORM.md §1.4).`
+      ? `Done: ${report.registered.length} registered, ${report.unregistered.length} unregistered. LiveChat applies changes within about 2 minutes (docs/LIVECHAT.md §1.4).`
       : "Done: nothing to change.",
   );
   return report;
 }
 
 /**
- * Problems of `desired` for an API version, from its `list_webhook_names` answer (PLATFORM.md
+ * Problems of `desired` for an API version, from its `list_webhook_names` answer (docs/LIVECHAT.md
  * §2.1–§2.2, §3.2): actions it does not know, filters not allowed for the action, and
  * `additional_data` the action does not offer. `source_type` is allowed on every action
- * (PLATFORM.md §2.2, since v3.4) even where the answer does not list it (its CP sample omits it).
+ * (docs/LIVECHAT.md §2.2, since v3.4) even where the answer does not list it (its CP sample omits it).
  */
 export function checkAgainstNames(desired: readonly DesiredWebhook[], names: readonly WebhookName[], version: string): string[] {
   const byAction = new Map(names.map((n) => [n.action, n]));
@@ -256,7 +256,7 @@ function checkInputs(options: SetupOptions): string[] {
   } else if (url.search || url.hash) {
     problems.push("the public URL (PUBLIC_URL or --url) must not carry a query or fragment");
   } else if (webhookUrl(options.url, "license").length > 500) {
-    problems.push("webhook URLs are limited to 500 characters (PLATFORM.md §2.2)");
+    problems.push("webhook URLs are limited to 500 characters (docs/LIVECHAT.md §2.2)");
   }
   return problems;
 }

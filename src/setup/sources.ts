@@ -1,6 +1,6 @@
 /**
  * Where the setup CLI reads configuration: the process environment first, then `.dev.vars`,
- * then `wrangler.toml` `[vars]` (the Worker's own sources, ARCHITECTURE.md "Configuration").
+ * then `wrangler.toml` `[vars]` (the Worker's own sources, docs/ARCHITECTURE.md "Configuration").
  * Pure text parsing; the Node launcher (`scripts/setup.mjs`) reads the files.
  */
 

@@ -1,6 +1,6 @@
 /**
- * Webhook answers (ARCHITECTURE.md "Webhook answers") and the one log line per delivery.
- * LiveChat retries anything but 200 and then drops the webhook (PLATFORM.md §1.4), so authentic
+ * Webhook answers (docs/ARCHITECTURE.md "Webhook answers") and the one log line per delivery.
+ * LiveChat retries anything but 200 and then drops the webhook (docs/LIVECHAT.md §1.4), so authentic
  * webhooks always get 200; 4xx only for requests that are not (verifiably) LiveChat's.
  */
 import type { Logger } from "../log";

@@ -25,7 +25,7 @@ export interface ReceiveDeps {
  * schema → dedupe key → scope → durable accept in the DO. Answers 200 only once the delivery is
  * stored; an authentic webhook with an unknown action or an invalid payload is stored as
  * `unprocessable` and answered 200 too, because LiveChat retries non-200 answers and then drops
- * the webhook (PLATFORM.md §1.4). Never throws on bad input; a storage failure rejects (→ 500,
+ * the webhook (docs/LIVECHAT.md §1.4). Never throws on bad input; a storage failure rejects (→ 500,
  * and LiveChat retries).
  *
  * @example
@@ -41,7 +41,7 @@ export async function receiveWebhook(kind: WebhookKind, body: unknown, deps: Rec
   }
   const envelope = parsedEnvelope.envelope;
   const record = body as Record<string, unknown>; // parseEnvelope accepts JSON objects only
-  // PLATFORM.md §1.3: the body's secret_key is the only proof of origin; compared in constant time.
+  // docs/LIVECHAT.md §1.3: the body's secret_key is the only proof of origin; compared in constant time.
   if (!secretMatches(envelope.secretKey, deps.secrets)) return unauthorized(kind, record);
 
   const now = (deps.now ?? Date.now)();
@@ -98,7 +98,7 @@ async function answerOnceStored(stored: Promise<AcceptResult>, log: Omit<Deliver
 }
 
 function unauthorized(kind: WebhookKind, body: Record<string, unknown>): WebhookResult {
-  // Nothing about the expected secret, in the answer or in the log line (ARCHITECTURE.md).
+  // Nothing about the expected secret, in the answer or in the log line (docs/ARCHITECTURE.md).
   const org = body.organization_id ?? body.license_id;
   return reject(kind, "unauthorized", "Missing or invalid webhook secret", {
     ...(typeof org === "string" || typeof org === "number" ? { organization_id: String(org).slice(0, 128) } : {}),

@@ -47,7 +47,7 @@ export interface FakeChat {
   thread: { id: string; active: boolean; events: FakeEvent[] };
 }
 
-/** The chats LiveChat knows, answering get_chat / add_user_to_chat / send_event like the docs (PLATFORM.md §4.3). */
+/** The chats LiveChat knows, answering get_chat / add_user_to_chat / send_event like the docs (docs/LIVECHAT.md §4.3). */
 export function fakeChats(lc: ReturnType<typeof mockLiveChat>) {
   const chats = new Map<string, FakeChat>();
   const body = (call: RecordedCall) => (call.body ?? {}) as Record<string, any>;

@@ -11,11 +11,11 @@ afterEach(() => {
 
 const defaults = defaultSettings({ replyTimeoutSeconds: 120 }).rating;
 
-/** The customer rates (thread properties, PLATFORM.md §5). */
+/** The customer rates (thread properties, docs/LIVECHAT.md §5). */
 const rated = (w: World, chatId: string, score: unknown, kind: "license" | "bot" = "license") =>
   deliver(w, chatId, "thread_properties_updated", { chat_id: chatId, thread_id: `${chatId}-T1`, properties: { rating: { score } } }, kind);
 
-/** LiveChat's `rating.chat_rated` system message (PLATFORM.md §5, text_vars.score unofficial). */
+/** LiveChat's `rating.chat_rated` system message (docs/LIVECHAT.md §5, text_vars.score unofficial). */
 let n = 0;
 const ratedMessage = (w: World, chatId: string, score: string, type = "rating.chat_rated") =>
   say(w, chatId, {

@@ -26,12 +26,12 @@ afterEach(() => {
 
 const DEFAULT_TEXT = defaultSettings({ replyTimeoutSeconds: 120 }).replyMessage;
 const timersOf = (w: World, chatId: string) => chatStub(env, w.org, chatId).pendingTimers();
-/** Another bot of the license (bots are agent users, PLATFORM.md §4.4). */
+/** Another bot of the license (bots are agent users, docs/LIVECHAT.md §4.4). */
 const OTHER_BOT = "other-bot";
 
 /**
  * The chat's previous thread is closed and the customer writes again: LiveChat starts thread
- * `threadId` with the customer's first message(s) and sends `incoming_chat` (PLATFORM.md §2.3).
+ * `threadId` with the customer's first message(s) and sends `incoming_chat` (docs/LIVECHAT.md §2.3).
  */
 async function startThread(w: World, chatId: string, threadId: string, events: FakeEvent[]) {
   const chat = w.chats.chats.get(chatId)!;
@@ -67,7 +67,7 @@ describe("reply timer", () => {
     const chatCalls = w.lc.calls().filter((c) => /add_user_to_chat|send_event/.test(c.url.pathname));
     expect(chatCalls.map((c) => c.url.pathname.split("/").pop())).toEqual(["add_user_to_chat", "send_event"]);
     expect(chatCalls[0].body).toEqual({ chat_id: "C1", user_id: w.bot.id, user_type: "agent", visibility: "all", ignore_requester_presence: true });
-    // Added as the license, sent as the bot with its own token (PLATFORM.md §4.2).
+    // Added as the license, sent as the bot with its own token (docs/LIVECHAT.md §4.2).
     expect(chatCalls[0].headers.get("authorization")).toMatch(/^Bearer dal:access-/);
     expect(chatCalls[1].headers.get("authorization")).toBe(`Bearer bot-jwt-${w.bot.id}-1`);
     expect(chatCalls[1].body).toEqual({
@@ -358,7 +358,7 @@ describe("bot webhooks", () => {
   });
 });
 
-describe("agents-only events (PLATFORM.md §4.3 visibility, §4.4)", () => {
+describe("agents-only events (docs/LIVECHAT.md §4.3 visibility, §4.4)", () => {
   it("an agents-only message (a supervisor's whisper) is no answer: the timer runs on and the nudge is sent", async () => {
     const w = await botWorld("whisper");
     w.chats.open("W1");
@@ -387,7 +387,7 @@ describe("agents-only events (PLATFORM.md §4.3 visibility, §4.4)", () => {
   });
 });
 
-describe("threads of a chat: late and retried webhooks (PLATFORM.md §1.4)", () => {
+describe("threads of a chat: late and retried webhooks (docs/LIVECHAT.md §1.4)", () => {
   it("a late chat_deactivated for the previous thread leaves the new thread's wait: the nudge is sent", async () => {
     const w = await botWorld("late-deact");
     w.chats.open("P1", "P1-T1");
@@ -429,7 +429,7 @@ describe("threads of a chat: late and retried webhooks (PLATFORM.md §1.4)", () 
     const start = Date.now();
     await startThread(w, "P3", "P3-T2", [message("E2", CUSTOMER)]);
     advance(60_000);
-    // T1's message once more, by the bot webhook (its own delivery, PLATFORM.md §1.5).
+    // T1's message once more, by the bot webhook (its own delivery, docs/LIVECHAT.md §1.5).
     await deliver(w, "P3", "incoming_event", { chat_id: "P3", thread_id: "P3-T1", event: message("E1", CUSTOMER) }, "bot");
     expect(await timersOf(w, "P3")).toEqual([
       { name: REPLY_TIMER, due: start + 120_000, organizationId: w.org, chatId: "P3", data: { stretch: "E2" } },

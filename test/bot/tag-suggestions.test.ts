@@ -46,7 +46,7 @@ describe("tag suggestions", () => {
     const w = await worldWithTags("unknown");
     w.chats.open("T2");
     const before = w.lc.calls().length;
-    await tagged(w, "T2", "Billing"); // tags are case-sensitive (PLATFORM.md §4.3)
+    await tagged(w, "T2", "Billing"); // tags are case-sensitive (docs/LIVECHAT.md §4.3)
     await tagged(w, "T2", "vip");
     expect(w.lc.calls().slice(before)).toEqual([]);
   });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Browser test of the operations dashboard (issue 7): the real Worker under `wrangler dev` and the
-// LiveChat simulator, driven by Debian's chromium through playwright-core (TOOLCHAIN.md §3.8).
+// LiveChat simulator, driven by Debian's chromium through playwright-core (docs/TOOLCHAIN.md §3.8).
 //
 //   node test/browser/run.mjs [--json FILE] [--headed]
 //

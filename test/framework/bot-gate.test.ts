@@ -31,7 +31,7 @@ function routingStatusSet(org: string, agentId: string, status: string) {
   return { ...rawSample("webhook.v3.6.routing_status_set"), secret_key: SECRET, organization_id: org, payload: { agent_id: agentId, status } };
 }
 
-describe("bot webhooks act only while the bot accepts chats (PLATFORM.md §1.5)", () => {
+describe("bot webhooks act only while the bot accepts chats (docs/LIVECHAT.md §1.5)", () => {
   it("tracks routing_status_set into the License DO and gates bot deliveries on it", async () => {
     const org = await orgWithBot("bot-gate-1");
     // The app's own bot behaviours look the messages' author up (src/chats/users.ts, get_chat).

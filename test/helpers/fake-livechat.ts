@@ -4,7 +4,7 @@ import { livechatError } from "./livechat-mock";
 /**
  * A small stateful LiveChat behind the fetch mock, for flows that span several calls (bot
  * provisioning, reconcile): bots with secrets and tokens, routing statuses, license webhook state.
- * Answers with the documented response shapes (PLATFORM.md §3.2–§3.3, §4.3).
+ * Answers with the documented response shapes (docs/LIVECHAT.md §3.2–§3.3, §4.3).
  */
 export function fakeLiveChat(lc: ReturnType<typeof mockLiveChat>) {
   const state = {

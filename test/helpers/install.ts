@@ -4,7 +4,7 @@ import type { mockLiveChat } from "./livechat-mock";
 
 export const ORIGIN = "https://edge.example.test";
 
-/** A token response for `organizationId` based on the documented sample (PLATFORM.md §6.2). */
+/** A token response for `organizationId` based on the documented sample (docs/LIVECHAT.md §6.2). */
 export function tokenResponse(organizationId: string, overrides: Record<string, unknown> = {}) {
   return {
     ...fixture("accounts.token.authorization_code.response"),

@@ -87,7 +87,7 @@ export function mockLiveChat() {
   return api;
 }
 
-/** JSON error body in LiveChat's Web API format (PLATFORM.md §3.6). */
+/** JSON error body in LiveChat's Web API format (docs/LIVECHAT.md §3.6). */
 export function livechatError(status: number, type: string, message = type, data?: Record<string, unknown>) {
   return Response.json({ error: { type, message, ...(data ? { data } : {}) } }, { status });
 }

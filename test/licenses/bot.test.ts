@@ -26,7 +26,7 @@ async function provisioned(org: string) {
 describe("bot provisioning when LiveChat's answer to create_bot is lost", () => {
   it("create_bot is sent once; the provisioning retry adopts the bot LiveChat created, by name", async () => {
     const org = "org-bot-create-lost";
-    // LiveChat creates the bot, but the answer is a 503 (PLATFORM.md §3.3: a repeated create_bot creates a second bot).
+    // LiveChat creates the bot, but the answer is a 503 (docs/LIVECHAT.md §3.3: a repeated create_bot creates a second bot).
     lc.on("POST", "/configuration/action/create_bot", (call) => {
       const id = `bot-lost-${crypto.randomUUID().slice(0, 8)}`;
       fake.bots.set(id, { id, name: (call.body as { name: string }).name, secret: `secret-${id}` });

@@ -129,7 +129,7 @@ describe("token rejected by LiveChat before its stored expiry", () => {
   });
 });
 
-describe("client-level OAuth errors: our client credentials refused, not the license's grant (PLATFORM.md §6.2)", () => {
+describe("client-level OAuth errors: our client credentials refused, not the license's grant (docs/LIVECHAT.md §6.2)", () => {
   it.each([
     { status: 401, code: "invalid_client" },
     { status: 400, code: "invalid_client" },
@@ -197,7 +197,7 @@ describe("client-level OAuth errors: our client credentials refused, not the lic
   });
 });
 
-describe("a refresh whose answer was lost is not repeated (PLATFORM.md §6.2: 25 tokens per client per account)", () => {
+describe("a refresh whose answer was lost is not repeated (docs/LIVECHAT.md §6.2: 25 tokens per client per account)", () => {
   it("a refresh answered 503 reaches LiveChat once, fails retryably and is tried again on the next call", async () => {
     const org = "org-grant-refresh-503";
     const { stub, rejected } = await settledInstall(org);

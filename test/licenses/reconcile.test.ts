@@ -49,7 +49,7 @@ describe("license reconcile", () => {
     expect(report.fixed).toEqual(["bot routing status set to accepting_chats", "license webhooks enabled"]);
     expect(fake.routing.get(bot.id)).toBe("accepting_chats");
     expect(fake.webhooksEnabled).toBe(true);
-    // The status call is made with the bot's own token (v3.6, PLATFORM.md §4.2).
+    // The status call is made with the bot's own token (v3.6, docs/LIVECHAT.md §4.2).
     const last = lc.calls("/set_routing_status").at(-1)!;
     expect(last.headers.get("authorization")).toMatch(/^Bearer bot-jwt-/);
     expect(last.headers.get("x-region")).toBe("dal");

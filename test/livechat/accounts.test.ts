@@ -20,7 +20,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe("AccountsClient.exchangeCode (PLATFORM.md §6.2)", () => {
+describe("AccountsClient.exchangeCode (docs/LIVECHAT.md §6.2)", () => {
   it("posts the authorization_code grant as JSON and returns the token response", async () => {
     const lc = mockLiveChat().on("POST", "/v2/token", Response.json(fixture("accounts.token.authorization_code.response")));
     const { accounts } = client();
@@ -155,7 +155,7 @@ describe("token requests are sent once: LiveChat may have acted on a request who
     },
   ];
 
-  // A refresh LiveChat processed mints a token; 25 per client per account, the oldest silently revoked (PLATFORM.md §6.2).
+  // A refresh LiveChat processed mints a token; 25 per client per account, the oldest silently revoked (docs/LIVECHAT.md §6.2).
   it.each(lostAnswers)("a refresh answered with $name reaches LiveChat once and fails retryably", async ({ reply, type }) => {
     const lc = mockLiveChat().on("POST", "/v2/token", reply, Response.json(fixture("accounts.token.refresh_token.response")));
     const { accounts, waits } = client({ timeoutMs: 50 });
@@ -166,7 +166,7 @@ describe("token requests are sent once: LiveChat may have acted on a request who
     expect(waits).toEqual([]);
   });
 
-  // A code is single-use (PLATFORM.md §6.1): a second exchange of a spent code fails anyway.
+  // A code is single-use (docs/LIVECHAT.md §6.1): a second exchange of a spent code fails anyway.
   it.each(lostAnswers)("a code exchange answered with $name reaches LiveChat once", async ({ reply, type }) => {
     const lc = mockLiveChat().on("POST", "/v2/token", reply, Response.json(fixture("accounts.token.authorization_code.response")));
     const { accounts } = client({ timeoutMs: 50 });

@@ -9,7 +9,7 @@ import { livechatError, mockLiveChat } from "../helpers/livechat-mock";
 import { captureConsole, rejectionOf, testHttp } from "./helpers";
 
 const API = "http://127.0.0.1:9002";
-/** A bot JWT has no region prefix (PLATFORM.md §6.3): the caller passes the license's region. */
+/** A bot JWT has no region prefix (docs/LIVECHAT.md §6.3): the caller passes the license's region. */
 const BOT_JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJCT1QtU0VDUkVUIn0.SIGNATURE-BOT-SECRET-xyz";
 const BOT: Credentials = { kind: "bearer", token: BOT_JWT, region: "fra" };
 
@@ -29,7 +29,7 @@ type Case = {
   requestSchema: { safeParse(v: unknown): { success: boolean } };
 };
 
-// Every method against LiveChat's documented request/response samples (PLATFORM.md §4.3).
+// Every method against LiveChat's documented request/response samples (docs/LIVECHAT.md §4.3).
 const cases: Case[] = [
   { action: "set_routing_status", call: (a, b) => a.setRoutingStatus(b), requestSchema: requests.setRoutingStatusRequestSchema },
   { action: "list_routing_statuses", call: (a, b) => a.listRoutingStatuses(b), response: "list_routing_statuses", requestSchema: requests.listRoutingStatusesRequestSchema },
@@ -61,7 +61,7 @@ describe("AgentChatApi methods vs the documented samples", () => {
     expect(sent.headers.get("authorization")).toBe(`Bearer ${BOT_JWT}`);
     expect(sent.headers.get("content-type")).toBe("application/json");
     expect(sent.headers.get("x-region")).toBe("fra");
-    expect(sent.headers.get("x-author-id")).toBeNull(); // gone in v3.6 (PLATFORM.md §4.2)
+    expect(sent.headers.get("x-author-id")).toBeNull(); // gone in v3.6 (docs/LIVECHAT.md §4.2)
     expect(sent.body).toEqual(fixture(`agent.v3.6.${action}.request`));
     expect(requestSchema.safeParse(sent.body).success).toBe(true);
   });

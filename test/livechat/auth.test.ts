@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { authorizationHeader, regionOf, resolveCredentials, secretsOf, type Credentials } from "../../src/livechat/auth";
 
-describe("credentials (PLATFORM.md §3.1)", () => {
+describe("credentials (docs/LIVECHAT.md §3.1)", () => {
   it("builds Bearer and Basic base64(account_id:PAT) headers", () => {
     expect(authorizationHeader({ kind: "bearer", token: "dal:abc" })).toBe("Bearer dal:abc");
     const basic = authorizationHeader({ kind: "basic", accountId: "b7eff798-f8df", token: "dal:pat" });
@@ -15,7 +15,7 @@ describe("credentials (PLATFORM.md §3.1)", () => {
     expect(new TextDecoder().decode(bytes)).toBe("zoë:t");
   });
 
-  it("takes the region from an explicit value first, then the token prefix (PLATFORM.md §6.3)", () => {
+  it("takes the region from an explicit value first, then the token prefix (docs/LIVECHAT.md §6.3)", () => {
     expect(regionOf({ kind: "bearer", token: "fra:abc" })).toBe("fra");
     expect(regionOf({ kind: "bearer", token: "fra:abc", region: "dal" })).toBe("dal");
     expect(regionOf({ kind: "bearer", token: "eyJ.jwt.sig", region: "fra" })).toBe("fra");

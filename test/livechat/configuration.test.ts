@@ -29,7 +29,7 @@ type Case = {
   requestSchema: { safeParse(v: unknown): { success: boolean } };
 };
 
-// Every method against LiveChat's documented request/response samples (PLATFORM.md §3.2–§3.4).
+// Every method against LiveChat's documented request/response samples (docs/LIVECHAT.md §3.2–§3.4).
 const cases: Case[] = [
   { action: "register_webhook", call: (c, b) => c.registerWebhook(b), request: "register_webhook", response: "register_webhook", requestSchema: requests.registerWebhookRequestSchema },
   { action: "list_webhooks", call: (c, b) => c.listWebhooks(b), request: "list_webhooks", response: "list_webhooks", requestSchema: requests.listWebhooksRequestSchema },
@@ -76,7 +76,7 @@ describe("ConfigurationApi methods vs the documented samples", () => {
     expect(documented.filter((n) => !implemented.has(n))).toEqual([]);
   });
 
-  it("list_webhook_names needs no authentication (PLATFORM.md §3.2)", async () => {
+  it("list_webhook_names needs no authentication (docs/LIVECHAT.md §3.2)", async () => {
     const lc = mockLiveChat().on("POST", "/configuration/action/list_webhook_names", Response.json(fixture("configuration.v3.6.list_webhook_names.response")));
     const { config } = api();
     const names = await config.listWebhookNames(fixture("configuration.v3.6.list_webhook_names.request"));
@@ -87,7 +87,7 @@ describe("ConfigurationApi methods vs the documented samples", () => {
     expect(sent.body).toEqual({ version: "3.6" });
   });
 
-  it("sends {} for the license-webhook methods by default (Bearer, PLATFORM.md §3.1)", async () => {
+  it("sends {} for the license-webhook methods by default (Bearer, docs/LIVECHAT.md §3.1)", async () => {
     const lc = mockLiveChat()
       .on("POST", "/configuration/action/enable_license_webhooks", new Response(null, { status: 200 }))
       .on("POST", "/configuration/action/get_license_webhooks_state", Response.json({ license_webhooks_enabled: false }));
@@ -115,7 +115,7 @@ describe("ConfigurationApi methods vs the documented samples", () => {
 });
 
 describe("ConfigurationApi auth, region and errors", () => {
-  it("uses Basic base64(account_id:PAT) for PATs (PLATFORM.md §3.1)", async () => {
+  it("uses Basic base64(account_id:PAT) for PATs (docs/LIVECHAT.md §3.1)", async () => {
     const lc = mockLiveChat().on("POST", "/configuration/action/list_webhooks", Response.json([]));
     const { config } = api({ kind: "basic", accountId: "b7eff798-f8df-4364-8059-649c35c9ed0c", token: "dal:PAT123" });
     await config.listWebhooks({ owner_client_id: "cid" });
@@ -170,7 +170,7 @@ describe("ConfigurationApi auth, region and errors", () => {
   });
 });
 
-describe("bot calls that must not run twice (PLATFORM.md §3.3)", () => {
+describe("bot calls that must not run twice (docs/LIVECHAT.md §3.3)", () => {
   type BotCall = { action: string; call: (c: ConfigurationApi) => Promise<unknown>; response: string };
   const botCalls: BotCall[] = [
     // A repeated create_bot creates a second bot.

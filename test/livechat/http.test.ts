@@ -63,7 +63,7 @@ describe("HttpClient request basics", () => {
 });
 
 describe("typed errors", () => {
-  it("carries LiveChat's type, message and data (PLATFORM.md §3.6 body)", async () => {
+  it("carries LiveChat's type, message and data (docs/LIVECHAT.md §3.6 body)", async () => {
     mockLiveChat().on("POST", "/agent/action/list_chats", Response.json(fixture("agent.v3.6.error.misdirected_request"), { status: 421 }));
     const { http } = testHttp();
     // Region already "dal" = the one in the error: nothing to re-route to.
@@ -100,7 +100,7 @@ describe("typed errors", () => {
     expect(await rejectionOf(http.request(req()))).toMatchObject({ type: "not_found", status: 404, retryable: false });
   });
 
-  it("reads the Accounts error body {error, error_description} (PLATFORM.md §6.2)", async () => {
+  it("reads the Accounts error body {error, error_description} (docs/LIVECHAT.md §6.2)", async () => {
     mockLiveChat().on(
       "POST",
       "/v2/token",
@@ -114,7 +114,7 @@ describe("typed errors", () => {
   });
 });
 
-describe("region: X-Region and misdirected_request (PLATFORM.md §6.3)", () => {
+describe("region: X-Region and misdirected_request (docs/LIVECHAT.md §6.3)", () => {
   it("retries once with the region from the error, without counting it as a retry or waiting", async () => {
     const lc = mockLiveChat().on(
       "POST",

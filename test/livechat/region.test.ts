@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { asRegion, regionFromToken } from "../../src/livechat/region";
 
-describe("regionFromToken (PLATFORM.md §6.3)", () => {
+describe("regionFromToken (docs/LIVECHAT.md §6.3)", () => {
   it.each([
     ["dal:abc", "dal"],
     ["fra:test_YTJQ6GDVgQf8kQDPw", "fra"],

@@ -126,7 +126,7 @@ describe("POST /webhooks/app", () => {
   });
 
   it("stores a bounded copy of an odd payload, so no sender can grow the license's event log past what storage takes", async () => {
-    // App Webhooks are unauthenticated (PLATFORM.md §7): two posts of ~1 MB each must not wedge the log.
+    // App Webhooks are unauthenticated (docs/LIVECHAT.md §7): two posts of ~1 MB each must not wedge the log.
     const org = "org-app-huge-payload";
     const huge = { applicationID: "aPbNnrwZg", blob: "x".repeat(900_000), nested: { deep: ["y".repeat(1000)] } };
     for (let i = 0; i < 3; i++) {

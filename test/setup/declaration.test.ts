@@ -58,7 +58,7 @@ describe("declareWebhooks", () => {
     expect(settingsFor("incoming_event", "license")).toEqual({});
   });
 
-  it("filters bot webhooks to chats with our bots only where chat_presence is allowed (PLATFORM.md §2.2)", () => {
+  it("filters bot webhooks to chats with our bots only where chat_presence is allowed (docs/LIVECHAT.md §2.2)", () => {
     const names = new Map(webhookNames("3.6").map((n) => [n.action, n.filters]));
     for (const action of webhookActions) {
       const settings = settingsFor(action, "bot");

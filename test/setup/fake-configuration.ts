@@ -6,7 +6,7 @@ import { livechatError, mockLiveChat, type RecordedCall } from "../helpers/livec
 
 export const API_URL = "https://api.livechat.test";
 
-/** Allowed filters per action as PLATFORM.md §2.2 tabulates them. */
+/** Allowed filters per action as docs/LIVECHAT.md §2.2 tabulates them. */
 export function allowedFilters(action: WebhookAction): string[] {
   if (action === "routing_status_set") return ["agent_ids", "source_type"];
   if (action === "customer_session_fields_updated" || action === "incoming_customer") return ["chat_presence", "source_type"];

@@ -124,7 +124,7 @@ describe("planWebhooks", () => {
     expect(plan.keep).toEqual(existing);
   });
 
-  it("reports when adding would pass LiveChat's 3 webhooks per action (PLATFORM.md §1.1)", () => {
+  it("reports when adding would pass LiveChat's 3 webhooks per action (docs/LIVECHAT.md §1.1)", () => {
     const existing = [1, 2, 3].map((n) => hook({ action: "incoming_event", url: `https://deploy${n}.example.test/webhooks/license` }));
     const plan = planWebhooks([desired[0]], existing, opts);
     expect(plan.add).toEqual([desired[0]]);

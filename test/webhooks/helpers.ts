@@ -14,7 +14,7 @@ export const SECRET = "test-webhook-secret";
 export const ORIGIN = "https://edge.example.test";
 
 let counter = 0;
-/** A unique organization id per test (storage is shared within a file, TOOLCHAIN.md G6). */
+/** A unique organization id per test (storage is shared within a file, docs/TOOLCHAIN.md G6). */
 export const uniqueOrg = (label = "org") => `${label}-${++counter}-${crypto.randomUUID()}`;
 
 /** A documented sample body with the test secret and the given organization. */

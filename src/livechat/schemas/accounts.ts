@@ -1,9 +1,9 @@
 import * as z from "zod/mini";
 
-/** Accounts / OAuth bodies (PLATFORM.md §6.2; examples/accounts.*.json). */
+/** Accounts / OAuth bodies (docs/LIVECHAT.md §6.2; test/fixtures/livechat/accounts.*.json). */
 
 /**
- * `POST /v2/token` response, same shape for both grants (PLATFORM.md §6.2). `refresh_token` is
+ * `POST /v2/token` response, same shape for both grants (docs/LIVECHAT.md §6.2). `refresh_token` is
  * optional so a response without one still parses (store the new one whenever present).
  */
 export const tokenResponseSchema = z.looseObject({
@@ -19,7 +19,7 @@ export const tokenResponseSchema = z.looseObject({
 });
 export type TokenResponse = z.infer<typeof tokenResponseSchema>;
 
-/** `GET /v2/info` response: adds `client_id`; `expires_in` is the remaining lifetime (PLATFORM.md §6.2). */
+/** `GET /v2/info` response: adds `client_id`; `expires_in` is the remaining lifetime (docs/LIVECHAT.md §6.2). */
 export const tokenInfoSchema = z.looseObject({
   access_token: z.optional(z.string()),
   account_id: z.string(),

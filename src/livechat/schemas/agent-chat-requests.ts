@@ -3,13 +3,13 @@ import { propertiesSchema, visibilitySchema } from "./common";
 import { userTypeSchema } from "./users";
 
 /**
- * Agent Chat Web API v3.6 request bodies (PLATFORM.md §4.3; samples in examples/agent.v3.6.*.json):
+ * Agent Chat Web API v3.6 request bodies (docs/LIVECHAT.md §4.3; samples in test/fixtures/livechat/agent.v3.6.*.json):
  * the types of what the client sends, and schemas the tests hold the requests against. Apart from
  * the response schemas (./agent-chat.ts) so that the Worker bundle, which only needs the types,
  * does not carry them.
  */
 
-/** Agents: accepting/not accepting; bots also `offline` (PLATFORM.md §4.3). */
+/** Agents: accepting/not accepting; bots also `offline` (docs/LIVECHAT.md §4.3). */
 export const routingStatusSchema = z.enum(["accepting_chats", "not_accepting_chats", "offline"]);
 export type RoutingStatus = z.infer<typeof routingStatusSchema>;
 export const setRoutingStatusRequestSchema = z.looseObject({
@@ -32,7 +32,7 @@ export const sortOrderSchema = z.enum(["asc", "desc"]);
 export const listChatsRequestSchema = z.looseObject({
   filters: z.optional(
     z.looseObject({
-      /** v3.6 name; v3.5 used `include_active` (PLATFORM.md §4.3). */
+      /** v3.6 name; v3.5 used `include_active` (docs/LIVECHAT.md §4.3). */
       active: z.optional(z.boolean()),
       include_active: z.optional(z.boolean()),
       include_chats_without_threads: z.optional(z.boolean()),
@@ -43,7 +43,7 @@ export const listChatsRequestSchema = z.looseObject({
   sort_order: z.optional(sortOrderSchema),
   /** ≤ 100, default 10. */
   limit: z.optional(z.number()),
-  /** Cannot be combined with filters, limit or sort_order (PLATFORM.md §4.1). */
+  /** Cannot be combined with filters, limit or sort_order (docs/LIVECHAT.md §4.1). */
   page_id: z.optional(z.string()),
 });
 export type ListChatsRequest = z.input<typeof listChatsRequestSchema>;
@@ -77,7 +77,7 @@ export const removeUserFromChatRequestSchema = z.looseObject({
 });
 export type RemoveUserFromChatRequest = z.input<typeof removeUserFromChatRequestSchema>;
 /**
- * An event to send with `send_event` (PLATFORM.md §4.3: `{type:"message", text, visibility?,
+ * An event to send with `send_event` (docs/LIVECHAT.md §4.3: `{type:"message", text, visibility?,
  * custom_id?, properties?}`); other event types add their own fields.
  */
 export const eventInputSchema = z.looseObject({
@@ -92,11 +92,11 @@ export type EventInput = z.input<typeof eventInputSchema>;
 export const sendEventRequestSchema = z.looseObject({
   chat_id: z.string(),
   event: eventInputSchema,
-  /** Documented only up to v3.3 (PLATFORM.md §4.3); kept for callers that know what they do. */
+  /** Documented only up to v3.3 (docs/LIVECHAT.md §4.3); kept for callers that know what they do. */
   attach_to_last_thread: z.optional(z.boolean()),
 });
 export type SendEventRequest = z.input<typeof sendEventRequestSchema>;
-/** `tag` is case-sensitive (PLATFORM.md §4.3). */
+/** `tag` is case-sensitive (docs/LIVECHAT.md §4.3). */
 export const tagThreadRequestSchema = z.looseObject({ chat_id: z.string(), thread_id: z.string(), tag: z.string() });
 export type TagThreadRequest = z.input<typeof tagThreadRequestSchema>;
 export const updateThreadPropertiesRequestSchema = z.looseObject({

@@ -3,8 +3,8 @@ import { pageShape } from "./common";
 import { chatSchema, chatSummarySchema, threadSchema } from "./chat";
 
 /**
- * Agent Chat Web API v3.6 response bodies (PLATFORM.md §4.3; samples in
- * examples/agent.v3.6.*.json).
+ * Agent Chat Web API v3.6 response bodies (docs/LIVECHAT.md §4.3; samples in
+ * test/fixtures/livechat/agent.v3.6.*.json).
  */
 
 // Request bodies: types only here (their schemas, for tests, are in ./agent-chat-requests.ts).
@@ -23,14 +23,14 @@ export type {
   UpdateThreadPropertiesRequest,
 } from "./agent-chat-requests";
 
-// ---- Routing status (PLATFORM.md §4.3 "set_routing_status" lives in the Agent Chat API) ----
+// ---- Routing status (docs/LIVECHAT.md §4.3 "set_routing_status" lives in the Agent Chat API) ----
 
-/** `status` stays a string: spellings are normalised by livechat/webhooks (ARCHITECTURE.md "Forward compatible"). */
+/** `status` stays a string: spellings are normalised by livechat/webhooks (docs/ARCHITECTURE.md "Forward compatible"). */
 export const agentRoutingStatusSchema = z.looseObject({ agent_id: z.string(), status: z.string() });
 export type AgentRoutingStatus = z.infer<typeof agentRoutingStatusSchema>;
 export const listRoutingStatusesResponseSchema = z.array(agentRoutingStatusSchema);
 
-// ---- Chats (PLATFORM.md §4.3) ----
+// ---- Chats (docs/LIVECHAT.md §4.3) ----
 
 export const getChatResponseSchema = chatSchema;
 export type GetChatResponse = z.infer<typeof getChatResponseSchema>;
@@ -49,11 +49,11 @@ export const listThreadsResponseSchema = z.looseObject({
 });
 export type ListThreadsResponse = z.infer<typeof listThreadsResponseSchema>;
 
-// ---- Chat users (PLATFORM.md §4.3) ----
+// ---- Chat users (docs/LIVECHAT.md §4.3) ----
 
-// ---- Events (PLATFORM.md §4.3: the sender must be in the chat; inactive chat → `chat_inactive`) ----
+// ---- Events (docs/LIVECHAT.md §4.3: the sender must be in the chat; inactive chat → `chat_inactive`) ----
 
 export const sendEventResponseSchema = z.looseObject({ event_id: z.string() });
 export type SendEventResponse = z.infer<typeof sendEventResponseSchema>;
 
-// ---- Threads: tags and properties (PLATFORM.md §4.3) ----
+// ---- Threads: tags and properties (docs/LIVECHAT.md §4.3) ----

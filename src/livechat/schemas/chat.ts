@@ -4,7 +4,7 @@ import { eventSchema } from "./events";
 import { userSchema } from "./users";
 
 /**
- * Chats, threads and chat summaries (PLATFORM.md §4.3–§4.4; examples/structure.v3.6.*.json,
+ * Chats, threads and chat summaries (docs/LIVECHAT.md §4.3–§4.4; test/fixtures/livechat/structure.v3.6.*.json,
  * agent.v3.6.get_chat.response.json, agent.v3.6.list_chats.response.json).
  */
 
@@ -52,7 +52,7 @@ export type ThreadSummary = z.infer<typeof threadSummarySchema>;
 
 /**
  * One `chats_summary` entry. Users and last events are partial: the documented sample has
- * `"users": [{}, {}]` and `"event": {}` placeholders (examples/SOURCES.md "comment-only placeholders").
+ * `"users": [{}, {}]` and `"event": {}` placeholders (test/fixtures/livechat/SOURCES.md "comment-only placeholders").
  */
 export const chatSummarySchema = z.looseObject({
   id: z.string(),

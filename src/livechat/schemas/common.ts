@@ -2,11 +2,11 @@ import * as z from "zod/mini";
 
 /**
  * Structures shared by several LiveChat bodies. Every object is loose: fields the code does
- * not read pass through untouched, so new LiveChat fields never break parsing (ARCHITECTURE.md
+ * not read pass through untouched, so new LiveChat fields never break parsing (docs/ARCHITECTURE.md
  * "Forward compatible").
  */
 
-/** Properties: `{namespace: {name: value}}` (PLATFORM.md §4.4 / ADS "Properties"). */
+/** Properties: `{namespace: {name: value}}` (docs/LIVECHAT.md §4.4 / ADS "Properties"). */
 export const propertiesSchema = z.record(z.string(), z.record(z.string(), z.unknown()));
 export type Properties = z.infer<typeof propertiesSchema>;
 
@@ -16,11 +16,11 @@ export const accessSchema = z.looseObject({
 });
 export type Access = z.infer<typeof accessSchema>;
 
-/** Event visibility (ADS "Events"; PLATFORM.md §4.3 send_event). */
+/** Event visibility (ADS "Events"; docs/LIVECHAT.md §4.3 send_event). */
 export const visibilitySchema = z.enum(["all", "agents"]);
 export type Visibility = z.infer<typeof visibilitySchema>;
 
-/** Pagination fields of list responses (PLATFORM.md §4.1 "Pagination"). */
+/** Pagination fields of list responses (docs/LIVECHAT.md §4.1 "Pagination"). */
 export const pageShape = {
   next_page_id: z.optional(z.string()),
   previous_page_id: z.optional(z.string()),

@@ -1,16 +1,16 @@
 import * as z from "zod/mini";
 
 /**
- * Configuration API v3.6 request bodies (PLATFORM.md §3.2–§3.4; samples in
- * examples/configuration.v3.6.*.json): the types of what the client sends, and schemas the tests
+ * Configuration API v3.6 request bodies (docs/LIVECHAT.md §3.2–§3.4; samples in
+ * test/fixtures/livechat/configuration.v3.6.*.json): the types of what the client sends, and schemas the tests
  * hold the requests against. Apart from the response schemas (./configuration.ts) so that the
  * Worker bundle, which only needs the types, does not carry them.
  */
 
-/** `license` webhooks fire for the whole license; `bot` webhooks for the app's bots (PLATFORM.md §1.5). */
+/** `license` webhooks fire for the whole license; `bot` webhooks for the app's bots (docs/LIVECHAT.md §1.5). */
 export const webhookTypeSchema = z.enum(["license", "bot"]);
 
-/** Routing priority of a bot in a group (PLATFORM.md §3.3 "Priorities"). */
+/** Routing priority of a bot in a group (docs/LIVECHAT.md §3.3 "Priorities"). */
 export const groupPrioritySchema = z.enum(["first", "normal", "last", "supervisor"]);
 export type GroupPriority = z.infer<typeof groupPrioritySchema>;
 
@@ -18,7 +18,7 @@ export const registerWebhookRequestSchema = z.looseObject({
   url: z.string(),
   action: z.string(),
   secret_key: z.string(),
-  /** Always required for the webhook methods (PLATFORM.md §3.1). */
+  /** Always required for the webhook methods (docs/LIVECHAT.md §3.1). */
   owner_client_id: z.string(),
   type: webhookTypeSchema,
   description: z.optional(z.string()),
@@ -32,7 +32,7 @@ export const unregisterWebhookRequestSchema = z.looseObject({ id: z.string(), ow
 export type UnregisterWebhookRequest = z.input<typeof unregisterWebhookRequestSchema>;
 export const listWebhookNamesRequestSchema = z.looseObject({ version: z.optional(z.string()) });
 export type ListWebhookNamesRequest = z.input<typeof listWebhookNamesRequestSchema>;
-/** Body of enable/disable/get_license_webhooks_state: `{}` with Bearer, `owner_client_id` with a PAT (PLATFORM.md §3.1). */
+/** Body of enable/disable/get_license_webhooks_state: `{}` with Bearer, `owner_client_id` with a PAT (docs/LIVECHAT.md §3.1). */
 export const licenseWebhooksRequestSchema = z.looseObject({ owner_client_id: z.optional(z.string()) });
 export type LicenseWebhooksRequest = z.input<typeof licenseWebhooksRequestSchema>;
 const botFieldsShape = {
@@ -46,7 +46,7 @@ const botFieldsShape = {
   type: z.optional(z.string()),
   work_scheduler: z.optional(z.record(z.string(), z.unknown())),
   timezone: z.optional(z.string()),
-  /** Only with a PAT (PLATFORM.md §3.1). */
+  /** Only with a PAT (docs/LIVECHAT.md §3.1). */
   owner_client_id: z.optional(z.string()),
 };
 export const createBotRequestSchema = z.looseObject({ name: z.string(), ...botFieldsShape });
@@ -56,7 +56,7 @@ export const botFieldSchema = z.enum(["groups", "work_scheduler", "job_title", "
 export const getBotRequestSchema = z.looseObject({ id: z.string(), fields: z.optional(z.array(botFieldSchema)) });
 export type GetBotRequest = z.input<typeof getBotRequestSchema>;
 export const listBotsRequestSchema = z.looseObject({
-  /** false (default): bots of this app only (PLATFORM.md §3.3 footnote). */
+  /** false (default): bots of this app only (docs/LIVECHAT.md §3.3 footnote). */
   all: z.optional(z.boolean()),
   fields: z.optional(z.array(botFieldSchema)),
 });
@@ -65,7 +65,7 @@ export const updateBotRequestSchema = z.looseObject({ id: z.string(), name: z.op
 export type UpdateBotRequest = z.input<typeof updateBotRequestSchema>;
 export const deleteBotRequestSchema = z.looseObject({ id: z.string() });
 export type DeleteBotRequest = z.input<typeof deleteBotRequestSchema>;
-/** PLATFORM.md §3.3 issue_bot_token: no scope listed; the bot secret authorises it. */
+/** docs/LIVECHAT.md §3.3 issue_bot_token: no scope listed; the bot secret authorises it. */
 export const issueBotTokenRequestSchema = z.looseObject({
   bot_id: z.string(),
   client_id: z.string(),

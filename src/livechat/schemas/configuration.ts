@@ -1,8 +1,8 @@
 import * as z from "zod/mini";
 
 /**
- * Configuration API v3.6 response bodies (PLATFORM.md §3.2–§3.4; samples in
- * examples/configuration.v3.6.*.json); loose, as LiveChat may add fields.
+ * Configuration API v3.6 response bodies (docs/LIVECHAT.md §3.2–§3.4; samples in
+ * test/fixtures/livechat/configuration.v3.6.*.json); loose, as LiveChat may add fields.
  */
 
 // Request bodies: types only here (their schemas, for tests, are in ./configuration-requests.ts).
@@ -23,7 +23,7 @@ export type {
   ListTagsRequest,
 } from "./configuration-requests";
 
-// ---- Webhooks (PLATFORM.md §3.2, §2.2) ----
+// ---- Webhooks (docs/LIVECHAT.md §3.2, §2.2) ----
 
 export const registerWebhookResponseSchema = z.looseObject({ id: z.string() });
 export type RegisterWebhookResponse = z.infer<typeof registerWebhookResponseSchema>;
@@ -52,12 +52,12 @@ export const listWebhookNamesResponseSchema = z.array(webhookNameSchema);
 export const licenseWebhooksStateSchema = z.looseObject({ license_webhooks_enabled: z.boolean() });
 export type LicenseWebhooksState = z.infer<typeof licenseWebhooksStateSchema>;
 
-// ---- Bots (PLATFORM.md §3.3) ----
+// ---- Bots (docs/LIVECHAT.md §3.3) ----
 
 
 const botGroupSchema = z.looseObject({ id: z.number(), priority: z.optional(z.string()) });
 
-/** Keep both: `secret` is needed for every `issue_bot_token` (PLATFORM.md §4.2). */
+/** Keep both: `secret` is needed for every `issue_bot_token` (docs/LIVECHAT.md §4.2). */
 export const createBotResponseSchema = z.looseObject({ id: z.string(), secret: z.string() });
 export type CreateBotResponse = z.infer<typeof createBotResponseSchema>;
 
@@ -79,14 +79,14 @@ export type Bot = z.infer<typeof botSchema>;
 
 export const listBotsResponseSchema = z.array(botSchema);
 
-/** A bot JWT, valid 24 h, not revocable, no region prefix (PLATFORM.md §3.3, §6.3). */
+/** A bot JWT, valid 24 h, not revocable, no region prefix (docs/LIVECHAT.md §3.3, §6.3). */
 export const issueBotTokenResponseSchema = z.looseObject({ token: z.string() });
 export type IssueBotTokenResponse = z.infer<typeof issueBotTokenResponseSchema>;
 
 export const resetBotSecretResponseSchema = z.looseObject({ secret: z.string() });
 export type ResetBotSecretResponse = z.infer<typeof resetBotSecretResponseSchema>;
 
-// ---- Tags (PLATFORM.md §3.4) ----
+// ---- Tags (docs/LIVECHAT.md §3.4) ----
 
 export const tagSchema = z.looseObject({
   name: z.string(),

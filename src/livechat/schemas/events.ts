@@ -2,8 +2,8 @@ import * as z from "zod/mini";
 import { propertiesSchema } from "./common";
 
 /**
- * Chat events as the Agent Chat API returns them (PLATFORM.md §4.4; samples
- * examples/event.v3.6.*.json). Only the common fields are typed; type-specific ones
+ * Chat events as the Agent Chat API returns them (docs/LIVECHAT.md §4.4; samples
+ * test/fixtures/livechat/event.v3.6.*.json). Only the common fields are typed; type-specific ones
  * (`fields`, `content`, `elements`, `url`…) pass through.
  */
 export const eventSchema = z.looseObject({
@@ -16,7 +16,7 @@ export const eventSchema = z.looseObject({
   custom_id: z.optional(z.string()),
   text: z.optional(z.string()),
   properties: z.optional(propertiesSchema),
-  /** 3.6: true for deleted events (PLATFORM.md §4.4). */
+  /** 3.6: true for deleted events (docs/LIVECHAT.md §4.4). */
   deleted: z.optional(z.boolean()),
   system_message_type: z.optional(z.string()),
   text_vars: z.optional(z.record(z.string(), z.unknown())),

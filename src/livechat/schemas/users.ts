@@ -1,8 +1,8 @@
 import * as z from "zod/mini";
 
 /**
- * Chat users (ADS "Users"; examples/user.v3.6.*.json). Bots appear as `agent` users
- * (PLATFORM.md §4.4). v3.6 renamed customer `last_visit` → `visit`; both pass through.
+ * Chat users (ADS "Users"; test/fixtures/livechat/user.v3.6.*.json). Bots appear as `agent` users
+ * (docs/LIVECHAT.md §4.4). v3.6 renamed customer `last_visit` → `visit`; both pass through.
  */
 export const userSchema = z.looseObject({
   id: z.string(),
@@ -18,6 +18,6 @@ export const userSchema = z.looseObject({
 });
 export type ChatUser = z.infer<typeof userSchema>;
 
-/** `agent` or `customer`, for `add_user_to_chat` / `remove_user_from_chat` (PLATFORM.md §4.3). */
+/** `agent` or `customer`, for `add_user_to_chat` / `remove_user_from_chat` (docs/LIVECHAT.md §4.3). */
 export const userTypeSchema = z.enum(["agent", "customer"]);
 export type UserType = z.infer<typeof userTypeSchema>;

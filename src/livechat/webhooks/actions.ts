@@ -45,7 +45,7 @@ import {
 import { RoutingStatusSetPayloadSchema } from "./schemas/status";
 
 /**
- * Index of every webhook action of v3.6 and v3.5 (PLATFORM.md §2.1) → its payload schema (§2.3).
+ * Index of every webhook action of v3.6 and v3.5 (docs/LIVECHAT.md §2.1) → its payload schema (§2.3).
  * Key order follows the §2.1 table.
  */
 export const actionSchemas = {
@@ -100,7 +100,7 @@ export const actionSchemas = {
   thread_summary_set: ThreadSummarySetPayloadSchema,
 } as const;
 
-/** Every webhook action name of v3.6 and v3.5 (PLATFORM.md §2.1). */
+/** Every webhook action name of v3.6 and v3.5 (docs/LIVECHAT.md §2.1). */
 export type WebhookAction = keyof typeof actionSchemas;
 
 /** The parsed (output) payload type of one action, inferred from its schema. */
@@ -111,23 +111,23 @@ export type ParsedAction =
   | { [A in WebhookAction]: { ok: true; action: A; payload: WebhookPayload<A> } }[WebhookAction]
   | { ok: false; reason: "unknown_action" | "invalid_payload"; error: string };
 
-/** All action names (v3.6 ∪ v3.5), in PLATFORM.md §2.1 order. */
+/** All action names (v3.6 ∪ v3.5), in docs/LIVECHAT.md §2.1 order. */
 export const webhookActions: readonly WebhookAction[] = Object.freeze(Object.keys(actionSchemas) as WebhookAction[]);
 
-/** Actions of v3.5 only (removed in 3.6) and of v3.6 only (PLATFORM.md §2.1, CCL). */
+/** Actions of v3.5 only (removed in 3.6) and of v3.6 only (docs/LIVECHAT.md §2.1, CCL). */
 const onlyV35: ReadonlySet<string> = new Set<WebhookAction>(["incoming_customer"]);
 const onlyV36: ReadonlySet<string> = new Set<WebhookAction>(["event_deleted", "thread_summary_set"]);
 
-/** Actions available in v3.6 (for `register_webhook`, PLATFORM.md §2.1). */
+/** Actions available in v3.6 (for `register_webhook`, docs/LIVECHAT.md §2.1). */
 export const webhookActionsV36: readonly WebhookAction[] = Object.freeze(webhookActions.filter((a) => !onlyV35.has(a)));
 
-/** Actions available in v3.5 (PLATFORM.md §2.1). */
+/** Actions available in v3.5 (docs/LIVECHAT.md §2.1). */
 export const webhookActionsV35: readonly WebhookAction[] = Object.freeze(webhookActions.filter((a) => !onlyV36.has(a)));
 
 /**
  * Alternative spellings mapped to an action. All three documented `auto_accesses_updated` samples
  * carry `"action": "auto_access_added"` (a docs quirk; pre-3.5 names were `auto_access_added|updated|deleted`,
- * PLATFORM.md §2.3), so those names are read as `auto_accesses_updated`.
+ * docs/LIVECHAT.md §2.3), so those names are read as `auto_accesses_updated`.
  */
 const aliases: ReadonlyMap<string, WebhookAction> = new Map<string, WebhookAction>([
   ["auto_access_added", "auto_accesses_updated"],

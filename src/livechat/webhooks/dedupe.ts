@@ -3,7 +3,7 @@ import type { Envelope } from "./envelope";
 import { isRecord } from "./schemas/common";
 
 /**
- * Dedupe keys: LiveChat retries a webhook until it gets HTTP 200 (PLATFORM.md §1.4), with the same
+ * Dedupe keys: LiveChat retries a webhook until it gets HTTP 200 (docs/LIVECHAT.md §1.4), with the same
  * body, and a Client ID may register up to 3 webhooks per action (§1.1), so the same event can arrive
  * several times. The key is derived from the payload only (not `webhook_id` or `secret_key`), is
  * stable across redeliveries and differs for genuinely different events.

@@ -1,13 +1,13 @@
 import { isRecord, MAX_ID_LENGTH } from "./schemas/common";
 
 /**
- * The webhook envelope, identical in v3.5 and v3.6 (PLATFORM.md §1.2):
+ * The webhook envelope, identical in v3.5 and v3.6 (docs/LIVECHAT.md §1.2):
  * `webhook_id`, `secret_key`, `action`, `organization_id` (v3.3 and older: numeric `license_id`),
  * `payload` (object; array for `auto_accesses_updated`), `additional_data`, and in v3.6 `requester`.
  */
 export interface Envelope {
   webhookId: string;
-  /** The shared secret echoed in every body (PLATFORM.md §1.3). Compare with `secretMatches`, never log or store it. */
+  /** The shared secret echoed in every body (docs/LIVECHAT.md §1.3). Compare with `secretMatches`, never log or store it. */
   secretKey: string;
   /** The raw `action` string; `parseAction` resolves aliases. */
   action: string;
@@ -17,7 +17,7 @@ export interface Envelope {
   licenseId?: number;
   payload: unknown;
   additionalData?: Record<string, unknown>;
-  /** v3.6 configuration webhooks: who triggered the change (PLATFORM.md §1.2). */
+  /** v3.6 configuration webhooks: who triggered the change (docs/LIVECHAT.md §1.2). */
   requester?: { user_id?: string; account_id?: string; client_id?: string };
 }
 
@@ -62,7 +62,7 @@ function pickRequester(value: unknown): Envelope["requester"] {
 }
 
 /**
- * Validate the envelope of a parsed JSON body (PLATFORM.md §1.2). Never throws.
+ * Validate the envelope of a parsed JSON body (docs/LIVECHAT.md §1.2). Never throws.
  *
  * Required: `webhook_id`, `secret_key`, `action` (strings), `organization_id` (string) or a
  * numeric `license_id` (then `organizationId = String(license_id)`), and `payload` (object or array).

@@ -1,6 +1,6 @@
 /**
  * Webhook parsing for LiveChat license/bot webhooks (v3.6 and v3.5): pure functions, no Worker
- * bindings, no I/O (docs/INTERNALS.md "Webhook parsing"; PLATFORM.md §1–§2).
+ * bindings, no I/O (docs/INTERNALS.md "Webhook parsing"; docs/LIVECHAT.md §1–§2).
  *
  * Receiver order (cheapest first): size → content type → JSON → {@link parseEnvelope} (400) →
  * {@link secretMatches} (401) → {@link parseAction} (unknown action / invalid payload: 200, recorded

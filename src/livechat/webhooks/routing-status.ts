@@ -1,7 +1,7 @@
 /**
  * Routing statuses. The `routing_status_set` webhook documents `accepting chats`, `not accepting chats`,
  * `offline` (bots only) with spaces, while the Agent Chat API and RTM pushes use `accepting_chats` /
- * `not_accepting_chats` (PLATFORM.md §2.3 `routing_status_set`, §4.3 `set_routing_status`).
+ * `not_accepting_chats` (docs/LIVECHAT.md §2.3 `routing_status_set`, §4.3 `set_routing_status`).
  * Both spellings are normalised here, once, to the API spelling.
  */
 

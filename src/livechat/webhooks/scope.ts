@@ -3,7 +3,7 @@ import { idString, isRecord } from "./schemas/common";
 
 /**
  * Chat scope: which actions concern one chat (and are routed to that chat's Durable Object) and
- * where their chat id lives (PLATFORM.md §2.3). Everything else (configuration, routing status,
+ * where their chat id lives (docs/LIVECHAT.md §2.3). Everything else (configuration, routing status,
  * `incoming_customer`) is license-level.
  */
 const chatScoped: ReadonlySet<WebhookAction> = new Set<WebhookAction>([

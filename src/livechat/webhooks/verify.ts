@@ -1,6 +1,6 @@
 /**
  * Webhook authenticity: LiveChat echoes the registered `secret_key` in every body; there is no
- * signature header (PLATFORM.md §1.3). The comparison is constant time: no early exit on the first
+ * signature header (docs/LIVECHAT.md §1.3). The comparison is constant time: no early exit on the first
  * differing byte, on a length mismatch, or on the first accepted secret that matches.
  */
 

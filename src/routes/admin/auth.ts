@@ -5,7 +5,7 @@ import { randomToken, toBase64Url } from "../../licenses/crypto";
 import { secretMatches } from "../../livechat/webhooks/verify";
 
 /**
- * Admin authentication (ARCHITECTURE.md: `/admin` behind `ADMIN_TOKEN`):
+ * Admin authentication (docs/ARCHITECTURE.md: `/admin` behind `ADMIN_TOKEN`):
  *
  * - API clients send `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time (both sides
  *   every byte compared without early exit: `secretMatches`, as for webhook secrets).

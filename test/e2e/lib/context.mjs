@@ -114,7 +114,7 @@ export function createContext({ stack, replyTimeoutSeconds }) {
       return { ok: res.ok, status: res.status, text: text.slice(0, 300) };
     },
 
-    /** Run the Worker's cron like the Cron Trigger would (TOOLCHAIN.md §3.3). */
+    /** Run the Worker's cron like the Cron Trigger would (docs/TOOLCHAIN.md §3.3). */
     async cron() {
       const res = await fetch(`${stack.workerUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
       return { status: res.status, text: (await res.text()).trim().slice(0, 200) };

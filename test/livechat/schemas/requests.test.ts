@@ -18,8 +18,8 @@ describe("request schemas accept the documented request samples and reject malfo
 
   it("agent requests", () => {
     expect(agentRequests.setRoutingStatusRequestSchema.safeParse(fixture("agent.v3.6.set_routing_status.request")).success).toBe(true);
-    expect(agentRequests.setRoutingStatusRequestSchema.safeParse({ status: "offline" }).success).toBe(true); // bots (PLATFORM.md §4.3)
-    // Webhook spelling with a space is not an API value (examples/SOURCES.md).
+    expect(agentRequests.setRoutingStatusRequestSchema.safeParse({ status: "offline" }).success).toBe(true); // bots (docs/LIVECHAT.md §4.3)
+    // Webhook spelling with a space is not an API value (test/fixtures/livechat/SOURCES.md).
     expect(agentRequests.setRoutingStatusRequestSchema.safeParse({ status: "accepting chats" }).success).toBe(false);
     expect(agentRequests.addUserToChatRequestSchema.safeParse({ chat_id: "c", user_id: "u", user_type: "bot", visibility: "all" }).success).toBe(false);
     expect(agentRequests.sendEventRequestSchema.safeParse({ chat_id: "c" }).success).toBe(false);

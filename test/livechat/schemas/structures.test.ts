@@ -6,7 +6,7 @@ import { userSchema } from "../../../src/livechat/schemas/users";
 import { propertiesSchema } from "../../../src/livechat/schemas/common";
 import { fixture, fixtureNames } from "../../helpers/fixtures";
 
-describe("shared structures vs the documented samples (PLATFORM.md §4.4)", () => {
+describe("shared structures vs the documented samples (docs/LIVECHAT.md §4.4)", () => {
   it.each(fixtureNames("event.v3.6."))("%s parses as an event", (name) => {
     const parsed = eventSchema.parse(fixture(name));
     expect(parsed).toEqual(fixture(name)); // loose: nothing dropped

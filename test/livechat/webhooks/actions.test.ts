@@ -52,7 +52,7 @@ const V36_ACTIONS = [
   "events_marked_as_seen", "thread_summary_set",
 ];
 
-describe("action index (PLATFORM.md §2.1)", () => {
+describe("action index (docs/LIVECHAT.md §2.1)", () => {
   it("covers every v3.6 action and v3.5's incoming_customer", () => {
     expect([...webhookActionsV36].sort()).toEqual([...V36_ACTIONS].sort());
     expect([...webhookActionsV35].sort()).toEqual(
@@ -158,7 +158,7 @@ describe("v3.5 bodies", () => {
   });
 });
 
-describe("events (PLATFORM.md §4.4)", () => {
+describe("events (docs/LIVECHAT.md §4.4)", () => {
   const eventFixtures = fixtureNames("event.v3.6.");
 
   it.each(eventFixtures)("%s parses inside incoming_event", (name) => {
@@ -184,7 +184,7 @@ describe("events (PLATFORM.md §4.4)", () => {
     for (const t of ["message", "file", "system_message"] as const) expect(isEventType(future, t)).toBe(false);
   });
 
-  it("reads a rating system message (PLATFORM.md §5)", () => {
+  it("reads a rating system message (docs/LIVECHAT.md §5)", () => {
     const event = { ...fixture<Body>("event.v3.6.system_message"), system_message_type: "rating.chat_rated", text_vars: { customer: "Jane", score: "good" } };
     const parsed = expectOk(parseBody(incomingEvent(event)), "incoming_event").event;
     expect(isEventType(parsed, "system_message") && parsed.text_vars?.score).toBe("good");
@@ -231,7 +231,7 @@ describe("payload details", () => {
     expect(isAgentUser(user) || isCustomerUser(user)).toBe(false);
   });
 
-  it("thread_properties_updated carries the rating (PLATFORM.md §5)", () => {
+  it("thread_properties_updated carries the rating (docs/LIVECHAT.md §5)", () => {
     const body = rawSample("webhook.v3.6.thread_properties_updated");
     body.payload.properties = fixture<Body>("properties.rating").properties;
     const payload = expectOk(parseBody(body), "thread_properties_updated");

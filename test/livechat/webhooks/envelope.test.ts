@@ -10,7 +10,7 @@ function nested(depth: number, leaf: unknown = 1): unknown {
   return value;
 }
 
-describe("parseEnvelope (PLATFORM.md §1.2)", () => {
+describe("parseEnvelope (docs/LIVECHAT.md §1.2)", () => {
   it("reads every field of a v3.6 configuration sample, requester included", () => {
     const result = parseEnvelope(rawSample("webhook.v3.6.agent_created"));
     expect(result.ok).toBe(true);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { normalizeRoutingStatus } from "../../../src/livechat/webhooks";
 
-describe("normalizeRoutingStatus (PLATFORM.md §2.3 routing_status_set vs §4.3 set_routing_status)", () => {
+describe("normalizeRoutingStatus (docs/LIVECHAT.md §2.3 routing_status_set vs §4.3 set_routing_status)", () => {
   it.each([
     ["accepting chats", "accepting_chats"],
     ["accepting_chats", "accepting_chats"],

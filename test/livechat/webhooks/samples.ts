@@ -1,8 +1,8 @@
 /**
- * Webhook bodies for tests, built from LiveChat's documented samples (../shared/livechat/examples).
+ * Webhook bodies for tests, built from LiveChat's documented samples (test/fixtures/livechat).
  *
  * The docs samples are "JSON with comments": placeholders such as `"event": { // "Event" object }`
- * became empty objects when the comments were stripped (examples/SOURCES.md). {@link expandedSample}
+ * became empty objects when the comments were stripped (test/fixtures/livechat/SOURCES.md). {@link expandedSample}
  * fills them with the documented structures (event.v3.6.*, user.v3.6.*, structure.v3.6.thread), which
  * is what LiveChat actually sends; {@link rawSample} returns the file as published.
  */
@@ -47,7 +47,7 @@ export function expandedSample(name: string): Body {
   return body;
 }
 
-/** A v3.3-style envelope: numeric `license_id` instead of `organization_id` (PLATFORM.md §1.2). */
+/** A v3.3-style envelope: numeric `license_id` instead of `organization_id` (docs/LIVECHAT.md §1.2). */
 export function withLicenseId(body: Body, licenseId = 104130623): Body {
   const { organization_id: _drop, ...rest } = body;
   return { ...rest, license_id: licenseId };

@@ -4,7 +4,7 @@ import { expandedSample, rawSample, v35IncomingCustomer, webhookSampleNames } fr
 
 const CHAT = "PJ0MRSHTDG";
 
-/** One documented body per chat-scoped action, and where its chat id lives (PLATFORM.md §2.3). */
+/** One documented body per chat-scoped action, and where its chat id lives (docs/LIVECHAT.md §2.3). */
 const chatScopedSamples: Record<string, string> = {
   incoming_chat: "chat.id",
   chat_deactivated: "chat_id",

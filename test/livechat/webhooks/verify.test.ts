@@ -4,7 +4,7 @@ import { constantTimeEqual, secretMatches } from "../../../src/livechat/webhooks
 const CURRENT = "current-secret-3f9a7c1e0b";
 const PREVIOUS = "previous-secret-8d2e44aa1c";
 
-describe("secretMatches (PLATFORM.md §1.3)", () => {
+describe("secretMatches (docs/LIVECHAT.md §1.3)", () => {
   it("accepts the current and the previous secret", () => {
     expect(secretMatches(CURRENT, [CURRENT, PREVIOUS])).toBe(true);
     expect(secretMatches(PREVIOUS, [CURRENT, PREVIOUS])).toBe(true);

@@ -4,7 +4,7 @@ import { ChatEventSchema } from "./events";
 import { ChatUserSchema, CustomerProfileSchema } from "./users";
 
 /**
- * Chat-level actions (PLATFORM.md §2.1 groups Chats, Chat access, Chat users, Thread tags,
+ * Chat-level actions (docs/LIVECHAT.md §2.1 groups Chats, Chat access, Chat users, Thread tags,
  * Customers, Other; payloads §2.3 from W36 / W35).
  */
 
@@ -24,7 +24,7 @@ export const ThreadSchema = z.looseObject({
 });
 export type ChatThread = z.output<typeof ThreadSchema>;
 
-/** Chat with its single current `thread`, as in `incoming_chat` (PLATFORM.md §2.3). */
+/** Chat with its single current `thread`, as in `incoming_chat` (docs/LIVECHAT.md §2.3). */
 export const ChatSchema = z.looseObject({
   id: Id,
   users: z._default(z.array(ChatUserSchema), []),
@@ -35,7 +35,7 @@ export const ChatSchema = z.looseObject({
 });
 export type Chat = z.output<typeof ChatSchema>;
 
-/** `incoming_chat`: `chat` (+ `requester_id`, `transferred_from` on the push equivalent; PLATFORM.md §2.3). */
+/** `incoming_chat`: `chat` (+ `requester_id`, `transferred_from` on the push equivalent; docs/LIVECHAT.md §2.3). */
 export const IncomingChatPayloadSchema = z.looseObject({
   chat: ChatSchema,
   requester_id: z.optional(z.string()),
@@ -45,7 +45,7 @@ export const IncomingChatPayloadSchema = z.looseObject({
 });
 export type IncomingChatPayload = z.output<typeof IncomingChatPayloadSchema>;
 
-/** `chat_deactivated`: `chat_id`, `thread_id`, `user_id?` (missing when the router closed it; PLATFORM.md §2.3). */
+/** `chat_deactivated`: `chat_id`, `thread_id`, `user_id?` (missing when the router closed it; docs/LIVECHAT.md §2.3). */
 export const ChatDeactivatedPayloadSchema = z.looseObject({
   chat_id: Id,
   thread_id: Id,
@@ -53,13 +53,13 @@ export const ChatDeactivatedPayloadSchema = z.looseObject({
 });
 export type ChatDeactivatedPayload = z.output<typeof ChatDeactivatedPayloadSchema>;
 
-/** `chat_access_updated`: `id` (the chat id!), `access {group_ids}` (PLATFORM.md §2.3). */
+/** `chat_access_updated`: `id` (the chat id!), `access {group_ids}` (docs/LIVECHAT.md §2.3). */
 export const ChatAccessUpdatedPayloadSchema = z.looseObject({ id: Id, access: AccessSchema });
 export type ChatAccessUpdatedPayload = z.output<typeof ChatAccessUpdatedPayloadSchema>;
 
 /**
  * `chat_transferred`: `chat_id`, `thread_id?` (if active), `requester_id?`, `reason`,
- * `transferred_to {group_ids?, agent_ids?}`, `queue?` (v3.5 `queued_at_us`; PLATFORM.md §2.3).
+ * `transferred_to {group_ids?, agent_ids?}`, `queue?` (v3.5 `queued_at_us`; docs/LIVECHAT.md §2.3).
  */
 export const ChatTransferredPayloadSchema = z.looseObject({
   chat_id: Id,
@@ -77,7 +77,7 @@ export type ChatTransferredPayload = z.output<typeof ChatTransferredPayloadSchem
 
 const UserType = z.string();
 
-/** `user_added_to_chat`: `chat_id`, `thread_id`, `user`, `user_type?`, `reason?`, `requester_id?` (PLATFORM.md §2.3). */
+/** `user_added_to_chat`: `chat_id`, `thread_id`, `user`, `user_type?`, `reason?`, `requester_id?` (docs/LIVECHAT.md §2.3). */
 export const UserAddedToChatPayloadSchema = z.looseObject({
   chat_id: Id,
   thread_id: Id,
@@ -88,7 +88,7 @@ export const UserAddedToChatPayloadSchema = z.looseObject({
 });
 export type UserAddedToChatPayload = z.output<typeof UserAddedToChatPayloadSchema>;
 
-/** `user_removed_from_chat`: `chat_id`, `thread_id`, `user_id`, `user_type?`, `reason?`, `requester_id?` (PLATFORM.md §2.3). */
+/** `user_removed_from_chat`: `chat_id`, `thread_id`, `user_id`, `user_type?`, `reason?`, `requester_id?` (docs/LIVECHAT.md §2.3). */
 export const UserRemovedFromChatPayloadSchema = z.looseObject({
   chat_id: Id,
   thread_id: Id,
@@ -99,16 +99,16 @@ export const UserRemovedFromChatPayloadSchema = z.looseObject({
 });
 export type UserRemovedFromChatPayload = z.output<typeof UserRemovedFromChatPayloadSchema>;
 
-/** `thread_tagged` / `thread_untagged`: `chat_id`, `thread_id`, `tag` (PLATFORM.md §2.3). */
+/** `thread_tagged` / `thread_untagged`: `chat_id`, `thread_id`, `tag` (docs/LIVECHAT.md §2.3). */
 export const ThreadTagPayloadSchema = z.looseObject({ chat_id: Id, thread_id: Id, tag: z.string().check(z.minLength(1)) });
 export type ThreadTaggedPayload = z.output<typeof ThreadTagPayloadSchema>;
 export type ThreadUntaggedPayload = ThreadTaggedPayload;
 
-/** `events_marked_as_seen`: `user_id`, `chat_id`, `seen_up_to` (RFC 3339; PLATFORM.md §2.3). */
+/** `events_marked_as_seen`: `user_id`, `chat_id`, `seen_up_to` (RFC 3339; docs/LIVECHAT.md §2.3). */
 export const EventsMarkedAsSeenPayloadSchema = z.looseObject({ user_id: Id, chat_id: Id, seen_up_to: z.string() });
 export type EventsMarkedAsSeenPayload = z.output<typeof EventsMarkedAsSeenPayloadSchema>;
 
-/** `thread_summary_set` (3.6 only): `chat_id`, `thread_id`, `summary {status: ok|error, text, updated_at}` (PLATFORM.md §2.3). */
+/** `thread_summary_set` (3.6 only): `chat_id`, `thread_id`, `summary {status: ok|error, text, updated_at}` (docs/LIVECHAT.md §2.3). */
 export const ThreadSummarySetPayloadSchema = z.looseObject({
   chat_id: Id,
   thread_id: Id,
@@ -122,7 +122,7 @@ export type ThreadSummarySetPayload = z.output<typeof ThreadSummarySetPayloadSch
 
 /**
  * `customer_session_fields_updated`: `id` (customer), `active_chat {chat_id, thread_id}`,
- * `session_fields [{key: value}]` (PLATFORM.md §2.3); sent once per active chat of the customer.
+ * `session_fields [{key: value}]` (docs/LIVECHAT.md §2.3); sent once per active chat of the customer.
  */
 export const CustomerSessionFieldsUpdatedPayloadSchema = z.looseObject({
   id: Id,
@@ -131,6 +131,6 @@ export const CustomerSessionFieldsUpdatedPayloadSchema = z.looseObject({
 });
 export type CustomerSessionFieldsUpdatedPayload = z.output<typeof CustomerSessionFieldsUpdatedPayloadSchema>;
 
-/** `incoming_customer` (v3.5 only, removed in 3.6): `customer` (PLATFORM.md §2.1, §2.3 / W35). */
+/** `incoming_customer` (v3.5 only, removed in 3.6): `customer` (docs/LIVECHAT.md §2.1, §2.3 / W35). */
 export const IncomingCustomerPayloadSchema = z.looseObject({ customer: CustomerProfileSchema });
 export type IncomingCustomerPayload = z.output<typeof IncomingCustomerPayloadSchema>;

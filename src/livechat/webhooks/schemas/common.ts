@@ -3,7 +3,7 @@ import * as z from "zod/mini";
 /**
  * Building blocks shared by the per-action payload schemas. Every object schema is a
  * `z.looseObject`: fields the code reads are checked, everything else passes through untouched
- * so that LiveChat can add fields without breaking us (PLATFORM.md §2.3).
+ * so that LiveChat can add fields without breaking us (docs/LIVECHAT.md §2.3).
  */
 
 /** Longest identifier (chat, thread, event, user, webhook, organization id) we accept. */
@@ -12,22 +12,22 @@ export const MAX_ID_LENGTH = 512;
 /** A non-empty identifier of bounded length (LiveChat ids are 10–64 characters; emails ≤ 254). */
 export const Id = z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH));
 
-/** Integer ids, e.g. group ids (`group_created.id: int`, `access.group_ids: int[]`, PLATFORM.md §2.3). */
+/** Integer ids, e.g. group ids (`group_created.id: int`, `access.group_ids: int[]`, docs/LIVECHAT.md §2.3). */
 export const IntId = z.int();
 
-/** Access structure `{group_ids: int[]}` (PLATFORM.md §2.3 `chat_access_updated`, ADS). */
+/** Access structure `{group_ids: int[]}` (docs/LIVECHAT.md §2.3 `chat_access_updated`, ADS). */
 export const AccessSchema = z.looseObject({
   group_ids: z.optional(z.array(IntId)),
 });
 export type Access = z.output<typeof AccessSchema>;
 
-/** A rating score is an int (`0` bad, `1` good, PLATFORM.md §5); a numeric string is accepted and converted. */
+/** A rating score is an int (`0` bad, `1` good, docs/LIVECHAT.md §5); a numeric string is accepted and converted. */
 const RatingScore = z.union([
   z.number(),
   z.pipe(z.string().check(z.regex(/^-?\d{1,6}$/)), z.transform((s) => Number(s))),
 ]);
 
-/** The `rating` properties namespace: `score` and `comment` (PLATFORM.md §5 / PROPS "rating"). */
+/** The `rating` properties namespace: `score` and `comment` (docs/LIVECHAT.md §5 / PROPS "rating"). */
 export const RatingPropertiesSchema = z.looseObject({
   score: z.optional(z.nullable(RatingScore)),
   comment: z.optional(z.nullable(z.string())),
@@ -35,8 +35,8 @@ export const RatingPropertiesSchema = z.looseObject({
 export type RatingProperties = z.output<typeof RatingPropertiesSchema>;
 
 /**
- * Properties `{namespace: {name: value}}` (PLATFORM.md §4.4 / ADS "Properties"); the `rating`
- * namespace is typed because the rating behaviour reads `properties.rating.score` (PLATFORM.md §5).
+ * Properties `{namespace: {name: value}}` (docs/LIVECHAT.md §4.4 / ADS "Properties"); the `rating`
+ * namespace is typed because the rating behaviour reads `properties.rating.score` (docs/LIVECHAT.md §5).
  */
 export const PropertiesSchema = z.catchall(
   z.object({ rating: z.optional(RatingPropertiesSchema) }),
@@ -44,11 +44,11 @@ export const PropertiesSchema = z.catchall(
 );
 export type Properties = z.output<typeof PropertiesSchema>;
 
-/** Deleted properties `{namespace: [names]}` (PLATFORM.md §2.3 `*_properties_deleted`). */
+/** Deleted properties `{namespace: [names]}` (docs/LIVECHAT.md §2.3 `*_properties_deleted`). */
 export const DeletedPropertiesSchema = z.record(z.string(), z.array(z.string()));
 export type DeletedProperties = z.output<typeof DeletedPropertiesSchema>;
 
-/** Queue info; v3.5 samples write `queued_at_us` where v3.6 writes `queued_at` (PLATFORM.md §2.3 / W35). */
+/** Queue info; v3.5 samples write `queued_at_us` where v3.6 writes `queued_at` (docs/LIVECHAT.md §2.3 / W35). */
 export const QueueSchema = z.pipe(
   z.looseObject({
     position: z.optional(z.number()),
@@ -61,7 +61,7 @@ export const QueueSchema = z.pipe(
 );
 export type Queue = z.output<typeof QueueSchema>;
 
-/** Payload of configuration actions that only carry an id (`agent_approved`, `bot_deleted`, ..., PLATFORM.md §2.3). */
+/** Payload of configuration actions that only carry an id (`agent_approved`, `bot_deleted`, ..., docs/LIVECHAT.md §2.3). */
 export const IdOnlySchema = z.looseObject({ id: Id });
 
 /** Plain-object test used on raw (unvalidated) input: not null, not an array. */

@@ -2,14 +2,14 @@ import * as z from "zod/mini";
 import { Id, IdOnlySchema, IntId } from "./common";
 
 /**
- * Configuration actions (PLATFORM.md §2.1 "Configuration", payloads §2.3 / W36). In v3.6 their
- * envelope also carries `requester` (PLATFORM.md §1.2), parsed by the envelope, not here.
+ * Configuration actions (docs/LIVECHAT.md §2.1 "Configuration", payloads §2.3 / W36). In v3.6 their
+ * envelope also carries `requester` (docs/LIVECHAT.md §1.2), parsed by the envelope, not here.
  * `*_updated` payloads carry the id plus only the changed fields.
  */
 
 const GroupPriority = z.looseObject({ id: IntId, priority: z.optional(z.string()) });
 
-/** `agent_created`: the full Agent (PLATFORM.md §2.3). */
+/** `agent_created`: the full Agent (docs/LIVECHAT.md §2.3). */
 export const AgentCreatedPayloadSchema = z.looseObject({
   id: Id,
   name: z.optional(z.string()),
@@ -32,7 +32,7 @@ export type AgentUpdatedPayload = z.output<typeof AgentUpdatedPayloadSchema>;
 export const AgentIdPayloadSchema = IdOnlySchema;
 export type AgentIdPayload = z.output<typeof AgentIdPayloadSchema>;
 
-/** `bot_created`: `id`, `name`, `default_group_priority`, `groups`, `owner_client_id` (PLATFORM.md §2.3). */
+/** `bot_created`: `id`, `name`, `default_group_priority`, `groups`, `owner_client_id` (docs/LIVECHAT.md §2.3). */
 export const BotCreatedPayloadSchema = z.looseObject({
   id: Id,
   name: z.optional(z.string()),
@@ -50,7 +50,7 @@ export type BotUpdatedPayload = z.output<typeof BotUpdatedPayloadSchema>;
 export const BotDeletedPayloadSchema = IdOnlySchema;
 export type BotDeletedPayload = z.output<typeof BotDeletedPayloadSchema>;
 
-/** `group_created`: `id:int`, `name`, `language_code`, `agent_priorities {agent_id: priority}` (PLATFORM.md §2.3). */
+/** `group_created`: `id:int`, `name`, `language_code`, `agent_priorities {agent_id: priority}` (docs/LIVECHAT.md §2.3). */
 export const GroupCreatedPayloadSchema = z.looseObject({
   id: IntId,
   name: z.optional(z.string()),
@@ -67,7 +67,7 @@ export type GroupUpdatedPayload = GroupCreatedPayload;
 export const GroupDeletedPayloadSchema = z.looseObject({ id: IntId });
 export type GroupDeletedPayload = z.output<typeof GroupDeletedPayloadSchema>;
 
-/** `tag_created`: `name`, `group_ids:int[]`, `created_at`, `author_id` (PLATFORM.md §2.3). */
+/** `tag_created`: `name`, `group_ids:int[]`, `created_at`, `author_id` (docs/LIVECHAT.md §2.3). */
 export const TagCreatedPayloadSchema = z.looseObject({
   name: z.string().check(z.minLength(1)),
   group_ids: z.optional(z.array(IntId)),
@@ -96,7 +96,7 @@ export const AutoAccessChangeSchema = z.looseObject({
 export type AutoAccessChange = z.output<typeof AutoAccessChangeSchema>;
 
 /**
- * `auto_accesses_updated`: the payload is an **array** of change records (PLATFORM.md §2.3 / W36).
+ * `auto_accesses_updated`: the payload is an **array** of change records (docs/LIVECHAT.md §2.3 / W36).
  * A single record (pre-3.5 `auto_access_added|updated|deleted` style) is wrapped into an array.
  */
 export const AutoAccessesUpdatedPayloadSchema = z.union([

@@ -2,8 +2,8 @@ import * as z from "zod/mini";
 import { forwardParse, Id, PropertiesSchema } from "./common";
 
 /**
- * Chat events (PLATFORM.md §4.4 "Event types"; examples event.v3.6.*.json) and the event actions
- * `incoming_event`, `event_updated`, `event_deleted`, `incoming_rich_message_postback` (PLATFORM.md §2.3).
+ * Chat events (docs/LIVECHAT.md §4.4 "Event types"; examples event.v3.6.*.json) and the event actions
+ * `incoming_event`, `event_updated`, `event_deleted`, `incoming_rich_message_postback` (docs/LIVECHAT.md §2.3).
  *
  * The event schema dispatches on `type`; a type we do not know parses as {@link UnknownEvent}
  * (forward compatible), and a deleted-event stub (`deleted: true`, 3.6) as {@link DeletedEvent}.
@@ -19,7 +19,7 @@ const eventCommon = {
   properties: z.optional(PropertiesSchema),
 };
 
-/** Template variables of system messages are strings; scalars are converted (PLATFORM.md §5 reads `text_vars.score`). */
+/** Template variables of system messages are strings; scalars are converted (docs/LIVECHAT.md §5 reads `text_vars.score`). */
 const TextVar = z.pipe(z.union([z.string(), z.number(), z.boolean()]), z.transform((v) => String(v)));
 
 export const MessageEventSchema = z.looseObject({
@@ -81,7 +81,7 @@ export const CustomEventSchema = z.looseObject({
 });
 export type CustomEvent = z.output<typeof CustomEventSchema>;
 
-/** System messages have no `author_id` (PLATFORM.md §4.4); ratings arrive as `rating.chat_rated` (§5). */
+/** System messages have no `author_id` (docs/LIVECHAT.md §4.4); ratings arrive as `rating.chat_rated` (§5). */
 export const SystemMessageEventSchema = z.looseObject({
   ...eventCommon,
   type: z.literal("system_message"),
@@ -101,7 +101,7 @@ export const SystemEventSchema = z.looseObject({
 });
 export type SystemEvent = z.output<typeof SystemEventSchema>;
 
-/** Stub of a deleted event (3.6: `deleted: true`, original `type`, no content; PLATFORM.md §4.4). */
+/** Stub of a deleted event (3.6: `deleted: true`, original `type`, no content; docs/LIVECHAT.md §4.4). */
 export const DeletedEventSchema = z.looseObject({
   id: Id,
   type: z.string(),
@@ -115,7 +115,7 @@ export type DeletedEvent = z.output<typeof DeletedEventSchema>;
 export const UnknownEventSchema = z.looseObject({ ...eventCommon, type: z.string(), author_id: z.optional(z.string()) });
 export type UnknownEvent = z.output<typeof UnknownEventSchema>;
 
-/** Event types of v3.6 (PLATFORM.md §4.4). */
+/** Event types of v3.6 (docs/LIVECHAT.md §4.4). */
 export const eventTypes = ["message", "rich_message", "file", "form", "filled_form", "custom", "system_message", "system"] as const;
 export type KnownEventType = (typeof eventTypes)[number];
 
@@ -168,19 +168,19 @@ export function isDeletedEvent(event: ChatEvent): event is DeletedEvent {
   return (event as { deleted?: unknown }).deleted === true;
 }
 
-/** `incoming_event` / `event_updated`: `chat_id`, `thread_id`, `event` (PLATFORM.md §2.3 / W36, W35). */
+/** `incoming_event` / `event_updated`: `chat_id`, `thread_id`, `event` (docs/LIVECHAT.md §2.3 / W36, W35). */
 export const IncomingEventPayloadSchema = z.looseObject({ chat_id: Id, thread_id: Id, event: ChatEventSchema });
 export type IncomingEventPayload = z.output<typeof IncomingEventPayloadSchema>;
 export const EventUpdatedPayloadSchema = IncomingEventPayloadSchema;
 export type EventUpdatedPayload = IncomingEventPayload;
 
-/** `event_deleted` (3.6 only): `chat_id`, `thread_id`, `event_id` (PLATFORM.md §2.3 / W36). */
+/** `event_deleted` (3.6 only): `chat_id`, `thread_id`, `event_id` (docs/LIVECHAT.md §2.3 / W36). */
 export const EventDeletedPayloadSchema = z.looseObject({ chat_id: Id, thread_id: Id, event_id: Id });
 export type EventDeletedPayload = z.output<typeof EventDeletedPayloadSchema>;
 
 /**
  * `incoming_rich_message_postback`: `user_id`, `chat_id`, `thread_id`, `event_id`,
- * `postback {id, toggled, button_type?, button_value?, ecommerce?}` (last three 3.6; PLATFORM.md §2.3).
+ * `postback {id, toggled, button_type?, button_value?, ecommerce?}` (last three 3.6; docs/LIVECHAT.md §2.3).
  */
 export const IncomingRichMessagePostbackPayloadSchema = z.looseObject({
   user_id: Id,

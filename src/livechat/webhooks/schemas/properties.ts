@@ -2,9 +2,9 @@ import * as z from "zod/mini";
 import { DeletedPropertiesSchema, Id, PropertiesSchema } from "./common";
 
 /**
- * Property actions (PLATFORM.md §2.1 "Properties", payloads §2.3). Updates carry only the changed
+ * Property actions (docs/LIVECHAT.md §2.1 "Properties", payloads §2.3). Updates carry only the changed
  * properties `{namespace: {name: value}}`; deletions `{namespace: [names]}`. A chat rating arrives
- * as `thread_properties_updated` with `properties.rating.score` (PLATFORM.md §5).
+ * as `thread_properties_updated` with `properties.rating.score` (docs/LIVECHAT.md §5).
  */
 
 export const ChatPropertiesUpdatedPayloadSchema = z.looseObject({ chat_id: Id, properties: PropertiesSchema });

@@ -2,12 +2,12 @@ import * as z from "zod/mini";
 import { forwardParse, Id } from "./common";
 
 /**
- * Chat users (PLATFORM.md §4.4 "Users"; examples user.v3.6.agent.json / user.v3.6.customer.json).
+ * Chat users (docs/LIVECHAT.md §4.4 "Users"; examples user.v3.6.agent.json / user.v3.6.customer.json).
  * A user is an `agent` (bots appear as agents) or a `customer`; an unknown `type` still parses as
  * {@link UnknownUser} so a new user kind cannot make a whole chat unprocessable.
  */
 
-/** Customer visit; v3.6 calls it `visit`, v3.5 `last_visit` (PLATFORM.md §4.4, ACL). */
+/** Customer visit; v3.6 calls it `visit`, v3.5 `last_visit` (docs/LIVECHAT.md §4.4, ACL). */
 export const VisitSchema = z.looseObject({
   started_at: z.optional(z.string()),
   ended_at: z.optional(z.string()),
@@ -50,7 +50,7 @@ export const CustomerUserSchema = z.pipe(
 export type CustomerUser = z.output<typeof CustomerUserSchema>;
 
 /**
- * A customer outside a chat (`incoming_customer.customer`, v3.5 only, PLATFORM.md §2.3 / W35):
+ * A customer outside a chat (`incoming_customer.customer`, v3.5 only, docs/LIVECHAT.md §2.3 / W35):
  * the same structure, `type` may be omitted.
  */
 export const CustomerProfileSchema = z.pipe(
@@ -77,7 +77,7 @@ export const ChatUserSchema = z.pipe(
   z.transform((raw, ctx): ChatUser => forwardParse(userSchemas.get(raw.type) ?? UnknownUserSchema, raw, ctx) as ChatUser),
 );
 
-/** True for agents (bots included, PLATFORM.md §4.4). */
+/** True for agents (bots included, docs/LIVECHAT.md §4.4). */
 export function isAgentUser(user: ChatUser): user is AgentUser {
   return user.type === "agent";
 }
