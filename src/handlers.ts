@@ -1,6 +1,5 @@
 import { registerBot } from "./bot";
-import { TimerRegistry } from "./chats/timers";
-import { trackRoutingStatus, WebhookRouter } from "./framework";
+import { TimerRegistry, trackRoutingStatus, WebhookRouter } from "./framework";
 
 /**
  * The app's webhook handlers. The bot behaviours register here, and so do yours:

@@ -1,6 +1,6 @@
-import type { TimerRegistry } from "../chats/timers";
 import { ChatUsers } from "../chats/users";
 import type { WebhookRouter } from "../framework/router";
+import type { TimerRegistry } from "../framework/timers";
 import { isEventType } from "../livechat/webhooks";
 import { forgetRatingThread, onRated, onRatingCancelled, ratingScore } from "./rating-reaction";
 import { fireReplyTimer, onChatEvent, onDeactivated, onTransfer, REPLY_TIMER, replyScope } from "./reply-nudge";

@@ -1,7 +1,7 @@
-import type { ChatStore } from "../chats/chat-store";
-import type { HandlerContext } from "../framework/context";
-import type { Settings } from "../licenses/settings";
-import { activeChat, botOnDuty, MAX_TEXT_BYTES, sendOnce } from "./send";
+import type { ChatStore, HandlerContext } from "../framework/context";
+import { ratingMessage, type Settings } from "../licenses/settings";
+import { MAX_TEXT_BYTES } from "../livechat/schemas/events";
+import { activeChat, botOnDuty, sendOnce } from "./send";
 
 /**
  * Rating reaction (issue 4, docs/LIVECHAT.md §5): a chat rating makes the bot post one agents-only
@@ -47,26 +47,6 @@ export function ratingScore(value: unknown): RatingScore | undefined {
   if (value === 1 || value === "1" || value === "good") return "good";
   if (value === 0 || value === "0" || value === "bad") return "bad";
   return undefined;
-}
-
-/**
- * The suggestion for `score`, as configured (settings validation measures this). In the good
- * message `{reviewUrl}` becomes the link; without a configured link, each sentence or line
- * holding the placeholder is dropped with the space or line break after it.
- */
-export function ratingMessage(rating: Settings["rating"], score: RatingScore): string {
-  if (score === "bad") return rating.badMessage;
-  const url = rating.reviewUrl;
-  // A replacer function: a replacement string would expand `$&`, `$'`… found in the URL.
-  if (url) return rating.goodMessage.replaceAll("{reviewUrl}", () => url);
-  // Split into sentence, separator, sentence…: a separator is a line break (with the blanks
-  // around it) or the blanks after a sentence's end.
-  const parts = rating.goodMessage.split(/(\s*\n\s*|(?<=[.!?])\s+)/);
-  let kept = "";
-  for (let i = 0; i < parts.length; i += 2) {
-    if (!parts[i].includes("{reviewUrl}")) kept += parts[i] + (parts[i + 1] ?? "");
-  }
-  return kept.trim() || "The customer rated this chat as good.";
 }
 
 /**

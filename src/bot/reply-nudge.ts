@@ -1,6 +1,6 @@
-import type { TimerContext } from "../chats/timers";
 import { ChatUsers, roleOf } from "../chats/users";
 import type { ChatHandle, HandlerContext } from "../framework/context";
+import type { TimerContext } from "../framework/timers";
 import type { ChatEvent as ApiEvent } from "../livechat/schemas/events";
 import { type ChatEvent, isEventType } from "../livechat/webhooks";
 import { type ActiveChat, activeChat, botOnDuty, type BotScope, sendOnce } from "./send";

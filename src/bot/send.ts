@@ -137,5 +137,3 @@ export async function sendOnce(scope: BotScope, bot: BotInfo, chat: ActiveChat, 
   }
 }
 
-/** Longest message text, in UTF-8 bytes (ADS "Message": 16 KB raw, docs/LIVECHAT.md §4.3), with margin. */
-export const MAX_TEXT_BYTES = 16_000;

@@ -1,7 +1,7 @@
-import type { ChatStore } from "../chats/chat-store";
-import type { HandlerContext } from "../framework/context";
+import type { ChatStore, HandlerContext } from "../framework/context";
 import type { ThreadTaggedPayload } from "../livechat/webhooks";
-import { activeChat, botOnDuty, MAX_TEXT_BYTES, sendOnce } from "./send";
+import { MAX_TEXT_BYTES } from "../livechat/schemas/events";
+import { activeChat, botOnDuty, sendOnce } from "./send";
 
 /**
  * Tag suggestions (issue 4, docs/LIVECHAT.md §2.3 `thread_tagged`): when a thread is tagged with a tag

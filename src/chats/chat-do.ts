@@ -1,5 +1,6 @@
 import { requireConfig } from "../config";
 import type { NamedAlarms } from "../durable/alarms";
+import type { PendingTimer } from "../framework/context";
 import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
 import type { AcceptResult, RerunResult, WireDelivery } from "../deliveries/types";
 import { type JournalReport, journalReport, unprocessableReport } from "../licenses/journal";
@@ -8,7 +9,7 @@ import { licenseStub } from "../licenses/stub";
 import { createLogger, type Logger } from "../log";
 import { SqlChatStore } from "./chat-store";
 import { LicenseCache } from "./license-cache";
-import { ChatTimers, type PendingTimer } from "./timers";
+import { SqlChatTimers } from "./timers";
 import { InboxObject } from "../deliveries/inbox-object";
 
 /** One logger for every Chat DO of the isolate: its fields are the same for all of them. */
@@ -23,7 +24,7 @@ export class Chat extends InboxObject {
   /** Named deadlines over the DO's one alarm: delivery processing and the chat's timers. */
   private readonly alarms: NamedAlarms;
   /** The chat's logical timers (`timer:<name>` deadlines), e.g. the bot's reply timer. */
-  private readonly timers: ChatTimers;
+  private readonly timers: SqlChatTimers;
   protected readonly deliveries: DeliveryHost;
   private readonly store: SqlChatStore;
   private readonly log: Logger;
@@ -42,7 +43,7 @@ export class Chat extends InboxObject {
     });
     this.alarms = namedAlarms(ctx.storage, log);
     this.store = new SqlChatStore(ctx.storage);
-    this.timers = new ChatTimers({
+    this.timers = new SqlChatTimers({
       alarms: this.alarms,
       storage: ctx.storage,
       store: this.store,

@@ -3,24 +3,13 @@
  * chat between deliveries (e.g. "nudged at", suggested tags). Values are JSON.
  */
 import { lazySchema } from "../durable/lazy-schema";
+import type { ChatStore } from "../framework/context";
 
 const DDL = `CREATE TABLE IF NOT EXISTS chat_kv (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL,
   updated_at INTEGER NOT NULL
 );`;
-
-/** JSON values keyed by string, local to one chat. */
-export interface ChatStore {
-  /** The value stored under `key`, or undefined. */
-  get<T = unknown>(key: string): Promise<T | undefined>;
-  /** Store a JSON-serialisable `value` under `key` (replacing any previous one). */
-  put(key: string, value: unknown): Promise<void>;
-  /** Remove `key`; true when it existed. */
-  delete(key: string): Promise<boolean>;
-  /** Entries whose key starts with `prefix`, by key. */
-  list<T = unknown>(prefix?: string): Promise<[string, T][]>;
-}
 
 /** The SQLite implementation used by the Chat DO. */
 export class SqlChatStore implements ChatStore {

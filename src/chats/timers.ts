@@ -2,9 +2,9 @@ import type { Config } from "../config";
 import type { Json } from "../deliveries/types";
 import type { NamedAlarms } from "../durable/alarms";
 import { lazySchema } from "../durable/lazy-schema";
-import { type ChatHandle, type LicenseRpc, type LiveChatApis, liveChatApis } from "../framework/context";
+import { type ChatStore, type ChatTimers, type LicenseRpc, type LiveChatApis, liveChatApis, type PendingTimer } from "../framework/context";
+import type { TimerRegistry } from "../framework/timers";
 import type { Logger } from "../log";
-import type { ChatStore } from "./chat-store";
 
 /**
  * Per-chat logical timers (INTERNALS.md "Durable objects"): named deadlines `timer:<name>` on the
@@ -22,51 +22,6 @@ export const TIMER_PREFIX = "timer:";
  * chat's DO every 5 minutes for ever. With the backoff, about 9 minutes of tries.
  */
 export const MAX_TIMER_FAILURES = 10;
-
-/** A pending timer, as the admin API lists it. */
-export interface PendingTimer {
-  name: string;
-  /** When it fires (ms since epoch). */
-  due: number;
-  organizationId: string;
-  chatId: string;
-  /** JSON, so the list crosses RPC as it is. */
-  data: Json;
-}
-
-/** What a fired timer's handler gets: the chat and its license, like a webhook handler. */
-export interface TimerContext {
-  timer: PendingTimer;
-  organizationId: string;
-  chatId: string;
-  license: LicenseRpc;
-  api: LiveChatApis;
-  chat: ChatHandle & { timers: ChatTimers };
-  log: Logger;
-}
-
-/** Runs one fired timer. Throwing retries it later with backoff. */
-export type TimerHandler = (ctx: TimerContext) => Promise<void> | void;
-
-/** The app's timer handlers by kind (the name up to its first `:`); shared by every Chat DO. */
-export class TimerRegistry {
-  private readonly handlers = new Map<string, TimerHandler>();
-
-  /** Register the handler of timers named `kind` or `kind:<anything>`. Returns a function that removes it. */
-  on(kind: string, handler: TimerHandler): () => void {
-    if (!kind || kind.includes(":")) throw new TypeError(`TimerRegistry.on: invalid kind "${kind}"`);
-    if (this.handlers.has(kind)) throw new Error(`TimerRegistry.on: a handler for "${kind}" exists`);
-    this.handlers.set(kind, handler);
-    return () => {
-      if (this.handlers.get(kind) === handler) this.handlers.delete(kind);
-    };
-  }
-
-  /** The handler for timer `name`, if any. */
-  handlerFor(name: string): TimerHandler | undefined {
-    return this.handlers.get(name.split(":", 1)[0]);
-  }
-}
 
 /** What a Chat DO gives its timers. */
 export interface ChatTimersDeps {
@@ -88,14 +43,8 @@ const DDL = `CREATE TABLE IF NOT EXISTS chat_timers (
 
 type Row = { name: string; organization_id: string; chat_id: string; data: string };
 
-/**
- * One chat's timers.
- *
- * @example
- * await ctx.chat.timers.start("reply", Date.now() + 120_000, { organizationId, chatId, data: { stretch: "E1" } });
- * ctx.chat.timers.get("reply"); // { name: "reply", due, organizationId, chatId, data }
- */
-export class ChatTimers {
+/** One chat's timers, in the Chat DO's SQLite storage and alarm. */
+export class SqlChatTimers implements ChatTimers {
   /** Created on first use: a Chat DO's first ack starts no timer (src/durable/lazy-schema.ts). */
   private readonly sql: () => SqlStorage;
 

@@ -1,6 +1,5 @@
-import type { ChatHandle, LiveChatApis } from "../framework/context";
+import type { ChatHandle, ChatStore, LiveChatApis } from "../framework/context";
 import { LiveChatError } from "../livechat/errors";
-import type { ChatStore } from "./chat-store";
 
 /**
  * A chat's users as this chat has seen them: id → agent | customer (+ name, presence), learned

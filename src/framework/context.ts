@@ -1,7 +1,5 @@
-import type { ChatStore } from "../chats/chat-store";
-import type { ChatTimers } from "../chats/timers";
 import type { Config } from "../config";
-import type { JsonObject, WebhookKind } from "../deliveries/types";
+import type { Json, JsonObject, WebhookKind } from "../deliveries/types";
 import type { BotInfo } from "../licenses/bot";
 import type { Installation } from "../licenses/grant";
 import type { Settings } from "../licenses/settings";
@@ -64,13 +62,60 @@ export interface LiveChatApis {
   readonly bot: AgentChatApi;
 }
 
+/** JSON values keyed by string, local to one chat (the Chat DO's SQLite, src/chats/chat-store.ts). */
+export interface ChatStore {
+  /** The value stored under `key`, or undefined. */
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  /** Store a JSON-serialisable `value` under `key` (replacing any previous one). */
+  put(key: string, value: unknown): Promise<void>;
+  /** Remove `key`; true when it existed. */
+  delete(key: string): Promise<boolean>;
+  /** Entries whose key starts with `prefix`, by key. */
+  list<T = unknown>(prefix?: string): Promise<[string, T][]>;
+}
+
+/** A pending timer, as the admin API lists it. */
+export interface PendingTimer {
+  name: string;
+  /** When it fires (ms since epoch). */
+  due: number;
+  organizationId: string;
+  chatId: string;
+  /** JSON, so the list crosses RPC as it is. */
+  data: Json;
+}
+
+/**
+ * One chat's logical timers (src/chats/timers.ts): a fired timer runs the handler registered for
+ * the part of its name before the first `:` (src/framework/timers.ts).
+ *
+ * @example
+ * await ctx.chat.timers.start("reply", Date.now() + 120_000, { organizationId, chatId, data: { stretch: "E1" } });
+ * ctx.chat.timers.get("reply"); // { name: "reply", due, organizationId, chatId, data }
+ */
+export interface ChatTimers {
+  /**
+   * Start (or move) timer `name` to fire at `at`. `mode: "keep"` leaves a running timer as it is
+   * (and returns false); `"replace"` moves it. Returns true when the timer was set.
+   */
+  start(name: string, at: number, timer: { organizationId: string; chatId: string; data?: Json }, mode?: "replace" | "keep"): Promise<boolean>;
+  /** Stop timer `name`; true when it was pending. */
+  cancel(name: string): Promise<boolean>;
+  /** Stop every timer of the chat; returns how many were pending. */
+  cancelAll(): Promise<number>;
+  /** Timer `name` if it is pending. */
+  get(name: string): PendingTimer | undefined;
+  /** Pending timers, earliest first. */
+  list(): PendingTimer[];
+}
+
 /** The chat a chat-scoped delivery belongs to (only inside the Chat DO). */
 export interface ChatHandle {
   id: string;
   organizationId: string;
   /** JSON key/value store local to this chat. */
   store: ChatStore;
-  /** The chat's logical timers (src/chats/timers.ts) on the Chat DO's alarm. */
+  /** The chat's logical timers on the Chat DO's alarm. */
   timers?: ChatTimers;
 }
 

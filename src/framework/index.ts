@@ -3,13 +3,17 @@ export { WebhookRouter, type Handler, type HandlerOptions, type RegisteredHandle
 export type {
   BotRoutingState,
   ChatHandle,
+  ChatStore,
+  ChatTimers,
   DeliveryInfo,
   HandlerContext,
   LicenseHandle,
   LicenseRpc,
   LiveChatApis,
+  PendingTimer,
   RoutingStatusUpdate,
 } from "./context";
+export { TimerRegistry, type TimerContext, type TimerHandler } from "./timers";
 export { trackRoutingStatus, ROUTING_STATUS_TRACKER } from "./builtins";
 export { createProcessor, BOT_NOT_ACCEPTING, NOT_INSTALLED, HandlerError, type ProcessorDeps } from "./dispatch";
 export { deliveryHost, namedAlarms, type DeliveryHost } from "./host";

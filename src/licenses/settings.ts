@@ -1,7 +1,6 @@
 import * as z from "zod/mini";
-import { ratingMessage } from "../bot/rating-reaction";
-import { MAX_TEXT_BYTES } from "../bot/send";
 import type { Config } from "../config";
+import { MAX_TEXT_BYTES } from "../livechat/schemas/events";
 
 /**
  * Per-license settings (docs/ARCHITECTURE.md: "Everything configurable per license lives in the
@@ -133,10 +132,31 @@ function mergeRating(rating: RatingPatch, patch: RatingPatch | undefined): Ratin
 }
 
 /**
+ * The rating suggestion for `score` as configured: what the bot sends (src/bot/rating-reaction.ts)
+ * and what validation measures. In the good message `{reviewUrl}` becomes the link; without a
+ * configured link, each sentence or line holding the placeholder is dropped with the space or
+ * line break after it.
+ */
+export function ratingMessage(rating: Settings["rating"], score: "good" | "bad"): string {
+  if (score === "bad") return rating.badMessage;
+  const url = rating.reviewUrl;
+  // A replacer function: a replacement string would expand `$&`, `$'`… found in the URL.
+  if (url) return rating.goodMessage.replaceAll("{reviewUrl}", () => url);
+  // Split into sentence, separator, sentence…: a separator is a line break (with the blanks
+  // around it) or the blanks after a sentence's end.
+  const parts = rating.goodMessage.split(/(\s*\n\s*|(?<=[.!?])\s+)/);
+  let kept = "";
+  for (let i = 0; i < parts.length; i += 2) {
+    if (!parts[i].includes("{reviewUrl}")) kept += parts[i] + (parts[i + 1] ?? "");
+  }
+  return kept.trim() || "The customer rated this chat as good.";
+}
+
+/**
  * What the field schemas cannot see: limits of the settings as a whole. Each rating message, as
  * the bot renders it (with the review link, however often the message names it), must fit one
- * LiveChat message (MAX_TEXT_BYTES; rendered by the builder itself so the two cannot disagree),
- * and the stored overrides must stay within MAX_SETTINGS_BYTES.
+ * LiveChat message (MAX_TEXT_BYTES; rendered by {@link ratingMessage}, as the bot sends it, so
+ * the two cannot disagree), and the stored overrides must stay within MAX_SETTINGS_BYTES.
  */
 function settingsProblems(settings: Settings, stored: SettingsPatch): string[] {
   const problems: string[] = [];

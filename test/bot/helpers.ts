@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { vi } from "vitest";
-import type { ChatStore } from "../../src/chats/chat-store";
+import type { ChatStore } from "../../src/framework/context";
 import { chatStub } from "../../src/chats/stub";
 import type { NamedAlarms } from "../../src/durable/alarms";
 import { licenseStub } from "../../src/licenses/stub";

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { RATING_CANCELLED_PREFIX, RATING_PREFIX, ratingScore, ratingText } from "../../src/bot/rating-reaction";
-import { MAX_TEXT_BYTES } from "../../src/bot/send";
+import { MAX_TEXT_BYTES } from "../../src/livechat/schemas/events";
 import { defaultSettings } from "../../src/licenses/settings";
 import { botWorld, callsTo, chatStore, deliver, say, sends, type World } from "./helpers";
 

@@ -130,7 +130,7 @@ describe("reply timer", () => {
     const { runInDurableObject } = await import("cloudflare:test");
     const due = Date.now() + 3600_000;
     await runInDurableObject(chatStub(env, w.org, "C3B"), async (instance) => {
-      const timers = (instance as unknown as { timers: import("../../src/chats/timers").ChatTimers }).timers;
+      const timers = (instance as unknown as { timers: import("../../src/framework/context").ChatTimers }).timers;
       await timers.start("app-sla", due, { organizationId: w.org, chatId: "C3B" });
     });
     chat.thread.active = false;
@@ -255,7 +255,7 @@ describe("the nudge when the timer fires", () => {
     await chatStore(w.org, "K1", (s) => s.put(STRETCH_KEY, before));
     const { runInDurableObject } = await import("cloudflare:test");
     await runInDurableObject(chatStub(env, w.org, "K1"), async (instance) => {
-      const timers = (instance as unknown as { timers: import("../../src/chats/timers").ChatTimers }).timers;
+      const timers = (instance as unknown as { timers: import("../../src/framework/context").ChatTimers }).timers;
       await timers.start(REPLY_TIMER, Date.now(), { organizationId: w.org, chatId: "K1", data: { stretch: "E1" } });
     });
     await runDue(w.org, "K1");

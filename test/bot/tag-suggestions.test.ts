@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { suggestionText } from "../../src/bot/tag-suggestions";
-import { MAX_TEXT_BYTES } from "../../src/bot/send";
+import { MAX_TEXT_BYTES } from "../../src/livechat/schemas/events";
 import { chatStub } from "../../src/chats/stub";
 import { advance, botWorld, callsTo, CUSTOMER, deliver, message, runDue, say, sends, type World } from "./helpers";
 

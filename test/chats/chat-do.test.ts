@@ -64,7 +64,7 @@ describe("Chat DO", () => {
     for (const id of ["A", "B", "C"]) await post("license", incomingEvent(org, "KV", id));
     await settled(() => chatDeliveries(org, "KV"), 3);
     const stored = await runInDurableObject(chatStub(env, org, "KV"), async (instance) => {
-      const store = (instance as unknown as { store: import("../../src/chats/chat-store").ChatStore }).store;
+      const store = (instance as unknown as { store: import("../../src/framework/context").ChatStore }).store;
       return { count: await store.get("count"), events: await store.list("event:"), gone: await store.delete("nope") };
     });
     expect(stored).toEqual({ count: 3, events: [["event:1", { n: 1 }], ["event:2", { n: 2 }], ["event:3", { n: 3 }]], gone: false });
@@ -72,7 +72,7 @@ describe("Chat DO", () => {
 
   it("lists by a prefix with characters outside the BMP (tags are free text: emoji)", async () => {
     const listed = await runInDurableObject(chatStub(env, uniqueOrg("kv-emoji"), "KV2"), async (instance) => {
-      const store = (instance as unknown as { store: import("../../src/chats/chat-store").ChatStore }).store;
+      const store = (instance as unknown as { store: import("../../src/framework/context").ChatStore }).store;
       await store.put("tag:😀:T1", 1);
       await store.put("tag:😀x:T1", 2);
       await store.put("tag:a:T1", 3);

@@ -3,7 +3,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SqlChatStore } from "../../src/chats/chat-store";
 import { chatStub } from "../../src/chats/stub";
-import { ChatTimers, MAX_TIMER_FAILURES, type TimerContext, TimerRegistry } from "../../src/chats/timers";
+import { MAX_TIMER_FAILURES, SqlChatTimers } from "../../src/chats/timers";
+import { type TimerContext, TimerRegistry } from "../../src/framework/timers";
 import { NamedAlarms } from "../../src/durable/alarms";
 import type { LicenseRpc } from "../../src/framework";
 import { createLogger } from "../../src/log";
@@ -16,12 +17,12 @@ const freshChat = () => {
   return { org, stub: chatStub(env, org, "CHAT") };
 };
 
-/** ChatTimers over a Chat DO's storage with its own clock; `boot()` builds a new instance (a restart). */
+/** SqlChatTimers over a Chat DO's storage with its own clock; `boot()` builds a new instance (a restart). */
 function harness(storage: DurableObjectStorage, registry: TimerRegistry, installed = true) {
   const clock = { now: T0 };
   const boot = () => {
     const alarms = new NamedAlarms(storage, { now: () => clock.now, retryDelayMs: () => 1_000 });
-    const timers = new ChatTimers({
+    const timers = new SqlChatTimers({
       alarms,
       storage,
       store: new SqlChatStore(storage),
@@ -35,7 +36,7 @@ function harness(storage: DurableObjectStorage, registry: TimerRegistry, install
   return { clock, boot };
 }
 
-describe("ChatTimers", () => {
+describe("SqlChatTimers", () => {
   it("start/keep/replace/cancel, listed with their data; a new instance (restart) sees and fires them", async () => {
     const { stub, org } = freshChat();
     const fired: TimerContext[] = [];
@@ -171,7 +172,7 @@ describe("ChatTimers", () => {
     const { stub, org } = freshChat();
     expect(await stub.pendingTimers()).toEqual([]);
     await runInDurableObject(stub, async (instance) => {
-      const timers = (instance as unknown as { timers: ChatTimers }).timers;
+      const timers = (instance as unknown as { timers: SqlChatTimers }).timers;
       await timers.start("reply", T0 + 5_000, { organizationId: org, chatId: "CHAT", data: { stretch: "E9" } });
     });
     expect(await stub.pendingTimers()).toEqual([{ name: "reply", due: T0 + 5_000, organizationId: org, chatId: "CHAT", data: { stretch: "E9" } }]);

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ratingText } from "../../src/bot/rating-reaction";
-import { MAX_TEXT_BYTES } from "../../src/bot/send";
+import { MAX_TEXT_BYTES } from "../../src/livechat/schemas/events";
 import { licenseStub } from "../../src/licenses/stub";
 import { uniqueOrg } from "../webhooks/helpers";
 import { applyPatch, defaultSettings, desiredRoutingStatus, localTime, settingsPatchSchema } from "../../src/licenses/settings";

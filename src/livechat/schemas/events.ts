@@ -1,6 +1,9 @@
 import * as z from "zod/mini";
 import { propertiesSchema } from "./common";
 
+/** Longest message text, in UTF-8 bytes (ADS "Message": 16 KB raw, docs/LIVECHAT.md §4.3), with margin. */
+export const MAX_TEXT_BYTES = 16_000;
+
 /**
  * Chat events as the Agent Chat API returns them (docs/LIVECHAT.md §4.4; samples
  * test/fixtures/livechat/event.v3.6.*.json). Only the common fields are typed; type-specific ones
