@@ -300,30 +300,41 @@ export class Inbox {
     if (done > 0) this.pruneFinished();
   }
 
+  /**
+   * Mark `row` dead and record its dead letter. The letter refers to the row (pruneFinished keeps a
+   * row while its letter lives) instead of copying it: a copy of a body near the cap, re-escaped as
+   * JSON, outgrows SQLite's 2 MB value limit. Whatever fails here, the row leaves the queue: a
+   * dead-letter insert that throws would otherwise leave it pending and fail every later pass.
+   */
   private async deadLetter(row: DeliveryRow, error: string, attempts: number): Promise<void> {
     const now = this.now();
-    this.storage.transactionSync(() => {
+    const markDead = (lastError: string) =>
       this.storage.sql.exec(
         "UPDATE deliveries SET status = 'dead', attempts = ?, last_error = ?, next_attempt_at = NULL, finished_at = ? WHERE seq = ?",
         attempts,
-        error,
+        lastError,
         now,
         row.seq,
       );
-      const current = this.storage.sql.exec<DeliveryRow>("SELECT * FROM deliveries WHERE seq = ?", row.seq).one();
-      this.storage.sql.exec(
-        `INSERT OR REPLACE INTO delivery_dead_letters (delivery_id, action, chat_id, dedupe_key, error, attempts, dead_at, delivery)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        row.id,
-        row.action,
-        row.chat_id,
-        row.dedupe_key,
-        error,
-        attempts,
-        now,
-        JSON.stringify(current),
-      );
-    });
+    try {
+      this.storage.transactionSync(() => {
+        markDead(error);
+        this.storage.sql.exec(
+          `INSERT OR REPLACE INTO delivery_dead_letters (delivery_id, action, chat_id, dedupe_key, error, attempts, dead_at, delivery)
+           VALUES (?, ?, ?, ?, ?, ?, ?, '')`,
+          row.id,
+          row.action,
+          row.chat_id,
+          row.dedupe_key,
+          error,
+          attempts,
+          now,
+        );
+      });
+    } catch (failure) {
+      // Dead without a letter: still listed (status "dead") and re-runnable from /admin.
+      markDead(`${error} (no dead letter: ${errorMessage(failure)})`);
+    }
     await this.alarms.schedule(PRUNE_DEADLINE, now + this.deadLetterTtlMs, "earliest");
   }
 
@@ -348,8 +359,9 @@ export class Inbox {
           deliveryId,
         );
       } else {
-        // The row was pruned from the recent list: restore it from the dead letter's copy.
-        // A new seq puts it at the tail, after what arrived meanwhile.
+        // Only a letter written by an older version, which copied the row, outlives its row:
+        // restore it from the copy. A new seq puts it at the tail, after what arrived meanwhile.
+        if (letter.delivery === "") return { ok: false, reason: "not_found" };
         const row = JSON.parse(letter.delivery) as DeliveryRow;
         this.storage.sql.exec(
           `INSERT INTO deliveries (id, kind, organization_id, license_id, chat_id, action, webhook_id, dedupe_key, body,
@@ -473,10 +485,12 @@ export class Inbox {
     if (next !== null) await this.alarms.schedule(PRUNE_DEADLINE, Math.max(next + 1, now + PRUNE_INTERVAL_MS));
   }
 
+  /** Keep the newest finished deliveries, and every row a live dead letter refers to. */
   private pruneFinished(): void {
     this.storage.sql.exec(
       `DELETE FROM deliveries WHERE status != 'pending' AND seq <= (
-         SELECT seq FROM deliveries WHERE status != 'pending' ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+         SELECT seq FROM deliveries WHERE status != 'pending' ORDER BY seq DESC LIMIT 1 OFFSET ?)
+       AND NOT EXISTS (SELECT 1 FROM delivery_dead_letters WHERE delivery_id = deliveries.id)`,
       this.keepFinished,
     );
   }

@@ -21,6 +21,8 @@
  *   key index (one write per accept, not two); `claimed_at` is when the claiming webhook was
  *   received. No index on `expires_at`: it cost every accept an index write for the benefit of
  *   prune(), which runs at most hourly (PRUNE_INTERVAL_MS) and may scan.
+ * - `delivery_dead_letters.delivery` is '' (the letter refers to its `deliveries` row, kept while
+ *   the letter lives); older versions stored a JSON copy of the row there, still restorable.
  */
 export const INBOX_DDL = `
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -100,6 +102,7 @@ export type DeadLetterRow = {
   error: string;
   attempts: number;
   dead_at: number;
+  /** '' (by reference), or a JSON copy of the row written by an older version. */
   delivery: string;
 };
 

@@ -422,9 +422,9 @@ describe("Inbox.replay", () => {
     });
   });
 
-  it("restores a dead letter whose delivery row was pruned from the recent list", async () => {
+  it("keeps a dead letter's delivery past the recent list, and restores a letter an older version stored as a copy", async () => {
     await withInbox(
-      async ({ inbox, clock }) => {
+      async ({ inbox, clock, storage }) => {
         const { deliveryId } = await inbox.accept(delivery("old-dead"));
         await inbox.process(async () => {
           throw new Error("fatal");
@@ -432,9 +432,14 @@ describe("Inbox.replay", () => {
         for (const k of ["x", "y", "z"]) await inbox.accept(delivery(k));
         clock.now += 1;
         await inbox.process(async () => ({ status: "processed" }));
-        expect(inbox.get(deliveryId)).toBeUndefined(); // only the newest 2 finished rows are kept
+        // Only the newest 2 finished rows are kept, and the row a dead letter refers to.
+        expect(inbox.recent().map((d) => d.dedupeKey)).toEqual(["z", "y", "old-dead"]);
         expect(inbox.deadLetters().map((d) => d.deliveryId)).toEqual([deliveryId]);
 
+        // An older version's letter: a JSON copy of a row that has been pruned since.
+        const row = storage.sql.exec<Record<string, SqlStorageValue>>("SELECT * FROM deliveries WHERE id = ?", deliveryId).one();
+        storage.sql.exec("UPDATE delivery_dead_letters SET delivery = ? WHERE delivery_id = ?", JSON.stringify(row), deliveryId);
+        storage.sql.exec("DELETE FROM deliveries WHERE id = ?", deliveryId);
         expect(await inbox.replay(deliveryId)).toEqual({ ok: true, deliveryId });
         expect(inbox.get(deliveryId)).toMatchObject({ status: "pending", attempts: 0, dedupeKey: "old-dead" });
         const { seen, processor } = recorder();
@@ -442,6 +447,53 @@ describe("Inbox.replay", () => {
         expect(seen).toEqual(["old-dead#1"]);
       },
       { keepFinished: 2, retry: backoff({ maxAttempts: 1 }) },
+    );
+  });
+});
+
+describe("Inbox dead letters", () => {
+  it("dead-letters a delivery near the body cap whose copy would outgrow a SQLite row, and the queue moves on", async () => {
+    await withInbox(
+      async ({ inbox, storage }) => {
+        // ~1 MiB of backslashes: stored as JSON it doubles, and a dead letter holding a JSON copy
+        // of the row doubles it again, past SQLite's 2 MB value limit.
+        const big = await inbox.accept(delivery("huge", { payload: { text: "\\".repeat(1000 * 1024) } }));
+        const next = await inbox.accept(delivery("after"));
+        const { seen, processor } = recorder((a) => a.delivery.dedupeKey === "huge" && new Error("handler down"));
+        await inbox.process(processor);
+        expect(seen).toEqual(["huge#1", "after#1"]);
+        expect(inbox.get(big.deliveryId)).toMatchObject({ status: "dead", lastError: "Error: handler down" });
+        expect(inbox.get(next.deliveryId)?.status).toBe("processed");
+        expect(inbox.deadLetters().map((d) => d.deliveryId)).toEqual([big.deliveryId]);
+        const letter = storage.sql.exec<{ n: number }>("SELECT length(delivery) AS n FROM delivery_dead_letters").one();
+        expect(letter.n).toBeLessThan(1024); // by reference: the body is not copied
+
+        expect(await inbox.replay(big.deliveryId)).toEqual({ ok: true, deliveryId: big.deliveryId });
+        const again = recorder();
+        await inbox.process(again.processor);
+        expect(again.seen).toEqual(["huge#1"]);
+        expect(inbox.get(big.deliveryId)?.payload).toEqual({ text: "\\".repeat(1000 * 1024) });
+      },
+      { retry: backoff({ maxAttempts: 1 }) },
+    );
+  });
+
+  it("takes a delivery out of the queue even when its dead letter cannot be written", async () => {
+    await withInbox(
+      async ({ inbox, storage }) => {
+        const failed = await inbox.accept(delivery("unlettered"));
+        const next = await inbox.accept(delivery("behind"));
+        // Any failure of the dead-letter insert (here: refused by a trigger).
+        storage.sql.exec("CREATE TRIGGER refuse BEFORE INSERT ON delivery_dead_letters BEGIN SELECT RAISE(ABORT, 'refused'); END");
+        const { seen, processor } = recorder((a) => a.delivery.dedupeKey === "unlettered" && new Error("handler down"));
+        await inbox.process(processor);
+        await inbox.process(processor);
+        expect(seen).toEqual(["unlettered#1", "behind#1"]);
+        expect(inbox.get(failed.deliveryId)).toMatchObject({ status: "dead", attempts: 1 });
+        expect(inbox.get(failed.deliveryId)?.lastError).toMatch(/^Error: handler down \(no dead letter: .*refused/);
+        expect(inbox.get(next.deliveryId)?.status).toBe("processed");
+      },
+      { retry: backoff({ maxAttempts: 1 }) },
     );
   });
 });
@@ -533,8 +585,9 @@ describe("Inbox retention", () => {
           if (a.delivery.dedupeKey === "p4") throw new Error("retry later");
           return { status: "processed" };
         });
-        // keepFinished 2: dead, p1, p2, p3 finished → p2, p3 kept; p4 pending (failed once, retrying).
-        expect(inbox.recent().map((d) => d.dedupeKey)).toEqual(["p4", "p3", "p2"]);
+        // keepFinished 2: dead, p1, p2, p3 finished → p2, p3 kept, and dead while its letter lives;
+        // p4 pending (failed once, retrying).
+        expect(inbox.recent().map((d) => d.dedupeKey)).toEqual(["p4", "p3", "p2", "dead"]);
         expect(alarms.deadline(PRUNE_DEADLINE)).toBe(T0 + DEDUPE_TTL_MS); // the first claim's expiry
 
         const claims = () => storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM delivery_dedupe").one().n;
@@ -551,6 +604,7 @@ describe("Inbox retention", () => {
         clock.now = T0 + 1_000 + DEAD_LETTER_TTL_MS + 1;
         await inbox.prune();
         expect(inbox.deadLetters()).toEqual([]);
+        expect(inbox.recent().map((d) => d.dedupeKey)).toEqual(["p4", "p3", "p2"]); // the dead row went with its letter
         expect(inbox.recent({ status: "pending" }).map((d) => d.dedupeKey)).toEqual(["p4"]);
       },
       { keepFinished: 2, retry: backoff({ maxAttempts: 2, baseMs: 1_000, jitter: 0 }) },
