@@ -8,6 +8,18 @@ import { createLogger } from "../log";
 import { consumeAuthorization, startAuthorization } from "../licenses/oauth-state";
 import { licenseStub } from "../licenses/stub";
 
+/** What the page says for each error code LiveChat's authorize step may send back (docs/LIVECHAT.md §6.2). */
+const AUTHORIZE_ERRORS: Record<string, string> = {
+  access_denied: "The authorization was denied. Start the installation again to grant the app access.",
+  invalid_scope: "The app asked for access this account cannot grant. An owner or administrator of the license can install it.",
+  unauthorized_client: "LiveChat did not accept this app's authorization request.",
+  invalid_request: "LiveChat did not accept this app's authorization request.",
+  temporarily_unavailable: "LiveChat could not complete the authorization right now. Start the installation again in a moment.",
+  server_error: "LiveChat could not complete the authorization right now. Start the installation again in a moment.",
+  too_many_redirects: "Too many installation attempts in a short time. Wait a minute, then start the installation again.",
+};
+const AUTHORIZE_ERROR_OTHER = "LiveChat reported an error during the authorization. Start the installation again.";
+
 /**
  * `GET /install`: the app's Direct installation URL (docs/LIVECHAT.md §7 / CHWH "Step 2").
  *
@@ -21,13 +33,15 @@ export const install = new Hono<AppEnv>().get("/install", withConfig("html"), as
   const config = c.var.config;
   const log = createLogger({ route: "install" });
   const redirectUri = `${config.publicUrl ?? new URL(c.req.url).origin}/install`;
-  const { code, state, error, error_description: errorDescription } = c.req.query();
+  const { code, state, error } = c.req.query();
 
   if (error) {
-    log.warn("authorization denied", { error: error.slice(0, 100) });
+    const known = Object.hasOwn(AUTHORIZE_ERRORS, error);
+    log.warn("authorization denied", { error: known ? error : "unknown" });
     return resultPage(c, {
       title: "The app was not installed",
-      message: `LiveChat reported: ${(errorDescription || error).slice(0, 300)}`,
+      // A fixed text per code: anyone can send a link with any `error_description`, so none is shown.
+      message: known ? AUTHORIZE_ERRORS[error] : AUTHORIZE_ERROR_OTHER,
       status: error === "access_denied" ? 403 : 400,
     });
   }

@@ -135,8 +135,25 @@ describe("GET /install failures", () => {
     const res = await SELF.fetch(`${ORIGIN}/install?error=access_denied&error_description=${encodeURIComponent("User <b>denied</b>")}`);
     expect(res.status).toBe(403);
     const html = await res.text();
-    expect(html).toContain("User &#60;b&#62;denied&#60;/b&#62;");
+    expect(html).toContain("The authorization was denied.");
+    expect(html).not.toContain("denied&#60;/b"); // error_description is never shown
     expect(lc.calls("/v2/token")).toHaveLength(0); // no exchange (other tests' background alarms may call other endpoints)
+  });
+
+  it("never reflects error_description or an unknown error code into the page (fixed text per code)", async () => {
+    const lure = "Your license is suspended, call +1 555 0100 to restore it";
+    const known = await SELF.fetch(`${ORIGIN}/install?error=server_error&error_description=${encodeURIComponent(lure)}`);
+    expect(known.status).toBe(400);
+    const knownHtml = await known.text();
+    expect(knownHtml).toContain("LiveChat could not complete the authorization right now.");
+    expect(knownHtml).not.toContain("555 0100");
+    const unknown = await SELF.fetch(`${ORIGIN}/install?error=${encodeURIComponent(lure)}&error_description=x`);
+    expect(unknown.status).toBe(400);
+    const unknownHtml = await unknown.text();
+    expect(unknownHtml).toContain("LiveChat reported an error during the authorization.");
+    expect(unknownHtml).not.toContain("555 0100");
+    const proto = await SELF.fetch(`${ORIGIN}/install?error=__proto__`);
+    expect(await proto.text()).toContain("LiveChat reported an error during the authorization.");
   });
 
   it("shows LiveChat failing the exchange itself (5xx) as 502, asking to try again, and stores nothing", async () => {
