@@ -75,6 +75,13 @@ export class LicenseBot {
     if (stored) {
       try {
         await configuration.getBot({ id: stored.id });
+        if (!(await this.opens(stored.sealedSecret, "secret"))) {
+          // Sealed with another TOKEN_ENCRYPTION_KEY: the secret is lost, so get a new one for the same bot.
+          const { secret } = await configuration.resetBotSecret({ id: stored.id });
+          // The old token is unreadable too; the next credentials() call issues one with the new secret.
+          await this.update(stored.id, { sealedSecret: await this.seal(secret, "secret"), sealedToken: undefined, tokenExpiresAt: undefined });
+          this.log.warn("bot secret unreadable (sealed with another TOKEN_ENCRYPTION_KEY?); reset", { organization_id: organizationId, bot_id: stored.id });
+        }
         if (stored.name !== name) {
           await configuration.updateBot({ id: stored.id, name });
           // Only the name: a token or routing status stored while LiveChat answered stays.
@@ -197,6 +204,14 @@ export class LicenseBot {
 
   private async seal(value: string, what: string): Promise<string> {
     return seal(await importSealingKey(this.encryptionKey), value, `bot-${what}`);
+  }
+
+  /** Whether a sealed value opens with the current key. */
+  private async opens(value: string, what: string): Promise<boolean> {
+    return this.unseal(value, what).then(
+      () => true,
+      () => false,
+    );
   }
 
   private async unseal(value: string, what: string): Promise<string> {

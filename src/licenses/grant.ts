@@ -67,7 +67,7 @@ export class LicenseGrant {
 
   /** Store tokens from a code exchange; a reinstall replaces the previous grant. */
   async install(response: TokenResponse, now = Date.now()): Promise<Installation> {
-    const previous = await this.tokens();
+    const previous = await this.replaceable(response.organization_id);
     const tokens: LicenseTokens = {
       organizationId: response.organization_id,
       accountId: response.account_id,
@@ -288,6 +288,22 @@ export class LicenseGrant {
     // It is not honoured, and the next successful refresh overwrites it.
     if (status.needsReinstall && CLIENT_REJECTED.has(status.reinstallReason ?? "")) return { needsReinstall: false };
     return status;
+  }
+
+  /**
+   * The grant an install replaces. One sealed under another TOKEN_ENCRYPTION_KEY (local state kept
+   * while the key changed) cannot be opened, revoked or used: the install overwrites it.
+   */
+  private async replaceable(organizationId: string): Promise<LicenseTokens | null> {
+    try {
+      return await this.tokens();
+    } catch (err) {
+      this.log.warn("stored grant unreadable (sealed with another TOKEN_ENCRYPTION_KEY?); the install replaces it", {
+        organization_id: organizationId,
+        error: errorType(err),
+      });
+      return null;
+    }
   }
 
   private async tokens(): Promise<LicenseTokens | null> {
