@@ -26,7 +26,7 @@ export type JournalOutcome = "pending" | "processed" | "skipped" | "not_installe
 /** One processing attempt as a DO reports it. */
 export interface JournalReport {
   deliveryId: string;
-  /** Set for chat-scoped deliveries (they live in the Chat DO `${org}:${chatId}`). */
+  /** Set for chat-scoped deliveries (they live in the chat's Chat DO, src/chats/stub.ts). */
   chatId?: string;
   action: string;
   kind: string;
