@@ -47,6 +47,10 @@ export interface LicenseApis {
  */
 export class LicenseBot {
   private renewing: Promise<BotRecord> | undefined;
+  /** The `ensure` in flight: concurrent callers share it, so one license never gets two bots. */
+  private ensuring: Promise<BotInfo> | undefined;
+  /** Set while the license is being uninstalled: no new bot may be made (it would outlive the grant). */
+  private closed = false;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -67,9 +71,34 @@ export class LicenseBot {
   /**
    * Make sure the license has our bot: reuse the stored one when LiveChat still knows it,
    * else adopt one of our app's bots with the same name (new secret via `reset_bot_secret`),
-   * else `create_bot` (docs/LIVECHAT.md §3.3). Idempotent; returns the bot.
+   * else `create_bot` (docs/LIVECHAT.md §3.3). Idempotent and single-flight (a second
+   * `create_bot` would make a second bot); refused while the license is being uninstalled.
    */
-  async ensure(organizationId: string, name: string): Promise<BotInfo> {
+  ensure(organizationId: string, name: string): Promise<BotInfo> {
+    if (this.closed) {
+      return Promise.reject(new LiveChatError({ status: 0, type: "not_installed", message: "The license is being uninstalled" }));
+    }
+    this.ensuring ??= this.doEnsure(organizationId, name).finally(() => {
+      this.ensuring = undefined;
+    });
+    return this.ensuring;
+  }
+
+  /**
+   * Refuse new {@link ensure} calls and wait for the one in flight, so a bot it creates is
+   * recorded before an uninstall takes the bot offline and forgets it (no orphan bot).
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.ensuring?.catch(() => {});
+  }
+
+  /** Allow {@link ensure} again (an uninstall that did not happen, or a new installation). */
+  reopen(): void {
+    this.closed = false;
+  }
+
+  private async doEnsure(organizationId: string, name: string): Promise<BotInfo> {
     const { configuration } = this.asLicense();
     const stored = await this.record();
     if (stored) {

@@ -140,41 +140,53 @@ export class LicenseGrant {
   }
 
   /**
-   * Whether LiveChat still honours this license's grant, found out from LiveChat itself: the access
-   * token (refreshed first when it expires soon) is introspected (`GET /v2/info`, docs/LIVECHAT.md §6.1).
-   * `gone`: no grant, a grant LiveChat refused (`invalid_grant`, now or when it was marked for
-   * reinstall), or a token it refuses (401/403) before its expiry, as after an uninstall
-   * (docs/LIVECHAT.md §7). A refresh failing for any other reason (our client credentials refused, an
-   * outage) proves nothing, so the stored token is introspected instead; `/v2/info` needs no client
-   * secret. `unknown`: LiveChat could not be asked, or only about an expired token.
+   * The grant's generation: it moves when the grant is replaced (install) or deleted (uninstall).
+   * A caller that awaits the network compares it afterwards and changes nothing when it moved.
+   */
+  version(): number {
+    return this.generation;
+  }
+
+  /**
+   * Whether LiveChat still honours this license's grant, asked of LiveChat itself. `gone` only on
+   * a definitive answer: the access token refused by `GET /v2/info` with LiveChat's own error body
+   * (or already expired), then the refresh token refused with `invalid_grant` (docs/LIVECHAT.md
+   * §6.1, §6.2, §7 uninstall signals). A token that works, or a refresh that succeeds, is `alive`.
+   * Anything else (an HTML or empty 401/403 from an edge, 5xx, a timeout, our client credentials
+   * refused) proves nothing: `unknown`. The caller compares {@link version} afterwards.
    */
   async liveness(): Promise<"alive" | "gone" | "unknown"> {
     const stored = await this.tokens();
     if (!stored) return "gone";
-    const status = await this.status();
-    if (status.needsReinstall && GRANT_REFUSED.has(status.reinstallReason ?? "")) return "gone";
-    let token = stored.accessToken;
-    if (!status.needsReinstall) {
+    // LiveChat refuses an expired token for that reason alone: only an unexpired one is asked about.
+    if (stored.expiresAt > Date.now()) {
       try {
-        token = (await this.credentials()).token;
+        await this.accounts.info(stored.accessToken);
+        return "alive";
       } catch (err) {
-        if (err instanceof LiveChatError && (GRANT_REFUSED.has(err.type) || err.type === "not_installed")) return "gone";
+        if (!refusedByLiveChat(err)) return "unknown";
       }
     }
-    // LiveChat refuses an expired token for that reason alone: no evidence either way.
-    if (token === stored.accessToken && stored.expiresAt <= Date.now()) return "unknown";
+    const status = await this.status();
+    if (status.needsReinstall) return GRANT_REFUSED.has(status.reinstallReason ?? "") ? "gone" : "unknown";
     try {
-      await this.accounts.info(token);
+      await this.refresh();
       return "alive";
     } catch (err) {
-      return err instanceof LiveChatError && (err.status === 401 || err.status === 403) ? "gone" : "unknown";
+      return err instanceof LiveChatError && GRANT_REFUSED.has(err.type) ? "gone" : "unknown";
     }
   }
 
-  /** Delete every copy of the tokens, then revoke them at LiveChat (best effort). */
-  async uninstall(): Promise<void> {
+  /**
+   * Delete every copy of the tokens, then revoke them at LiveChat (best effort). With
+   * `generation`, only while the grant is still that one: false, and nothing changed, when a
+   * reinstall (or another uninstall) moved it.
+   */
+  async uninstall(generation = this.generation): Promise<boolean> {
+    if (generation !== this.generation) return false;
     const tokens = await this.tokens();
     const organizationId = tokens?.organizationId ?? (await this.storage.get<string>("organization-id"));
+    if (generation !== this.generation) return false;
     // Deleted before the revocations go out: a refresh in flight meanwhile finds its grant gone and
     // drops (and revokes) what it minted instead of writing it back.
     this.supersede();
@@ -185,6 +197,7 @@ export class LicenseGrant {
       await this.revokeQuietly(tokens.accessToken);
       if (tokens.refreshToken) await this.revokeQuietly(tokens.refreshToken);
     }
+    return true;
   }
 
   private async doRefresh(): Promise<LicenseTokens> {
@@ -349,6 +362,14 @@ function needsReinstall(): LiveChatError {
 
 function splitScopes(scope: string | undefined): string[] {
   return (scope ?? "").split(/[\s,]+/).filter(Boolean);
+}
+
+/**
+ * LiveChat itself refused the token: 401/403 with its own error body. An edge's HTML page or an
+ * empty answer with the same status is not LiveChat's word (docs/LIVECHAT.md §6.2 error body).
+ */
+function refusedByLiveChat(err: unknown): boolean {
+  return err instanceof LiveChatError && (err.status === 401 || err.status === 403) && !err.untyped;
 }
 
 function errorType(err: unknown): string {

@@ -5,6 +5,7 @@ import { createLogger } from "../log";
 import { AppEventLog, type AppEventRecord, type IncomingAppEvent } from "./app-events";
 import { LicenseGrant, type Installation } from "./grant";
 import { TokenStore } from "./token-store";
+import { UninstallCheck, type UninstallOutcome } from "./uninstall-check";
 // Webhook deliveries (issue 3): inbox, dispatch, bot routing status.
 import type { NamedAlarms } from "../durable/alarms";
 import type { AcceptResult, WireDelivery } from "../deliveries/types";
@@ -30,6 +31,8 @@ import type { LicenseSnapshot } from "../chats/license-cache";
 export class License extends InboxObject {
   private readonly grant: LicenseGrant;
   private readonly appEvents: AppEventLog;
+  /** Whether an `application_uninstalled` hint is real (src/licenses/uninstall-check.ts). */
+  private readonly uninstallCheck: UninstallCheck;
   /** Named deadlines over the DO's one alarm: delivery processing now; refresh/reconcile can add theirs. */
   private readonly alarms: NamedAlarms;
   protected readonly deliveries: DeliveryHost;
@@ -52,6 +55,14 @@ export class License extends InboxObject {
     });
     this.grant = new LicenseGrant(ctx.storage, new TokenStore(env.TOKENS, config.tokenEncryptionKey), config.tokenEncryptionKey, accounts, log);
     this.appEvents = new AppEventLog(ctx.storage);
+    this.uninstallCheck = new UninstallCheck({
+      storage: ctx.storage,
+      installed: async () => (await this.grant.installation()).installed,
+      generation: () => this.grant.version(),
+      liveness: () => this.grant.liveness(),
+      uninstall: (generation) => this.uninstallGrant(generation),
+      log,
+    });
     this.alarms = namedAlarms(ctx.storage, log);
     this.bot = new LicenseBot(ctx.storage, config.tokenEncryptionKey, config.clientId, () => liveChatApis(config, this), log);
     this.settingsStore = new SettingsStore(ctx.storage, () => defaultSettings(config));
@@ -72,6 +83,7 @@ export class License extends InboxObject {
       alarms: this.alarms,
       apis: () => liveChatApis(config, this),
       log,
+      retryUninstall: async () => (await this.uninstallCheck.retryPending()) === "uninstalled",
     });
     // License-scoped deliveries are processed here, with this DO as the handlers' license.
     this.journal = new DeliveryJournal(ctx.storage);
@@ -89,6 +101,9 @@ export class License extends InboxObject {
   /** Store the grant from a code exchange (install or reinstall), then provision the bot (on the alarm, retried). */
   async install(response: TokenResponse): Promise<Installation> {
     const installation = await this.grant.install(response);
+    // A new grant: an uninstall that was under way no longer stands, nor does a pending hint.
+    this.bot.reopen();
+    await this.uninstallCheck.clear();
     await this.provisioning.schedule();
     return installation;
   }
@@ -103,28 +118,43 @@ export class License extends InboxObject {
     return this.grant.credentials(undefined, rejected?.token);
   }
 
-  /** Stop the license's work (bot offline, deadlines cancelled), then revoke and delete the grant and bot credentials. */
-  async uninstall(): Promise<void> {
-    await this.provisioning.stop();
-    await this.reconciler.cancel();
-    await this.grant.uninstall();
+  /**
+   * Stop the license's work (bot offline, deadlines cancelled), then revoke and delete the grant
+   * and bot credentials. False when a reinstall replaced the grant meanwhile: then nothing of the
+   * new installation is touched.
+   */
+  uninstall(): Promise<boolean> {
+    return this.uninstallGrant(this.grant.version());
   }
 
   /**
-   * Uninstall only when LiveChat confirms the grant is gone. App Webhooks carry no secret or
-   * signature (docs/LIVECHAT.md §7), and the client id and organization ids they name are no secret, so
-   * an `application_uninstalled` is a hint: acting on it unchecked would let anyone take any
-   * license offline. A real uninstall revokes the app's tokens, so a token that still works
-   * refutes it; when LiveChat cannot be asked, nothing is deleted (a revoked grant is found out
-   * by the next refresh, which marks the license for reinstall).
+   * Uninstall only when LiveChat confirms the grant is gone: App Webhooks carry no secret
+   * (docs/LIVECHAT.md §7), so an `application_uninstalled` is a hint, checked at most once per few
+   * minutes and retried by the cron while undecided (src/licenses/uninstall-check.ts).
    */
-  async uninstallIfRevoked(): Promise<"uninstalled" | "ignored_grant_alive" | "unconfirmed"> {
-    const liveness = await this.grant.liveness();
-    if (liveness === "gone") {
-      await this.uninstall();
-      return "uninstalled";
-    }
-    return liveness === "alive" ? "ignored_grant_alive" : "unconfirmed";
+  uninstallIfRevoked(): Promise<UninstallOutcome> {
+    return this.uninstallCheck.hint();
+  }
+
+  /**
+   * The uninstall, guarded by the grant's generation: every step that awaits the network is
+   * followed by a check, and once a reinstall moved the generation nothing more is changed. A
+   * provisioning run or bot creation in flight finishes first, so its bot is taken offline and
+   * forgotten with the rest instead of outliving the grant.
+   */
+  private async uninstallGrant(generation: number): Promise<boolean> {
+    const current = () => this.grant.version() === generation;
+    const abandon = () => {
+      this.bot.reopen();
+      return false;
+    };
+    await this.bot.close();
+    await this.provisioning.settled();
+    if (!current()) return abandon();
+    if (!(await this.provisioning.stop(current))) return abandon();
+    await this.reconciler.cancel();
+    if (!current()) return abandon();
+    return (await this.grant.uninstall(generation)) || abandon();
   }
 
   // ── Reconcile (src/licenses/reconcile.ts; issue 5) ───────────────────────────
@@ -197,6 +227,25 @@ export class License extends InboxObject {
   }
 
   // ── App Webhooks ─────────────────────────────────────────────────────────────
+
+  /**
+   * An App Webhook for this license (the route found it installed): an `application_uninstalled`
+   * dated before the current installation is stale; a current one is a hint to confirm with
+   * LiveChat. Recorded for operators, except a hint throttled during a flood (one record per check).
+   */
+  async receiveAppEvent(event: Omit<IncomingAppEvent, "outcome">): Promise<UninstallOutcome | "recorded" | "ignored_stale"> {
+    const installation = await this.grant.installation();
+    if (!installation.installed) return "not_installed";
+    let outcome: UninstallOutcome | "recorded" | "ignored_stale" = "recorded";
+    if (event.event === "application_uninstalled") {
+      const eventTime = event.date ? Date.parse(event.date) : NaN;
+      outcome = installation.installedAt && eventTime < installation.installedAt ? "ignored_stale" : await this.uninstallCheck.hint();
+    }
+    if (outcome !== "throttled" && outcome !== "not_installed") {
+      await this.appEvents.record({ ...event, outcome });
+    }
+    return outcome;
+  }
 
   /** Record an App Webhook event (install, uninstall, payment) for operators. */
   recordAppEvent(event: IncomingAppEvent): Promise<void> {

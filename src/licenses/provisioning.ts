@@ -26,6 +26,9 @@ export interface ProvisioningDeps {
  * with backoff instead of failing the install page.
  */
 export class LicenseProvisioning {
+  /** The run in flight: the alarm, an operator and a reinstall share one. */
+  private running: Promise<BotInfo> | undefined;
+
   constructor(private readonly deps: ProvisioningDeps) {
     deps.alarms.handle(PROVISION_DEADLINE, async () => {
       // Uninstalled or awaiting reinstall: nothing to provision; don't retry forever.
@@ -39,8 +42,20 @@ export class LicenseProvisioning {
     await this.deps.alarms.schedule(PROVISION_DEADLINE, Date.now(), "earliest");
   }
 
-  /** Provision now. Idempotent: reruns reuse the bot and only fix what differs. */
-  async run(): Promise<BotInfo> {
+  /** Provision now, single-flight. Idempotent: reruns reuse the bot and only fix what differs. */
+  run(): Promise<BotInfo> {
+    this.running ??= this.provision().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Wait for a run in flight to end, however it ends (an uninstall must not race its LiveChat calls). */
+  async settled(): Promise<void> {
+    await this.running?.catch(() => {});
+  }
+
+  private async provision(): Promise<BotInfo> {
     const { grant, bot, settings, apis, log } = this.deps;
     const installation = await grant.installation();
     if (!installation.installed || !installation.organizationId) {
@@ -59,9 +74,11 @@ export class LicenseProvisioning {
   /**
    * Stop the license's work on uninstall: cancel provisioning, take the bot offline so it gets no
    * bot webhooks (docs/LIVECHAT.md §1.5 / BLOG-BOT), and forget its credentials. Best effort towards
-   * LiveChat: the grant may already be revoked.
+   * LiveChat: the grant may already be revoked. `current` says whether the uninstall still
+   * stands after the network call; when it does not (a reinstall meanwhile), the bot is kept and
+   * false returned (the reinstall's own provisioning sets its routing status again).
    */
-  async stop(): Promise<void> {
+  async stop(current: () => boolean = () => true): Promise<boolean> {
     const { alarms, bot, apis, log } = this.deps;
     await alarms.cancel(PROVISION_DEADLINE);
     if (await bot.id()) {
@@ -71,6 +88,8 @@ export class LicenseProvisioning {
         log.warn("could not take the bot offline on uninstall", { error: err instanceof Error ? err.message : String(err) });
       }
     }
+    if (!current()) return false;
     await bot.forget();
+    return true;
   }
 }

@@ -40,6 +40,8 @@ export interface ReconcileDeps {
   apis: () => LiveChatApis;
   log: Logger;
   now?: () => number;
+  /** Ask LiveChat again about a pending uninstall hint; true when it confirmed and the license was uninstalled. */
+  retryUninstall?: () => Promise<boolean>;
 }
 
 /**
@@ -74,6 +76,9 @@ export class LicenseReconciler {
     const started = this.now();
     const report: ReconcileReport = { at: started, durationMs: 0, drift: [], fixed: [], failed: [] };
     const { grant, bot, settings, apis, log } = this.deps;
+
+    // An uninstall hint LiveChat could not confirm yet is asked about again first (src/licenses/uninstall-check.ts).
+    if (await this.deps.retryUninstall?.()) return { ...report, skipped: "not_installed" };
 
     const installation = await grant.installation();
     if (!installation.installed || !installation.organizationId) report.skipped = "not_installed";

@@ -31,6 +31,8 @@ export interface LiveChatErrorInit {
   method?: string;
   retryable?: boolean;
   retryAfterMs?: number;
+  /** The response carried no error body of LiveChat's (e.g. an HTML page from a proxy): `type` is inferred from the status. */
+  untyped?: boolean;
 }
 
 /**
@@ -53,6 +55,11 @@ export class LiveChatError extends Error {
   readonly detail: string;
   /** Parsed `Retry-After` of the response, when it had one. */
   readonly retryAfterMs?: number;
+  /**
+   * True when no LiveChat error body came with the status (an HTML 403 from an edge, an empty
+   * 401): `type` is guessed from the status, so the answer says nothing LiveChat decided.
+   */
+  readonly untyped: boolean;
 
   constructor(init: LiveChatErrorInit) {
     const where = init.method ? `LiveChat ${init.method}` : "LiveChat";
@@ -64,6 +71,7 @@ export class LiveChatError extends Error {
     if (init.data !== undefined) this.data = init.data;
     if (init.method !== undefined) this.method = init.method;
     if (init.retryAfterMs !== undefined) this.retryAfterMs = init.retryAfterMs;
+    this.untyped = init.untyped ?? false;
     this.retryable = init.retryable ?? isRetryableFailure(init.type, init.status);
   }
 

@@ -269,7 +269,7 @@ function errorFromBody(
       retryAfterMs,
     });
   }
-  return new LiveChatError({ status, type: typeForStatus(status), message: `HTTP ${status}`, method, retryAfterMs });
+  return new LiveChatError({ status, type: typeForStatus(status), message: `HTTP ${status}`, method, retryAfterMs, untyped: true });
 }
 
 function timeoutError(method: string, timeoutMs: number): LiveChatError {

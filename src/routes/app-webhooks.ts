@@ -5,7 +5,17 @@ import { readJsonBody } from "../http/json-body";
 import type { AppEnv } from "../http/types";
 import { createLogger } from "../log";
 import { licenseStub } from "../licenses/stub";
+import { licenseKey } from "../licenses/token-store";
+import { nestingDepth } from "../livechat/webhooks/envelope";
 import { MAX_ID_LENGTH } from "../livechat/webhooks/schemas/common";
+
+/**
+ * Largest App Webhook body (bytes). Documented bodies are under 1 KiB (docs/LIVECHAT.md §7 / APPWH);
+ * 64 KiB leaves room for larger payments payloads and keeps an unauthenticated sender's cost small.
+ */
+export const MAX_APP_WEBHOOK_BYTES = 64 * 1024;
+/** Deepest nesting accepted: documented bodies are 2 levels deep. Bounded here, before anything crosses to a Durable Object. */
+export const MAX_APP_WEBHOOK_DEPTH = 16;
 
 const id = () => z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH));
 
@@ -27,17 +37,19 @@ const appWebhookSchema = z.looseObject({
 });
 
 /**
- * `POST /webhooks/app`: `application_uninstalled` for our client id revokes and deletes the
- * license's tokens once LiveChat confirms the grant is gone; `application_installed` and
- * `payment_*` are recorded. Events for other client ids are answered 200 and ignored. App
- * Webhooks carry no secret (docs/LIVECHAT.md §7), so an uninstall is a hint: one older than the
- * current installation, or one LiveChat refutes (the license's token still works) or cannot
- * confirm, is recorded but not acted on.
+ * `POST /webhooks/app`. App Webhooks carry no secret (docs/LIVECHAT.md §7) and name public ids,
+ * so nothing in one is believed: events for other client ids, and for organizations with no grant
+ * in KV (read without waking any Durable Object), are answered 200 and create nothing. For an
+ * installed license, `application_uninstalled` is a hint its License DO confirms with LiveChat (at
+ * most once per few minutes, src/licenses/uninstall-check.ts); other events are recorded.
  */
 export const appWebhooks = new Hono<AppEnv>().post("/webhooks/app", withConfig(), async (c) => {
   const log = createLogger({ route: "webhooks/app" });
-  const body = await readJsonBody(c.req.raw);
+  const body = await readJsonBody(c.req.raw, MAX_APP_WEBHOOK_BYTES);
   if (!body.ok) return c.json({ error: { type: body.type, message: body.message } }, body.status);
+  if (nestingDepth(body.value, MAX_APP_WEBHOOK_DEPTH) > MAX_APP_WEBHOOK_DEPTH) {
+    return c.json({ error: { type: "invalid_app_webhook", message: `Body nested deeper than ${MAX_APP_WEBHOOK_DEPTH} levels` } }, 400);
+  }
   const parsed = appWebhookSchema.safeParse(body.value);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => i.path.join(".") || "body").join(", ");
@@ -48,23 +60,15 @@ export const appWebhooks = new Hono<AppEnv>().post("/webhooks/app", withConfig()
     log.info("app webhook for another client ignored", { event: event.event });
     return c.json({ ok: true, outcome: "ignored" });
   }
-
-  const license = licenseStub(c.env, event.organizationID);
-  let outcome = "recorded";
-  if (event.event === "application_uninstalled") {
-    const installation = await license.installation();
-    const eventTime = event.date ? Date.parse(event.date) : NaN;
-    if (installation.installed && installation.installedAt && eventTime < installation.installedAt) {
-      outcome = "ignored_stale"; // an uninstall from before the current (re)installation
-    } else {
-      outcome = await license.uninstallIfRevoked();
-    }
+  if ((await c.env.TOKENS.get(licenseKey(event.organizationID))) === null) {
+    log.info("app webhook for an organization not installed ignored", { event: event.event });
+    return c.json({ ok: true, outcome: "ignored_not_installed" });
   }
-  await license.recordAppEvent({
+
+  const outcome = await licenseStub(c.env, event.organizationID).receiveAppEvent({
     event: event.event,
     date: event.date,
     receivedAt: Date.now(),
-    outcome,
     licenseId: event.licenseID,
     userId: event.userID,
     payload: event.payload,

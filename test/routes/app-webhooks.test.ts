@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { licenseStub } from "../../src/licenses/stub";
 import { APP_EVENT_VALUE_LENGTH } from "../../src/licenses/app-events";
 import { TokenStore } from "../../src/licenses/token-store";
+import { MAX_APP_WEBHOOK_BYTES } from "../../src/routes/app-webhooks";
 import { fixture } from "../helpers/fixtures";
 import { ORIGIN, installLicense } from "../helpers/install";
 import { mockLiveChat } from "../helpers/livechat-mock";
@@ -26,6 +27,8 @@ function appWebhook(name: "application_installed" | "application_uninstalled", o
 
 /** What LiveChat says of the token after a real uninstall (the app's tokens are revoked): 401. */
 const tokenRefused = () => new Response(JSON.stringify({ error: "unauthorized", error_description: "Invalid access token" }), { status: 401 });
+/** ... and of the refresh token (docs/LIVECHAT.md §6.2: `invalid_grant`, expired or revoked). */
+const grantRefused = () => Response.json({ error: "invalid_grant", error_description: "refresh token revoked" }, { status: 400 });
 
 const post = (body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) =>
   SELF.fetch(`${ORIGIN}/webhooks/app`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
@@ -44,10 +47,11 @@ async function expectLicense(org: string, installed: boolean, lastOutcome: strin
 }
 
 describe("POST /webhooks/app", () => {
-  it("application_uninstalled revokes and deletes the license's tokens", async () => {
+  it("application_uninstalled revokes and deletes the license's tokens once LiveChat refuses both the access and the refresh token", async () => {
     const org = "org-app-uninstall";
     const { tokens } = await installLicense(lc, org);
     lc.on("GET", "/v2/info", tokenRefused());
+    lc.on("POST", "/v2/token", grantRefused());
     lc.on("DELETE", "/v2/token", Response.json({}));
     const res = await post(appWebhook("application_uninstalled", org));
     expect(res.status).toBe(200);
@@ -62,6 +66,7 @@ describe("POST /webhooks/app", () => {
     const org = "org-app-uninstall-revoke-fails";
     await installLicense(lc, org);
     lc.on("GET", "/v2/info", tokenRefused());
+    lc.on("POST", "/v2/token", grantRefused());
     lc.on("DELETE", "/v2/token", new Response("down", { status: 503 }));
     expect((await post(appWebhook("application_uninstalled", org))).status).toBe(200);
     await expectLicense(org, false, "uninstalled");
@@ -91,10 +96,10 @@ describe("POST /webhooks/app", () => {
     await expectLicense(org, true, "unconfirmed");
   });
 
-  it("uninstalls when the refresh of an expiring token is rejected (the grant is gone)", async () => {
+  it("uninstalls when the access token has expired and the refresh is rejected (the grant is gone)", async () => {
     const org = "org-app-uninstall-refresh-rejected";
-    await installLicense(lc, org, { expires_in: 60 }); // within the refresh margin
-    lc.on("POST", "/v2/token", new Response(JSON.stringify({ error: "invalid_grant", error_description: "revoked" }), { status: 400 }));
+    await installLicense(lc, org, { expires_in: 0 }); // expired: /v2/info would refuse it for that alone
+    lc.on("POST", "/v2/token", grantRefused());
     lc.on("DELETE", "/v2/token", Response.json({}));
     const res = await post(appWebhook("application_uninstalled", org));
     expect(await res.json()).toEqual({ ok: true, outcome: "uninstalled" });
@@ -110,8 +115,9 @@ describe("POST /webhooks/app", () => {
     expect((await licenseStub(env, org).installation()).installed).toBe(true);
   });
 
-  it("records application_installed", async () => {
+  it("records application_installed for an installed license", async () => {
     const org = "org-app-installed";
+    await installLicense(lc, org);
     const res = await post(appWebhook("application_installed", org));
     expect(await res.json()).toEqual({ ok: true, outcome: "recorded" });
     expect((await licenseStub(env, org).listAppEvents())[0]).toMatchObject({ event: "application_installed", licenseId: 104130623 });
@@ -128,7 +134,8 @@ describe("POST /webhooks/app", () => {
   it("stores a bounded copy of an odd payload, so no sender can grow the license's event log past what storage takes", async () => {
     // App Webhooks are unauthenticated (docs/LIVECHAT.md §7): two posts of ~1 MB each must not wedge the log.
     const org = "org-app-huge-payload";
-    const huge = { applicationID: "aPbNnrwZg", blob: "x".repeat(900_000), nested: { deep: ["y".repeat(1000)] } };
+    await installLicense(lc, org);
+    const huge = { applicationID: "aPbNnrwZg", blob: "x".repeat(60_000), nested: { deep: ["y".repeat(1000)] } };
     for (let i = 0; i < 3; i++) {
       const res = await post(appWebhook("application_installed", org, { payload: huge }));
       expect(res.status).toBe(200);
@@ -148,6 +155,7 @@ describe("POST /webhooks/app", () => {
 
   it("refuses over-long envelope fields with 400 instead of storing them", async () => {
     const org = "org-app-long-fields";
+    await installLicense(lc, org);
     for (const overrides of [{ event: "e".repeat(65) }, { organizationID: "o".repeat(513) }, { userID: "u".repeat(513) }, { date: "d".repeat(65) }]) {
       const res = await post(appWebhook("application_installed", org, overrides));
       expect(res.status).toBe(400);
@@ -160,6 +168,6 @@ describe("POST /webhooks/app", () => {
     expect((await post("{nope")).status).toBe(400);
     expect((await post({ event: "application_installed" })).status).toBe(400);
     expect((await post("{}", { "content-type": "text/plain" })).status).toBe(415);
-    expect((await post(JSON.stringify({ pad: "x".repeat(1024 * 1024 + 1) }))).status).toBe(413);
+    expect((await post(JSON.stringify({ pad: "x".repeat(MAX_APP_WEBHOOK_BYTES) }))).status).toBe(413);
   });
 });

@@ -1,0 +1,138 @@
+import { env } from "cloudflare:workers";
+import { SELF } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { licenseStub } from "../../src/licenses/stub";
+import { TokenStore } from "../../src/licenses/token-store";
+import { fakeLiveChat } from "../helpers/fake-livechat";
+import { fixture } from "../helpers/fixtures";
+import { heldReply } from "../helpers/held-reply";
+import { installLicense, ORIGIN, rpcError, tokenResponse } from "../helpers/install";
+import { mockLiveChat } from "../helpers/livechat-mock";
+
+/**
+ * Threat (issue 21, item 12): the License DO serves other calls while it awaits LiveChat, so an
+ * uninstall can interleave with a reinstall, and bot provisioning with itself or an uninstall.
+ */
+
+let lc: ReturnType<typeof mockLiveChat>;
+let fake: ReturnType<typeof fakeLiveChat>;
+beforeEach(() => {
+  lc = mockLiveChat();
+  fake = fakeLiveChat(lc);
+});
+afterEach(() => vi.restoreAllMocks());
+
+const revoked = () => lc.calls("/v2/token").filter((c) => c.method === "DELETE").map((c) => c.headers.get("authorization"));
+const kvTokens = (org: string) => new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org);
+
+async function provisioned(org: string) {
+  const { tokens } = await installLicense(lc, org);
+  const stub = licenseStub(env, org);
+  await vi.waitUntil(async () => (await stub.botInfo())?.routingStatus === "accepting_chats", { timeout: 5000 });
+  return { stub, tokens, bot: (await stub.botInfo())! };
+}
+
+describe("an uninstall racing a reinstall (12a)", () => {
+  it("a confirmation on the wire while the OAuth callback reinstalls changes nothing: the new tokens stay, unrevoked", async () => {
+    const org = "org-race-confirm-vs-reinstall";
+    await provisioned(org);
+    const held = heldReply();
+    lc.on("GET", "/v2/info", held.reply);
+    lc.on("POST", "/v2/token", Response.json({ error: "invalid_grant", error_description: "revoked" }, { status: 400 }));
+    const hint = SELF.fetch(`${ORIGIN}/webhooks/app`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...fixture("app_webhook.application_uninstalled"), clientID: "test-client-id", organizationID: org, date: new Date().toISOString() }),
+    });
+    await held.reached();
+    // The user reinstalls through the OAuth callback while LiveChat answers about the old grant.
+    const fresh = tokenResponse(org);
+    lc.on("POST", "/v2/token", Response.json(fresh));
+    const page = await SELF.fetch(`${ORIGIN}/install?code=dal:reinstall-code`);
+    expect(page.status).toBe(200);
+    // The old grant's tokens are refused, as after a real uninstall.
+    held.release(() => Response.json({ error: "unauthorized", error_description: "Invalid access token" }, { status: 401 }));
+    expect(await (await hint).json()).toEqual({ ok: true, outcome: "ignored_reinstalled" });
+    expect(await licenseStub(env, org).installation()).toMatchObject({ installed: true, needsReinstall: false });
+    expect(await kvTokens(org)).toMatchObject({ accessToken: fresh.access_token, refreshToken: fresh.refresh_token });
+    expect(revoked()).not.toContain(`Bearer ${fresh.access_token}`);
+    expect(revoked()).not.toContain(`Bearer ${fresh.refresh_token}`);
+  });
+
+  it("an uninstall awaiting the bot's routing-status call while a reinstall lands leaves the new installation whole", async () => {
+    const org = "org-race-uninstall-offline-vs-reinstall";
+    const { stub, bot } = await provisioned(org);
+    const held = heldReply();
+    lc.on("POST", "/agent/action/set_routing_status", held.reply);
+    const uninstall = stub.uninstall();
+    await held.reached();
+    const fresh = tokenResponse(org);
+    await stub.install(fresh);
+    held.release(() => {
+      fake.routing.set(bot.id, "offline");
+      return Response.json({});
+    });
+    expect(await uninstall).toBe(false);
+    expect(await stub.installation()).toMatchObject({ installed: true, needsReinstall: false });
+    expect(await kvTokens(org)).toMatchObject({ accessToken: fresh.access_token });
+    expect(revoked()).not.toContain(`Bearer ${fresh.access_token}`);
+    expect(revoked()).not.toContain(`Bearer ${fresh.refresh_token}`);
+    // The bot is kept and the reinstall's provisioning puts it back to accepting chats.
+    expect((await stub.botInfo())?.id).toBe(bot.id);
+    lc.on("POST", "/agent/action/set_routing_status", (call) => {
+      const body = call.body as { agent_id: string; status: string };
+      fake.routing.set(body.agent_id, body.status);
+      return Response.json({});
+    });
+    await vi.waitUntil(async () => (await stub.botInfo())?.routingStatus === "accepting_chats", { timeout: 5000 });
+  });
+});
+
+describe("bot provisioning (12b)", () => {
+  it("is single-flight: concurrent runs send create_bot once and the license gets one bot", async () => {
+    const org = "org-race-provision-twice";
+    const held = heldReply();
+    lc.on("POST", "/configuration/action/create_bot", held.reply);
+    const stub = licenseStub(env, org);
+    await stub.install(tokenResponse(org)); // schedules provisioning on the alarm
+    await held.reached();
+    const runs = [stub.provisionBot(), stub.provisionBot()].map((p) => p.then((b) => b.id, (e: Error) => e.message));
+    // Give both RPCs time to reach the DO before LiveChat answers.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    held.release(() => {
+      const id = `bot-once-${crypto.randomUUID().slice(0, 8)}`;
+      fake.bots.set(id, { id, name: "x", secret: `secret-${id}` });
+      return Response.json({ id, secret: `secret-${id}` });
+    });
+    const ids = await Promise.all(runs);
+    expect(held.calls).toHaveLength(1);
+    expect(fake.bots.size).toBe(1);
+    expect(new Set(ids)).toEqual(new Set([(await stub.botInfo())!.id]));
+  });
+
+  it("an uninstall while create_bot is on the wire leaves no orphan bot: the new bot is taken offline and forgotten", async () => {
+    const org = "org-race-provision-vs-uninstall";
+    const held = heldReply();
+    lc.on("POST", "/configuration/action/create_bot", held.reply);
+    const stub = licenseStub(env, org);
+    await stub.install(tokenResponse(org));
+    await held.reached();
+    const uninstall = stub.uninstall();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let created = "";
+    held.release(() => {
+      created = `bot-orphan-${crypto.randomUUID().slice(0, 8)}`;
+      fake.bots.set(created, { id: created, name: "x", secret: `secret-${created}` });
+      return Response.json({ id: created, secret: `secret-${created}` });
+    });
+    expect(await uninstall).toBe(true);
+    expect(created).not.toBe("");
+    expect(await stub.installation()).toMatchObject({ installed: false });
+    expect(await stub.botInfo()).toBeNull();
+    expect(fake.routing.get(created)).toBe("offline");
+    // Provisioning stays stopped: nothing re-creates a bot for the uninstalled license.
+    expect((await rpcError(stub.provisionBot())).message).toMatch(/not_installed/);
+    expect(lc.calls("/configuration/action/create_bot")).toHaveLength(1);
+  });
+});
+
