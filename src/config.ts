@@ -60,6 +60,40 @@ const envSchema = z.object({
   ),
 });
 
+/**
+ * Names set with `wrangler secret put` (locally: .dev.vars), never in wrangler.toml; every other
+ * name is a var. `npm run deploy` checks them before deploying.
+ */
+export const SECRET_NAMES: readonly string[] = [
+  "LIVECHAT_CLIENT_SECRET",
+  "LIVECHAT_WEBHOOK_SECRET",
+  "LIVECHAT_WEBHOOK_SECRET_PREVIOUS",
+  "TOKEN_ENCRYPTION_KEY",
+  "ADMIN_TOKEN",
+];
+
+/** One configuration name: whether the Worker needs a value (it has no default) and whether it is a secret. */
+export interface ConfigName {
+  name: string;
+  required: boolean;
+  secret: boolean;
+}
+
+/**
+ * Every name {@link loadConfig} reads, in its order.
+ *
+ * @example
+ * configNames().filter((n) => n.required && n.secret).map((n) => n.name); // ["LIVECHAT_CLIENT_SECRET", …]
+ */
+export function configNames(): ConfigName[] {
+  return Object.entries(envSchema.shape).map(([name, schema]) => ({
+    name,
+    // A name whose schema accepts "not set" is optional or has a default.
+    required: !schema.safeParse(undefined).success,
+    secret: SECRET_NAMES.includes(name),
+  }));
+}
+
 /** The validated configuration the rest of the Worker reads. */
 export interface Config {
   clientId: string;

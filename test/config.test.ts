@@ -1,7 +1,10 @@
 import { env } from "cloudflare:workers";
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { loadConfig, requireConfig, ConfigError } from "../src/config";
+import { configNames, loadConfig, requireConfig, ConfigError, SECRET_NAMES } from "../src/config";
+import { parseWranglerVars } from "../src/setup/sources";
+import readme from "../README.md?raw";
+import wranglerToml from "../wrangler.toml?raw";
 import { fixtureNames } from "./helpers/fixtures";
 
 describe("config", () => {
@@ -65,5 +68,42 @@ describe("log level", () => {
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.problems).toEqual([{ name: "LOG_LEVEL", problem: "LOG_LEVEL must be debug, info, warn or error" }]);
     requireConfig(env); // back to the test default for the rest of the isolate
+  });
+});
+
+describe("configuration names", () => {
+  it("required are the names without a default; every secret is a name", () => {
+    const names = configNames();
+    expect(names.filter((n) => n.required).map((n) => n.name)).toEqual([
+      "LIVECHAT_CLIENT_ID",
+      "LIVECHAT_CLIENT_SECRET",
+      "LIVECHAT_WEBHOOK_SECRET",
+      "TOKEN_ENCRYPTION_KEY",
+      "ADMIN_TOKEN",
+    ]);
+    for (const secret of SECRET_NAMES) expect(names.find((n) => n.name === secret)?.secret, secret).toBe(true);
+  });
+
+  it("the README's configuration table lists exactly src/config.ts's names, each as a var or secret, required ones without a default", () => {
+    const rows = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \| (var|secret) \| ([^|]*) \| ([^|]*) \|$/gm)].map((m) => ({
+      name: m[1],
+      kind: m[2],
+      fallback: m[3].trim(),
+      what: m[4].trim(),
+    }));
+    const names = configNames();
+    expect(rows.map((r) => r.name).sort()).toEqual(names.map((n) => n.name).sort());
+    for (const row of rows) {
+      const name = names.find((n) => n.name === row.name)!;
+      expect(row.kind, row.name).toBe(name.secret ? "secret" : "var");
+      const statedRequired = row.fallback === "—" && !row.what.startsWith("optional");
+      expect(statedRequired, `${row.name}: required ${name.required}`).toBe(name.required);
+    }
+  });
+
+  it("wrangler.toml [vars] holds only config vars, never a secret", () => {
+    const vars = Object.keys(parseWranglerVars(wranglerToml));
+    const names = configNames();
+    for (const name of vars) expect(names.find((n) => n.name === name && !n.secret), name).toBeDefined();
   });
 });
