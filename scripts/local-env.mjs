@@ -30,7 +30,8 @@ export function generateSecrets() {
     LIVECHAT_CLIENT_SECRET: randomBytes(24).toString("base64url"),
     LIVECHAT_WEBHOOK_SECRET: randomBytes(24).toString("base64url"),
     TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    ADMIN_TOKEN: randomBytes(24).toString("base64url"),
+    // As `openssl rand -base64 32` (src/config.ts: at least 32 characters).
+    ADMIN_TOKEN: randomBytes(32).toString("base64"),
   };
 }
 

@@ -27,6 +27,12 @@ const encryptionKey = z.string({ error: "TOKEN_ENCRYPTION_KEY is not set" }).che
   z.refine((v) => decodeBase64(v)?.length === 32, "TOKEN_ENCRYPTION_KEY must be 32 random bytes, base64-encoded"),
 );
 
+/**
+ * Shortest `ADMIN_TOKEN` accepted: it is guessable online (`/admin/login`, Bearer), so it must be a
+ * random secret, e.g. `openssl rand -base64 32` (44 characters, 256 bits).
+ */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
 const envSchema = z.object({
   LIVECHAT_CLIENT_ID: required("LIVECHAT_CLIENT_ID"),
   LIVECHAT_CLIENT_SECRET: required("LIVECHAT_CLIENT_SECRET"),
@@ -39,7 +45,9 @@ const envSchema = z.object({
     "3.6",
   ),
   TOKEN_ENCRYPTION_KEY: encryptionKey,
-  ADMIN_TOKEN: required("ADMIN_TOKEN").check(z.minLength(16, "ADMIN_TOKEN must be at least 16 characters")),
+  ADMIN_TOKEN: required("ADMIN_TOKEN").check(
+    z.minLength(MIN_ADMIN_TOKEN_LENGTH, `ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters; generate one with \`openssl rand -base64 32\``),
+  ),
   PUBLIC_URL: z.optional(
     z.string().check(z.trim(), z.refine((v) => isHttpUrl(v), "PUBLIC_URL must be an absolute URL")),
   ),

@@ -40,6 +40,16 @@ describe("config", () => {
     for (const value of ["c2hvcnQ=", "tooshort", "ftp:/nope", "soon"]) expect(text).not.toContain(value);
   });
 
+  it("refuses an ADMIN_TOKEN shorter than 32 characters and says how to generate one", () => {
+    const base = { ...env } as Record<string, unknown>;
+    const short = loadConfig({ ...base, ADMIN_TOKEN: "x".repeat(31) });
+    expect(short.ok).toBe(false);
+    if (short.ok) return;
+    expect(short.problems).toEqual([{ name: "ADMIN_TOKEN", problem: expect.stringContaining("openssl rand -base64 32") }]);
+    expect(short.problems[0].problem).toContain("at least 32 characters");
+    expect(loadConfig({ ...base, ADMIN_TOKEN: "x".repeat(32) }).ok).toBe(true);
+  });
+
   it("accepts a previous webhook secret for rotation", () => {
     const config = requireConfig({ ...env, LIVECHAT_WEBHOOK_SECRET_PREVIOUS: "old-secret" });
     expect(config.webhookSecrets).toEqual(["test-webhook-secret", "old-secret"]);

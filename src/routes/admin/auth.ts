@@ -11,7 +11,7 @@ import { secretMatches } from "../../livechat/webhooks/verify";
  *   every byte compared without early exit: `secretMatches`, as for webhook secrets).
  * - Browsers log in once with the token through a form; the answer sets the cookie
  *   `__Host-admin` (Secure, HttpOnly, SameSite=Strict, Path=/): an expiring session signed with
- *   HMAC-SHA256 under a key derived from the token, never the token itself. Rotating
+ *   HMAC-SHA256 under a key derived from the token with HKDF (its own label), never the token itself. Rotating
  *   `ADMIN_TOKEN` ends every session.
  * - Unsafe methods authenticated by the cookie need the session's CSRF token (hidden form field
  *   `_csrf` or header `X-CSRF-Token`, an HMAC of the session nonce) and, when the browser sends
@@ -40,13 +40,24 @@ export interface AdminEnv extends AppEnv {
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
 
-/** HMAC key for sessions, derived from the admin token (domain-separated, cached per isolate). */
+/** HKDF label of the session key: no other key derived from the admin token can equal it. */
+const SESSION_KEY_LABEL = "livechat-edge admin session v2";
+
+/** HMAC key for sessions, derived from the admin token with HKDF-SHA-256 under its own label (cached per isolate). */
 function sessionKey(adminToken: string): Promise<CryptoKey> {
   let key = keys.get(adminToken);
   if (!key) {
     key = crypto.subtle
-      .digest("SHA-256", encoder.encode(`livechat-edge admin session v1\0${adminToken}`))
-      .then((raw) => crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]));
+      .importKey("raw", encoder.encode(adminToken), "HKDF", false, ["deriveKey"])
+      .then((ikm) =>
+        crypto.subtle.deriveKey(
+          { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode(SESSION_KEY_LABEL) },
+          ikm,
+          { name: "HMAC", hash: "SHA-256", length: 256 },
+          false,
+          ["sign"],
+        ),
+      );
     keys.set(adminToken, key);
   }
   return key;
@@ -62,11 +73,11 @@ export async function tokenMatches(given: string, adminToken: string): Promise<b
   return secretMatches(given, [adminToken]);
 }
 
-/** A new signed session value `v1.<expires>.<nonce>.<mac>` (the cookie's value). */
+/** A new signed session value `v2.<expires>.<nonce>.<mac>` (the cookie's value). */
 export async function createSession(adminToken: string, now = Date.now()): Promise<string> {
   const expires = Math.floor(now / 1000) + SESSION_TTL_SECONDS;
   const nonce = randomToken(18);
-  return `v1.${expires}.${nonce}.${await hmac(adminToken, `session.${expires}.${nonce}`)}`;
+  return `v2.${expires}.${nonce}.${await hmac(adminToken, `session.${expires}.${nonce}`)}`;
 }
 
 /** The session's CSRF token, or undefined when the value is not a valid, unexpired session. */
@@ -77,7 +88,7 @@ export async function verifySession(
 ): Promise<{ csrf: string; expiresAt: number } | undefined> {
   if (!value || value.length > 200) return undefined;
   const [version, expires, nonce, mac] = value.split(".");
-  if (version !== "v1" || !/^\d{1,12}$/.test(expires ?? "") || !nonce || !mac) return undefined;
+  if (version !== "v2" || !/^\d{1,12}$/.test(expires ?? "") || !nonce || !mac) return undefined;
   const expected = await hmac(adminToken, `session.${expires}.${nonce}`);
   if (!secretMatches(mac, [expected])) return undefined;
   if (Number(expires) * 1000 <= now) return undefined;

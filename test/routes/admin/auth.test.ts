@@ -80,7 +80,7 @@ describe("admin auth: dashboard session", () => {
 
   it("login with the right token sets a __Host- cookie (Secure, HttpOnly, SameSite=Strict, Path=/) that is not the token", async () => {
     const { setCookie, cookie } = await login();
-    expect(setCookie.startsWith(`${SESSION_COOKIE}=v1.`)).toBe(true);
+    expect(setCookie.startsWith(`${SESSION_COOKIE}=v2.`)).toBe(true);
     expect(setCookie).toMatch(/; Path=\//);
     expect(setCookie).toMatch(/; Secure/);
     expect(setCookie).toMatch(/; HttpOnly/);
@@ -135,6 +135,26 @@ describe("admin auth: dashboard session", () => {
     }
     expect(await verifySession(value, ADMIN_TOKEN)).toMatchObject({ csrf: expect.any(String) });
     expect(await verifySession(value, "rotated-admin-token-0000")).toBeUndefined();
+  });
+
+  it("signs sessions with an HKDF-SHA-256 key under its own label, not a plain hash of the token", async () => {
+    const { cookie } = await login();
+    const [, expires, nonce, mac] = cookie.split("=")[1].split(".");
+    const enc = new TextEncoder();
+    const sign = async (key: CryptoKey) =>
+      btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(`session.${expires}.${nonce}`)))))
+        .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const ikm = await crypto.subtle.importKey("raw", enc.encode(ADMIN_TOKEN), "HKDF", false, ["deriveKey"]);
+    const hkdf = await crypto.subtle.deriveKey(
+      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: enc.encode("livechat-edge admin session v2") },
+      ikm,
+      { name: "HMAC", hash: "SHA-256", length: 256 },
+      false,
+      ["sign"],
+    );
+    expect(mac).toBe(await sign(hkdf));
+    const hashed = await crypto.subtle.digest("SHA-256", enc.encode(`livechat-edge admin session v1\0${ADMIN_TOKEN}`));
+    expect(mac).not.toBe(await sign(await crypto.subtle.importKey("raw", hashed, { name: "HMAC", hash: "SHA-256" }, false, ["sign"])));
   });
 
   it("form posts need the session's CSRF token and a same-origin Origin", async () => {

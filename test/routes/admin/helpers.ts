@@ -2,7 +2,7 @@ import { exports } from "cloudflare:workers";
 
 export const ORIGIN = "https://edge.example.test";
 /** ADMIN_TOKEN of the test Worker (vitest.config.mts). */
-export const ADMIN_TOKEN = "test-admin-token-0123456789";
+export const ADMIN_TOKEN = "test-admin-token-0123456789-abcdefghij";
 
 /** A request to the Worker under /admin. */
 export function adminFetch(path: string, init: RequestInit = {}): Promise<Response> {
