@@ -248,7 +248,8 @@ export async function main(io: CliIo): Promise<number> {
   }
 }
 
-function resolveCredentials(env: Readonly<Record<string, string | undefined>>, problems: string[]): Credentials | undefined {
+/** Credentials from the environment only (a PAT as Basic, else a Bearer token); what is missing goes to `problems`. */
+export function resolveCredentials(env: Readonly<Record<string, string | undefined>>, problems: string[]): Credentials | undefined {
   const pat = env.LIVECHAT_PAT?.trim();
   const accountId = env.LIVECHAT_ACCOUNT_ID?.trim();
   const token = env.LIVECHAT_TOKEN?.trim();
@@ -276,7 +277,8 @@ function knownSecrets(env: Readonly<Record<string, string | undefined>>, layers:
   return values.filter((v): v is string => typeof v === "string" && v.trim().length >= 4).map((v) => v.trim());
 }
 
-function scrubber(secrets: readonly string[]): (text: string) => string {
+/** Replaces every given secret (4+ characters) in a line with `[redacted]`. */
+export function scrubber(secrets: readonly string[]): (text: string) => string {
   const list = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
   return (text) => list.reduce((acc, s) => acc.split(s).join("[redacted]"), text);
 }
@@ -290,7 +292,7 @@ function lineLogger(write: (line: string) => void): Logger {
 }
 
 /** True for URLs on this machine (localhost, 127.0.0.0/8, ::1). */
-function isLoopback(url: string): boolean {
+export function isLoopback(url: string): boolean {
   const host = new URL(url).hostname;
   return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -38,6 +38,21 @@ export async function runStory(suite, ctx) {
     return `${report.desired.length} desired, all unchanged`;
   }, { needs: ["setup"] });
 
+  await suite.step("doctor", "npm run doctor finds the stack ready (healthz, install with PKCE, admin API, webhooks), and names what is wrong", async () => {
+    const good = await ctx.doctor(L);
+    const report = JSON.parse(good.stdout || "{}");
+    const summary = (r) => (r.checks ?? []).map((c) => `${c.name} ${c.status}: ${c.detail}`).join("\n");
+    expect(good.code === 0 && report.ok === true, `doctor exited ${good.code}:\n${summary(report) || good.stderr.trim().slice(0, 600)}`);
+    expect(report.checks.map((c) => `${c.name}:${c.status}`).join(",") === "healthz:ok,install:ok,admin:ok,webhooks:ok", summary(report));
+    // The same deployment seen with a wrong admin token and the webhooks expected at the Worker itself.
+    const bad = await ctx.doctor(L, { webhooksUrl: ctx.workerUrl, adminToken: "not-the-admin-token-0123456789abcdef" });
+    const badReport = JSON.parse(bad.stdout || "{}");
+    const status = Object.fromEntries((badReport.checks ?? []).map((c) => [c.name, c]));
+    expect(bad.code === 1 && status.admin?.status === "fail" && status.webhooks?.status === "fail", `expected admin and webhooks to fail:\n${summary(badReport)}`);
+    expect(/missing: .*incoming_chat/.test(status.webhooks.detail), `webhooks: ${status.webhooks.detail}`);
+    return report.checks.find((c) => c.name === "webhooks").detail;
+  }, { needs: ["setup"] });
+
   await suite.step("install", "the app installs through GET /install → authorize → /install?code (PKCE)", async () => {
     const r = await ctx.install(L);
     expect(r.ok, `install failed: ${r.output.slice(0, 600)}`);

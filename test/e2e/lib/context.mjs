@@ -1,7 +1,7 @@
 // What the story and fault steps share: the simulator's control API, the Worker's URLs, the
 // app's bot messages in a transcript, the admin settings API, the cron trigger, and the
 // Worker → LiveChat calls seen by the simulator.
-import { installThroughWorker, setupAgainstSimulator } from "../../../scripts/local-stack.mjs";
+import { installThroughWorker, runNode, setupAgainstSimulator, simCall } from "../../../scripts/local-stack.mjs";
 import { expect, sleep, waitFor } from "./harness.mjs";
 
 /** Settings the suite gives each license through the admin API, so it can recognise every bot message. */
@@ -47,6 +47,21 @@ export function createContext({ stack, replyTimeoutSeconds }) {
         clientId,
         webhookSecret: stack.secrets.LIVECHAT_WEBHOOK_SECRET,
         json: true,
+      });
+    },
+
+    /**
+     * `npm run doctor` against the stack, as an operator would run it: a PAT of `license`, the
+     * admin token in the environment, the webhooks expected at `webhooksUrl` (default: the proxy).
+     */
+    doctor: async (license, { webhooksUrl = stack.proxy.url, adminToken = stack.secrets.ADMIN_TOKEN } = {}) => {
+      const pat = await simCall(sim.url, "POST", `/_sim/licenses/${encodeURIComponent(license)}/pats`, {});
+      return runNode(["scripts/doctor.mjs", "--url", stack.workerUrl, "--webhooks-url", webhooksUrl, "--json"], {
+        LIVECHAT_PAT: pat.token,
+        LIVECHAT_ACCOUNT_ID: pat.account_id,
+        LIVECHAT_TOKEN: undefined,
+        LIVECHAT_API_URL: sim.url,
+        ADMIN_TOKEN: adminToken,
       });
     },
 
