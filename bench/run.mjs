@@ -8,7 +8,8 @@
  *   3. cold start: fresh Miniflare → first 200 on POST /webhooks/license, for every target
  *   4. load: each target in a fresh Miniflare, warm-up then a measured wrk run at fixed
  *      concurrency with the same unique-id webhook mix; memory sampled throughout
- *   5. micro-benchmark of the receive path (parse + verify + validate) in Node
+ *   5. micro-benchmark of the receive path (parse + verify + validate) in Node; precision and
+ *      recall of the content suggestions over their labelled set (bench/suggestions, offline)
  *   6. budgets as PASS/FAIL, a table, bench/results/latest.json
  *
  * Exit code 0 whenever the measurements ran, even when a budget fails: this is a report.
@@ -39,6 +40,7 @@ import { optionsFromWrangler, startTarget, VIA_ENTRY_WORKER } from "./lib/target
 import { drainBacklog } from "./lib/worker-logs.mjs";
 import { appBindings, INSTALLED_ORGS, installOrgs, postAll, storageRoot, WEBHOOK_PATH, WEBHOOK_SECRET } from "./lib/app-setup.mjs";
 import { runMicro } from "./micro/run-micro.mjs";
+import { runSuggestions, summary as suggestionsSummary } from "./suggestions/run.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const examplesDir = resolve(root, "test/fixtures/livechat");
@@ -308,6 +310,8 @@ async function main() {
   // ── 5. micro-benchmark ─────────────────────────────────────────────────────
   log("micro-benchmark of the receive path …");
   const micro = await runMicro({ root, srcRoot: buildRoot, tmp, templates, secret: WEBHOOK_SECRET, nextBodies });
+  log("content suggestions over their labelled set …");
+  const suggestions = await runSuggestions({ root });
 
   // ── 6. ratios, budgets, report ─────────────────────────────────────────────
   const app = load.app;
@@ -349,6 +353,11 @@ async function main() {
         : "n/a",
       app?.available && app.errors === 0,
     ),
+    budget(
+      "content suggestions: precision ≥ 0.9 at recall ≥ 0.6 (default threshold, labelled set)",
+      suggestions.available ? `precision ${suggestions.all.precision}, recall ${suggestions.all.recall}` : "n/a",
+      suggestions.available && suggestions.met,
+    ),
   ];
   const peakMemory = {
     total_rss_peak_mib: Math.max(...Object.values(load).filter((l) => l.available).map((l) => l.peak_memory_mib)),
@@ -378,6 +387,7 @@ async function main() {
     memory: peakMemory,
     background_load: background,
     micro,
+    suggestions: suggestions.available ? { ...suggestions, misses: undefined } : suggestions,
     budgets,
     duration_s: round1((performance.now() - started) / 1000),
   };
@@ -513,6 +523,7 @@ function printReport(r) {
   } else {
     lines.push(`receive path micro-benchmark: unavailable: ${r.micro.reason}`);
   }
+  if (r.suggestions) lines.push(suggestionsSummary(r.suggestions));
   const bg = r.background_load;
   lines.push(`CPU used by other processes on this machine while measuring: median ${bg.median_cores} cores, max ${bg.max_cores} (load average ${bg.load_average_at_end.join(" ")})`);
   if (bg.median_cores > 0.2) lines.push(`WARNING: the machine was shared during the run; absolute numbers are depressed and noisy, ratios less so`);

@@ -2,6 +2,7 @@ import { ChatUsers } from "../chats/users";
 import type { WebhookRouter } from "../framework/router";
 import type { TimerRegistry } from "../framework/timers";
 import { isEventType } from "../livechat/webhooks";
+import { onCustomerMessage } from "./content-suggestions";
 import { forgetRatingThread, onRated, onRatingCancelled, ratingScore } from "./rating-reaction";
 import { fireReplyTimer, onChatEvent, onDeactivated, onTransfer, REPLY_TIMER, replyScope } from "./reply-nudge";
 import { forgetMembership } from "./send";
@@ -9,7 +10,7 @@ import { forgetTagThread, onThreadTagged } from "./tag-suggestions";
 
 /**
  * Register the bot's behaviours (issue 4): chat-user tracking, the reply timer and its nudge,
- * tag suggestions, rating reactions, plus the `reply` timer's handler. License webhooks (no
+ * tag suggestions, suggestions from the customer's messages, rating reactions, plus the `reply` timer's handler. License webhooks (no
  * `kind`: both endpoints; bot deliveries run only while the bot accepts chats, docs/LIVECHAT.md §1.5).
  * Handlers are named `bot:<concern>:<action>` (retries skip completed ones); the chat-user
  * tracker comes first so the handlers after it see the users a delivery brought. Returns a
@@ -100,6 +101,18 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
 
   // ── Tag suggestions (src/bot/tag-suggestions.ts) ──
   offs.push(router.on("thread_tagged", onThreadTagged, { name: "bot:tags:thread_tagged" }));
+
+  // ── Suggestions from what the customer writes (src/bot/content-suggestions.ts) ──
+  offs.push(
+    router.on(
+      "incoming_chat",
+      async (p, ctx) => {
+        for (const event of p.chat.thread.events ?? []) await onCustomerMessage(p.chat.thread.id, event, ctx);
+      },
+      { name: "bot:content:incoming_chat" },
+    ),
+    router.on("incoming_event", (p, ctx) => onCustomerMessage(p.thread_id, p.event, ctx), { name: "bot:content:incoming_event" }),
+  );
 
   // ── Rating reaction (src/bot/rating-reaction.ts; docs/LIVECHAT.md §5) ──
   offs.push(

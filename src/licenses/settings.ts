@@ -37,6 +37,13 @@ export type WorkingHours = z.infer<typeof workingHoursSchema>;
 
 /** Most tags with suggestions per license. */
 export const MAX_TAGS = 200;
+/** Most keywords per tag. */
+export const MAX_KEYWORDS = 30;
+/**
+ * Default content-suggestion threshold: at it, the labelled set (test/fixtures/suggestions,
+ * `npm run bench:suggestions`) gets precision ≥ 0.9 (README "Benchmark").
+ */
+export const DEFAULT_SUGGESTION_THRESHOLD = 0.5;
 /**
  * Largest stored settings (UTF-8 bytes of their JSON). Every Chat DO holds and parses the whole
  * snapshot per read, and storage.put fails far above this (about 2 MB).
@@ -63,6 +70,16 @@ export const settingsSchema = z.object({
   tagSuggestions: z
     .record(text(100), z.array(text(2000)).check(z.maxLength(10)))
     .check(z.refine((tags) => Object.keys(tags).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`)),
+  // ── Suggestions from what the customer writes (src/bot/content-suggestions.ts) ──
+  /** Suggest the tags' canned responses from the customers' messages, agents-only. */
+  contentSuggestions: z.boolean(),
+  /** Lowest match score suggested (src/bot/content-match/score.ts: 1 is one distinctive word, fully). */
+  contentSuggestionThreshold: z.number().check(z.gte(0.05), z.lte(10)),
+  /** Tag → words that mean it, in any language, matched besides its name and responses. */
+  tagKeywords: z
+    .record(text(100), z.array(text(100)).check(z.maxLength(MAX_KEYWORDS)))
+    .check(z.refine((tags) => Object.keys(tags).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`)),
+  // ── end of content suggestions ──
   rating: z.object({
     /** Agents-only suggestion after a good rating; `{reviewUrl}` is replaced with the link. */
     goodMessage: text(2000),
@@ -85,6 +102,9 @@ export const settingsPatchSchema = z.object({
   replyTimeoutSeconds: z.optional(settingsSchema.shape.replyTimeoutSeconds),
   replyMessage: z.optional(settingsSchema.shape.replyMessage),
   tagSuggestions: z.optional(settingsSchema.shape.tagSuggestions),
+  contentSuggestions: z.optional(settingsSchema.shape.contentSuggestions),
+  contentSuggestionThreshold: z.optional(settingsSchema.shape.contentSuggestionThreshold),
+  tagKeywords: z.optional(settingsSchema.shape.tagKeywords),
   rating: z.optional(
     z.object({
       goodMessage: z.optional(settingsSchema.shape.rating.shape.goodMessage),
@@ -103,6 +123,9 @@ export function defaultSettings(config: Pick<Config, "replyTimeoutSeconds">): Se
     replyTimeoutSeconds: config.replyTimeoutSeconds,
     replyMessage: "Thanks for your patience! Everyone is busy right now, but an agent will be with you shortly.",
     tagSuggestions: {},
+    contentSuggestions: true,
+    contentSuggestionThreshold: DEFAULT_SUGGESTION_THRESHOLD,
+    tagKeywords: {},
     rating: {
       goodMessage: "The customer rated this chat as good. Consider asking them for a review: {reviewUrl}",
       badMessage: "The customer rated this chat as bad. Consider asking what went wrong and how to make it right.",

@@ -4,7 +4,15 @@ import { ratingText } from "../../src/bot/rating-reaction";
 import { MAX_TEXT_BYTES } from "../../src/livechat/schemas/events";
 import { licenseStub } from "../../src/licenses/stub";
 import { uniqueOrg } from "../webhooks/helpers";
-import { applyPatch, defaultSettings, desiredRoutingStatus, localTime, settingsPatchSchema } from "../../src/licenses/settings";
+import {
+  applyPatch,
+  DEFAULT_SUGGESTION_THRESHOLD,
+  defaultSettings,
+  desiredRoutingStatus,
+  localTime,
+  MAX_KEYWORDS,
+  settingsPatchSchema,
+} from "../../src/licenses/settings";
 
 const defaults = defaultSettings({ replyTimeoutSeconds: 120 });
 
@@ -44,6 +52,33 @@ describe("license settings", () => {
         "workingHours.days.monday.0",
       ]),
     );
+  });
+});
+
+describe("content suggestion settings", () => {
+  it("are on by default, at the default threshold, with no keywords: a license with tag suggestions needs nothing more", () => {
+    expect(defaults).toMatchObject({ contentSuggestions: true, contentSuggestionThreshold: DEFAULT_SUGGESTION_THRESHOLD, tagKeywords: {} });
+  });
+
+  it("each replaces its own value; keywords of any language are kept as written", () => {
+    const patch = settingsPatchSchema.parse({ contentSuggestions: false, tagKeywords: { sizes: ["  Größe ", "サイズ"] } });
+    const next = applyPatch(defaults, patch);
+    expect(next).toMatchObject({ contentSuggestions: false, contentSuggestionThreshold: DEFAULT_SUGGESTION_THRESHOLD, tagKeywords: { sizes: ["Größe", "サイズ"] } });
+    expect(applyPatch(next, settingsPatchSchema.parse({ contentSuggestionThreshold: 1.5 }))).toMatchObject({ contentSuggestions: false, contentSuggestionThreshold: 1.5 });
+  });
+
+  it("rejects a threshold out of range, a non-boolean switch, empty or too many keywords, with paths", () => {
+    const bad = settingsPatchSchema.safeParse({
+      contentSuggestions: "yes",
+      contentSuggestionThreshold: 0,
+      tagKeywords: { refund: [" "], sizes: Array.from({ length: MAX_KEYWORDS + 1 }, (_, i) => `k${i}`) },
+    });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues.map((i) => i.path.join("."))).toEqual(
+      expect.arrayContaining(["contentSuggestions", "contentSuggestionThreshold", "tagKeywords.refund.0", "tagKeywords.sizes"]),
+    );
+    expect(settingsPatchSchema.safeParse({ contentSuggestionThreshold: 11 }).success).toBe(false);
+    expect(settingsPatchSchema.safeParse({ contentSuggestionThreshold: Number.NaN }).success).toBe(false);
   });
 });
 

@@ -21,16 +21,33 @@ export interface SettingsFormValues {
   reviewUrl: string;
   /** One `tag: suggestion` per line, several lines per tag allowed. */
   tagSuggestions: string;
+  /** `on` or `off`: suggestions from what the customer writes. */
+  contentSuggestions: string;
+  contentSuggestionThreshold: string;
+  /** One `tag: keyword, keyword` per line. */
+  tagKeywords: string;
   /** JSON of the working-hours schedule; empty = always accepting chats. */
   workingHours: string;
 }
 
 /** The editable fields. */
-const FIELDS = ["replyTimeoutSeconds", "replyMessage", "botName", "goodMessage", "badMessage", "reviewUrl", "tagSuggestions", "workingHours"] as const;
+const FIELDS = [
+  "replyTimeoutSeconds",
+  "replyMessage",
+  "botName",
+  "goodMessage",
+  "badMessage",
+  "reviewUrl",
+  "tagSuggestions",
+  "contentSuggestions",
+  "contentSuggestionThreshold",
+  "tagKeywords",
+  "workingHours",
+] as const;
 type Field = (typeof FIELDS)[number];
 
 /** Fields shown in single-line inputs: browsers drop line breaks from their values. */
-const INPUTS: ReadonlySet<Field> = new Set(["replyTimeoutSeconds", "botName", "reviewUrl"]);
+const INPUTS: ReadonlySet<Field> = new Set(["replyTimeoutSeconds", "botName", "reviewUrl", "contentSuggestionThreshold"]);
 
 /** Form values showing `settings`. */
 export function formValues(settings: Settings): SettingsFormValues {
@@ -43,6 +60,11 @@ export function formValues(settings: Settings): SettingsFormValues {
     reviewUrl: settings.rating.reviewUrl ?? "",
     tagSuggestions: Object.entries(settings.tagSuggestions)
       .flatMap(([tag, list]) => list.map((suggestion) => `${tag}: ${suggestion}`))
+      .join("\n"),
+    contentSuggestions: settings.contentSuggestions ? "on" : "off",
+    contentSuggestionThreshold: String(settings.contentSuggestionThreshold),
+    tagKeywords: Object.entries(settings.tagKeywords)
+      .map(([tag, list]) => `${tag}: ${list.join(", ")}`)
       .join("\n"),
     workingHours: settings.workingHours ? JSON.stringify(settings.workingHours, null, 2) : "",
   };
@@ -93,9 +115,23 @@ export function formPatch(
   if (reviewUrl !== undefined) rating.reviewUrl = reviewUrl.trim() || null;
   const tags = edited("tagSuggestions");
   if (tags !== undefined) {
-    const read = suggestionsFromLines(tags);
+    const read = tagLines(tags, "tagSuggestions", "suggestion");
     if (Array.isArray(read)) problems.push(...read);
     else patch.tagSuggestions = read;
+  }
+  const onOff = edited("contentSuggestions");
+  if (onOff !== undefined) patch.contentSuggestions = onOff === "on" ? true : onOff === "off" ? false : onOff;
+  const threshold = edited("contentSuggestionThreshold")?.trim();
+  if (threshold !== undefined) patch.contentSuggestionThreshold = /^\d+(\.\d+)?$/.test(threshold) ? Number(threshold) : threshold;
+  const keywords = edited("tagKeywords");
+  if (keywords !== undefined) {
+    const read = tagLines(keywords, "tagKeywords", "keyword, keyword");
+    if (Array.isArray(read)) problems.push(...read);
+    else {
+      patch.tagKeywords = Object.fromEntries(
+        Object.entries(read).map(([tag, lines]) => [tag, lines.flatMap((line) => line.split(",").map((k) => k.trim())).filter(Boolean)]),
+      );
+    }
   }
   const hours = edited("workingHours");
   if (hours !== undefined) {
@@ -126,8 +162,11 @@ function comparable(field: Field, values: Partial<SettingsFormValues>): string |
   return value !== undefined && INPUTS.has(field) ? value.replace(/[\r\n]/g, "") : value;
 }
 
-/** `tag: suggestion` lines (split at the first ':'; blank lines ignored); the problems when unreadable. */
-function suggestionsFromLines(text: string): Record<string, string[]> | string[] {
+/**
+ * `tag: text` lines of `field` (split at the first ':'; blank lines ignored; a tag's lines in
+ * order); the problems when unreadable, naming the line's expected `shape`.
+ */
+function tagLines(text: string, field: Field, shape: string): Record<string, string[]> | string[] {
   const problems: string[] = [];
   // A Map: a tag is free text, and a plain object already "has" `constructor`, `toString`…
   const tags = new Map<string, string[]>();
@@ -135,7 +174,7 @@ function suggestionsFromLines(text: string): Record<string, string[]> | string[]
     if (line.trim() === "") continue;
     const colon = line.indexOf(":");
     if (colon <= 0) {
-      problems.push(`tagSuggestions: line ${i + 1} must read "tag: suggestion"`);
+      problems.push(`${field}: line ${i + 1} must read "tag: ${shape}"`);
       continue;
     }
     const tag = line.slice(0, colon).trim();

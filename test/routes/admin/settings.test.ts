@@ -24,6 +24,9 @@ function settingsFormFields(html: string): Record<string, string> {
     const name = /\bname="([^"]*)"/.exec(tag)?.[1];
     if (name) fields[name] = unescape(/\bvalue="([^"]*)"/.exec(tag)?.[1] ?? "");
   }
+  for (const [, name, options] of form.matchAll(/<select\b[^>]*\bname="([^"]*)"[^>]*>([\s\S]*?)<\/select>/g)) {
+    fields[name] = /<option\b[^>]*\bvalue="([^"]*)"[^>]*\bselected/.exec(options)?.[1] ?? /<option\b[^>]*\bvalue="([^"]*)"/.exec(options)?.[1] ?? "";
+  }
   for (const [, name, text] of form.matchAll(/<textarea\b[^>]*\bname="([^"]*)"[^>]*>([\s\S]*?)<\/textarea>/g)) {
     // The HTML parser drops one newline right after <textarea>; browsers post line breaks as CRLF.
     fields[name] = unescape(text).replace(/^\n/, "").replace(/\r?\n/g, "\r\n");
@@ -72,6 +75,61 @@ describe("settings form: what it cannot show, it cannot change", () => {
     const settings = withPatch({ rating: { reviewUrl: "https://r.example" } });
     expect(formPatch({ ...formValues(settings), reviewUrl: "" }, settings)).toEqual({ ok: true, patch: { rating: { reviewUrl: null } } });
     expect(formPatch({ ...formValues(defaults), reviewUrl: " " }, defaults)).toEqual({ ok: true, patch: {} });
+  });
+});
+
+describe("settings form: suggestions from customers' messages", () => {
+  it("shows the switch, the threshold and one keyword line per tag; an unchanged save changes none of them", () => {
+    const settings = withPatch({ contentSuggestions: false, contentSuggestionThreshold: 0.75, tagKeywords: { sizes: ["fit", "Größe"], "vip:gold": ["priority"] } });
+    const values = formValues(settings);
+    expect(values).toMatchObject({ contentSuggestions: "off", contentSuggestionThreshold: "0.75", tagKeywords: "sizes: fit, Größe\nvip:gold: priority" });
+    expect(formPatch(readForm(values), settings)).toEqual({ ok: true, patch: {} });
+  });
+
+  it("reads what the user changed: on/off, a number, keyword lists (several lines per tag, blanks dropped)", () => {
+    const patch = formPatch(
+      { ...formValues(defaults), contentSuggestions: "off", contentSuggestionThreshold: " 1.5 ", tagKeywords: "refund: money back, , reembolso\nrefund: zwrot\n\nsizes: fit" },
+      defaults,
+    );
+    expect(patch).toEqual({
+      ok: true,
+      patch: { contentSuggestions: false, contentSuggestionThreshold: 1.5, tagKeywords: { refund: ["money back", "reembolso", "zwrot"], sizes: ["fit"] } },
+    });
+  });
+
+  it("passes what it cannot read to the settings' validation, which names the field; a line without a tag is a problem", () => {
+    const odd = formPatch({ ...formValues(defaults), contentSuggestions: "maybe", contentSuggestionThreshold: "a lot" }, defaults);
+    expect(odd).toEqual({ ok: true, patch: { contentSuggestions: "maybe", contentSuggestionThreshold: "a lot" } });
+    const parsed = settingsPatchSchema.safeParse((odd as { patch: unknown }).patch);
+    expect(parsed.error?.issues.map((i) => i.path.join("."))).toEqual(["contentSuggestions", "contentSuggestionThreshold"]);
+    expect(formPatch({ ...formValues(defaults), tagKeywords: "no colon here" }, defaults)).toEqual({
+      ok: false,
+      problems: ['tagKeywords: line 1 must read "tag: keyword, keyword"'],
+    });
+  });
+
+  it("saves through the dashboard page", async () => {
+    const org = await licenseWith({ tagSuggestions: { refund: ["Sorry!"] } });
+    const { cookie, csrf } = await login();
+    const fields = await pageFields(org, cookie);
+    expect(fields).toMatchObject({ contentSuggestions: "on", contentSuggestionThreshold: String(defaults.contentSuggestionThreshold), tagKeywords: "" });
+    const saved = await postForm(`/admin/licenses/${org}/settings`, cookie, {
+      ...fields,
+      _csrf: csrf,
+      contentSuggestions: "off",
+      contentSuggestionThreshold: "0.8",
+      tagKeywords: "refund: money back, Rückerstattung",
+    });
+    expect(saved.status).toBe(303);
+    expect((await api(`/licenses/${org}/settings`)).body).toMatchObject({
+      contentSuggestions: false,
+      contentSuggestionThreshold: 0.8,
+      tagKeywords: { refund: ["money back", "Rückerstattung"] },
+      tagSuggestions: { refund: ["Sorry!"] },
+    });
+    const refused = await postForm(`/admin/licenses/${org}/settings`, cookie, { ...(await pageFields(org, cookie)), _csrf: csrf, contentSuggestionThreshold: "20" });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("contentSuggestionThreshold");
   });
 });
 

@@ -271,6 +271,30 @@ export function LicensePage(props: {
         <label for="tagSuggestions">Tag suggestions</label>
         <textarea id="tagSuggestions" name="tagSuggestions">{props.form.tagSuggestions}</textarea>
         <span class="hint">One "tag: suggestion" per line; several lines per tag allowed.</span>
+        <label for="contentSuggestions">Suggest from customers' messages</label>
+        <select id="contentSuggestions" name="contentSuggestions">
+          <option value="on" selected={props.form.contentSuggestions === "on"}>
+            On
+          </option>
+          <option value="off" selected={props.form.contentSuggestions === "off"}>
+            Off
+          </option>
+        </select>
+        <span class="hint">The tag suggestions that fit what a customer writes, shown to agents only.</span>
+        <label for="contentSuggestionThreshold">Suggestion threshold</label>
+        <input
+          id="contentSuggestionThreshold"
+          name="contentSuggestionThreshold"
+          type="number"
+          min="0.05"
+          max="10"
+          step="0.05"
+          value={props.form.contentSuggestionThreshold}
+        />
+        <span class="hint">Higher: fewer, surer suggestions. 1 is one word only that tag has.</span>
+        <label for="tagKeywords">Tag keywords</label>
+        <textarea id="tagKeywords" name="tagKeywords">{props.form.tagKeywords}</textarea>
+        <span class="hint">One "tag: keyword, keyword" per line, in any language: words customers use for the tag.</span>
         <label for="goodMessage">Good-rating message</label>
         <textarea id="goodMessage" name="goodMessage">{props.form.goodMessage}</textarea>
         <label for="badMessage">Bad-rating message</label>
