@@ -23,6 +23,12 @@ export interface PlanOptions {
    * LIVECHAT_WEBHOOK_SECRET reaches LiveChat.
    */
   replace?: boolean;
+  /**
+   * {@link secretMark} of the current webhook secret. A registration of ours whose description
+   * carries another mark was registered with another secret: it is replaced, since LiveChat would
+   * send that old secret in every body. One without a mark (registered by hand) is not judged.
+   */
+  secretMark?: string;
 }
 
 /** What to do: register `add` first, then unregister `remove`; `keep` and `elsewhere` stay. */
@@ -35,6 +41,13 @@ export interface WebhookPlan {
   elsewhere: Webhook[];
   /** Reasons the plan cannot be carried out (the per-action limit); empty when it can. */
   problems: string[];
+  /** Registrations in `remove` that carry another secret's mark (see {@link PlanOptions.secretMark}). */
+  otherSecret: number;
+}
+
+/** The mark a description carries (`… secret:<8 hex>`), or undefined. */
+export function markOf(description: string | undefined): string | undefined {
+  return /(?:^|\s)secret:([0-9a-f]{8})(?:\s|$)/.exec(description ?? "")?.[1];
 }
 
 /**
@@ -69,6 +82,7 @@ export function planWebhooks(desired: readonly DesiredWebhook[], existing: reado
   const ours = new Set([normalizeUrl(webhookUrl(options.url, "license")), normalizeUrl(webhookUrl(options.url, "bot"))]);
   const mine = existing.filter((w) => w.owner_client_id === undefined || w.owner_client_id === options.ownerClientId);
   const matched = new Set<Webhook>();
+  const staleSecret = (w: Webhook) => options.secretMark !== undefined && (markOf(w.description) ?? options.secretMark) !== options.secretMark;
   const add: DesiredWebhook[] = [];
   const keep: Webhook[] = [];
 
@@ -76,7 +90,7 @@ export function planWebhooks(desired: readonly DesiredWebhook[], existing: reado
     const target = normalizeUrl(webhookUrl(options.url, want.type));
     const hit = options.replace
       ? undefined
-      : mine.find((w) => !matched.has(w) && normalizeUrl(w.url) === target && matches(want, w));
+      : mine.find((w) => !matched.has(w) && normalizeUrl(w.url) === target && matches(want, w) && !staleSecret(w));
     if (hit) {
       matched.add(hit);
       keep.push(hit);
@@ -93,7 +107,8 @@ export function planWebhooks(desired: readonly DesiredWebhook[], existing: reado
     else elsewhere.push(hook);
   }
 
-  return { add, remove, keep, elsewhere, problems: limitProblems(existing, add) };
+  const otherSecret = remove.filter(staleSecret).length;
+  return { add, remove, keep, elsewhere, problems: limitProblems(existing, add), otherSecret };
 }
 
 /** True when a registered webhook is registered as `want` says (url aside). */

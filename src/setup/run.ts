@@ -9,8 +9,23 @@ import { planWebhooks, webhookUrl, type WebhookPlan } from "./plan";
  * declaration (`declaration.ts`), through the Configuration API (docs/LIVECHAT.md §3.2).
  */
 
-/** `description` of every webhook the setup registers. */
+/** `description` of every webhook the setup registers, before the secret's mark. */
 export const WEBHOOK_DESCRIPTION = "livechat-edge";
+
+/**
+ * A short fingerprint of the webhook secret (8 hex digits of a SHA-256), put in each registration's
+ * description: `list_webhooks` never returns `secret_key` (docs/LIVECHAT.md §3.2), so this is how a
+ * later run sees that the registrations were made with another secret. It names no secret.
+ */
+export async function secretMark(secret: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`livechat-edge webhook secret\n${secret}`));
+  return [...new Uint8Array(digest).slice(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The description of a registration made with `secret`. */
+export async function webhookDescription(secret: string): Promise<string> {
+  return `${WEBHOOK_DESCRIPTION} secret:${await secretMark(secret)}`;
+}
 
 /** The Configuration API methods the setup calls. */
 export type SetupApi = Pick<ConfigurationApi, "listWebhookNames" | "listWebhooks" | "registerWebhook" | "unregisterWebhook">;
@@ -101,11 +116,13 @@ export async function runSetup(options: SetupOptions): Promise<SetupReport> {
   if (nameProblems.length) throw new SetupError(nameProblems);
 
   const existing = await call("list_webhooks", () => api.listWebhooks({ owner_client_id: clientId }));
+  const mark = await secretMark(options.secret);
   const plan = planWebhooks(desired, existing, {
     url: options.url,
     ownerClientId: clientId,
     pruneAll: options.pruneAll,
     replace: options.replace,
+    secretMark: mark,
   });
   const report: SetupReport = {
     version,
@@ -136,7 +153,7 @@ export async function runSetup(options: SetupOptions): Promise<SetupReport> {
         secret_key: options.secret,
         owner_client_id: clientId,
         type: want.type,
-        description: WEBHOOK_DESCRIPTION,
+        description: `${WEBHOOK_DESCRIPTION} secret:${mark}`,
         ...(want.filters && Object.keys(want.filters).length ? { filters: want.filters } : {}),
         ...(want.additional_data?.length ? { additional_data: want.additional_data } : {}),
       }));
@@ -228,6 +245,9 @@ export function describePlan(report: SetupReport): string[] {
   for (const hook of plan.keep) lines.push(`  = ${(hook.type ?? "?").padEnd(7)} ${hook.action}${settingsText(hook)}  id=${hook.id}`);
   for (const hook of plan.elsewhere) {
     lines.push(`  · ${(hook.type ?? "?").padEnd(7)} ${hook.action}  id=${hook.id} url=${hook.url} (other url; --prune-all removes it)`);
+  }
+  if (plan.otherSecret) {
+    lines.push(`  (${plan.otherSecret} registered with another LIVECHAT_WEBHOOK_SECRET: LiveChat would send that one, so they are replaced)`);
   }
   for (const problem of plan.problems) lines.push(`  ! ${problem}`);
   return lines;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Webhook } from "../../src/livechat/schemas/configuration";
 import type { DesiredWebhook } from "../../src/setup/declaration";
-import { matches, MAX_WEBHOOKS_PER_ACTION, planWebhooks, webhookUrl } from "../../src/setup/plan";
+import { markOf, matches, MAX_WEBHOOKS_PER_ACTION, planWebhooks, webhookUrl } from "../../src/setup/plan";
 import { fixture } from "../helpers/fixtures";
 
 const URL_ = "https://edge.example.test";
@@ -161,5 +161,42 @@ describe("planWebhooks", () => {
     expect(plan.elsewhere).toEqual(sample);
     expect(plan.remove).toEqual([]);
     expect(plan.add).toEqual(desired);
+  });
+});
+
+describe("the webhook secret's mark in the description", () => {
+  const marked = (mark: string) => [
+    hook({ action: "incoming_event", description: `livechat-edge secret:${mark}` }),
+    hook({ action: "routing_status_set", description: `livechat-edge secret:${mark}` }),
+    hook({ action: "incoming_event", type: "bot", filters: MY_BOTS, description: `livechat-edge secret:${mark}` }),
+  ];
+
+  it("keeps registrations carrying the current secret's mark", () => {
+    const plan = planWebhooks(desired, marked("0a1b2c3d"), { ...opts, secretMark: "0a1b2c3d" });
+    expect(plan.keep).toHaveLength(3);
+    expect(plan.add).toEqual([]);
+    expect(plan.otherSecret).toBe(0);
+  });
+
+  it("replaces registrations carrying another secret's mark", () => {
+    const existing = marked("ffffffff");
+    const plan = planWebhooks(desired, existing, { ...opts, secretMark: "0a1b2c3d" });
+    expect(plan.add).toHaveLength(3);
+    expect(plan.remove).toEqual(existing);
+    expect(plan.otherSecret).toBe(3);
+  });
+
+  it("does not judge registrations without a mark (made by hand or by an older setup)", () => {
+    const existing = [hook({ action: "incoming_event" }), hook({ action: "routing_status_set" }), hook({ action: "incoming_event", type: "bot", filters: MY_BOTS })];
+    const plan = planWebhooks(desired, existing, { ...opts, secretMark: "0a1b2c3d" });
+    expect(plan.keep).toHaveLength(3);
+    expect(plan.otherSecret).toBe(0);
+  });
+
+  it("reads the mark only in its own form", () => {
+    expect(markOf("livechat-edge secret:0a1b2c3d")).toBe("0a1b2c3d");
+    expect(markOf("livechat-edge")).toBeUndefined();
+    expect(markOf("my secret:0a1b2c3dxx")).toBeUndefined();
+    expect(markOf(undefined)).toBeUndefined();
   });
 });

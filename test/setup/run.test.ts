@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Credentials } from "../../src/livechat/auth";
 import { ConfigurationApi } from "../../src/livechat/configuration";
 import type { DesiredWebhook } from "../../src/setup/declaration";
-import { checkAgainstNames, runSetup, SetupError, WEBHOOK_DESCRIPTION, type SetupOptions } from "../../src/setup/run";
+import { checkAgainstNames, runSetup, SetupError, webhookDescription, type SetupOptions } from "../../src/setup/run";
 import { fixture } from "../helpers/fixtures";
 import { livechatError, mockLiveChat } from "../helpers/livechat-mock";
 import { API_URL, fakeConfiguration, quietHttp, webhookNames } from "./fake-configuration";
@@ -50,6 +50,9 @@ describe("runSetup", () => {
     const report = await run();
 
     const bodies = fake.lc.calls("/register_webhook").map((c) => c.body);
+    const WEBHOOK_DESCRIPTION = await webhookDescription(SECRET);
+    expect(WEBHOOK_DESCRIPTION).toMatch(/^livechat-edge secret:[0-9a-f]{8}$/);
+    expect(WEBHOOK_DESCRIPTION).not.toContain(SECRET);
     expect(bodies).toEqual([
       { url: `${PUBLIC}/webhooks/license`, action: "incoming_event", secret_key: SECRET, owner_client_id: CLIENT, type: "license", description: WEBHOOK_DESCRIPTION },
       { url: `${PUBLIC}/webhooks/license`, action: "routing_status_set", secret_key: SECRET, owner_client_id: CLIENT, type: "license", description: WEBHOOK_DESCRIPTION },
@@ -82,6 +85,21 @@ describe("runSetup", () => {
     expect(second.plan.keep).toHaveLength(3);
     expect(lines).toContain("Plan: 0 to add, 0 to remove, 3 unchanged");
     expect(lines.at(-1)).toBe("Done: nothing to change.");
+  });
+
+  it("re-registers what was registered with another webhook secret, and says so (list_webhooks does not return secret_key)", async () => {
+    const fake = fakeConfiguration();
+    await setup({ secret: "whsec-the-old-one-0123" }).run();
+    const old = fake.hooks.map((h) => h.id);
+    const { run, lines } = setup();
+    const report = await run();
+    expect(report.plan.otherSecret).toBe(3);
+    expect(report.unregistered.map((u) => u.id)).toEqual(old);
+    expect(fake.lc.calls("/register_webhook").slice(3).map((c) => (c.body as { secret_key: string }).secret_key)).toEqual([SECRET, SECRET, SECRET]);
+    expect(lines).toContain("Plan: 3 to add, 3 to remove, 0 unchanged");
+    expect(lines.some((l) => l.includes("3 registered with another LIVECHAT_WEBHOOK_SECRET"))).toBe(true);
+    // And then it is settled.
+    expect((await setup().run()).changed).toBe(false);
   });
 
   it("registers the replacement before unregistering the stale webhook", async () => {
