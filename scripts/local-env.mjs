@@ -8,9 +8,11 @@
 // `npm start` then runs the Worker alone (see liveChatMode).
 import { existsSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { isLoopbackUrl } from "./local-stack.mjs";
 
-const file = new URL("../.dev.vars", import.meta.url);
+/** The repository's .dev.vars (wrangler dev reads it from the project root). */
+const DEFAULT_FILE = fileURLToPath(new URL("../.dev.vars", import.meta.url));
 
 /** The client id `npm start` generates; seeing it means the file is a local one. */
 export const LOCAL_CLIENT_ID = "local-dev-client";
@@ -49,8 +51,9 @@ function localValues() {
  * Ensure .dev.vars exists; returns its parsed key/values.
  * @param {Record<string, string>} [defaults]  extra values for a new file
  * @param {(line: string) => void} [say]
+ * @param {string} [file]  where the file is (default: the repository's .dev.vars)
  */
-export function ensureLocalEnv(defaults = {}, say = (line) => console.log(line)) {
+export function ensureLocalEnv(defaults = {}, say = (line) => console.log(line), file = DEFAULT_FILE) {
   if (!existsSync(file)) {
     const values = { ...generateSecrets(), ...localValues(), ...defaults };
     const body =

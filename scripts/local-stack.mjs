@@ -113,7 +113,8 @@ export async function waitForWorker(url, { timeoutMs = 60_000, exited } = {}) {
   for (;;) {
     if (gone) throw new Error(`wrangler dev exited (code ${gone.code ?? gone.signal}) before the Worker answered`);
     try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      // Generous: a first answer can take seconds on a loaded machine, and an abandoned request may wedge the dev proxy.
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(15_000) });
       const body = await res.json().catch(() => ({}));
       return { status: res.status, body };
     } catch {
@@ -149,11 +150,13 @@ export function runNode(args, env = {}, timeoutMs = 60_000) {
 /**
  * `npm run setup` (scripts/setup.mjs) against a simulator: a PAT of `license` authenticates.
  * Every value is passed in the environment, so .dev.vars is not consulted.
- * @param {{ simUrl: string, workerUrl: string, license: string, clientId: string, webhookSecret: string, json?: boolean }} o
+ * With `replace`, every webhook is registered again (`--replace`): the way to hand LiveChat a new
+ * webhook secret when the old registrations do not carry the secret's mark.
+ * @param {{ simUrl: string, workerUrl: string, license: string, clientId: string, webhookSecret: string, json?: boolean, replace?: boolean }} o
  */
-export async function setupAgainstSimulator({ simUrl, workerUrl, license, clientId, webhookSecret, json = false }) {
+export async function setupAgainstSimulator({ simUrl, workerUrl, license, clientId, webhookSecret, json = false, replace = false }) {
   const pat = await simCall(simUrl, "POST", `/_sim/licenses/${encodeURIComponent(license)}/pats`, {});
-  return runNode(["scripts/setup.mjs", "--url", workerUrl, ...(json ? ["--json"] : [])], {
+  return runNode(["scripts/setup.mjs", "--url", workerUrl, ...(json ? ["--json"] : []), ...(replace ? ["--replace"] : [])], {
     LIVECHAT_PAT: pat.token,
     LIVECHAT_ACCOUNT_ID: pat.account_id,
     LIVECHAT_TOKEN: undefined,

@@ -6,10 +6,17 @@
 //   3. wrangler dev on PORT (8787), then GET /healthz;
 //   4. `npm run setup` against the simulator (webhooks registered from the router's declaration);
 //   5. the app installed for the simulator's `demo` license through the real OAuth flow;
-//   6. what to try next. Ctrl-C stops both.
+//   6. a check that LiveChat's webhooks are answered 200, not 401;
+//   7. what to try next, only when all of that worked; otherwise what to do. Ctrl-C stops both.
+// A new .dev.vars over local state the old one made (a user deleted .dev.vars to "reset") is
+// detected: the webhooks are registered again with the new secret and the app is reinstalled.
 // When .dev.vars points LIVECHAT_ACCOUNTS_URL / LIVECHAT_API_URL away from this machine (real
 // LiveChat credentials), only the Worker runs.
-import { join } from "node:path";
+//
+// Environment: PORT (8787), SIM_PORT (8788), INSPECTOR_PORT, SIM_QUIET=1 (no simulator log lines),
+// LOCAL_STATE_DIR (where .dev.vars, .wrangler/state and .sim-state live; default: the repository).
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { ensureLocalEnv, liveChatMode, LOCAL_CLIENT_ID } from "./local-env.mjs";
 import { installThroughWorker, portInUse, ROOT, setupAgainstSimulator, simCall, startWrangler, waitForWorker } from "./local-stack.mjs";
 
@@ -22,8 +29,18 @@ const DEMO_TAG_SUGGESTIONS = {
 const say = (line = "") => console.log(line);
 const indent = (text, prefix) => text.trim().split("\n").map((l) => `${prefix}${l}`).join("\n");
 
-const vars = ensureLocalEnv();
+const stateDir = resolve(process.env.LOCAL_STATE_DIR ?? ROOT);
+const devVarsFile = join(stateDir, ".dev.vars");
+const wranglerState = join(stateDir, ".wrangler", "state");
+const simStateFile = join(stateDir, ".sim-state", "state.json");
+const freshVars = !existsSync(devVarsFile);
+const vars = ensureLocalEnv({}, say, devVarsFile);
 const mode = liveChatMode(vars);
+/**
+ * Local state made with other secrets: the Worker's tokens are sealed with the old
+ * TOKEN_ENCRYPTION_KEY and the simulator's webhooks carry the old LIVECHAT_WEBHOOK_SECRET.
+ */
+const staleState = freshVars && (existsSync(wranglerState) || existsSync(simStateFile));
 const port = Number(process.env.PORT ?? 8787);
 const simPort = Number(process.env.SIM_PORT ?? 8788);
 const workerUrl = `http://127.0.0.1:${port}`;
@@ -38,7 +55,7 @@ if (mode === "simulator") {
   const { startSimulator } = await import("../sim/server.mjs");
   sim = await startSimulator({
     port: simPort,
-    stateFile: join(ROOT, ".sim-state", "state.json"),
+    stateFile: simStateFile,
     log: process.env.SIM_QUIET === "1" ? undefined : (line) => console.log(`[sim] ${line}`),
     app: {
       client_id: vars.LIVECHAT_CLIENT_ID,
@@ -49,7 +66,14 @@ if (mode === "simulator") {
     },
     license: { name: LICENSE },
   });
-  say(`LiveChat simulator on ${sim.url} (state: .sim-state/state.json)`);
+  say(`LiveChat simulator on ${sim.url} (state: ${relative(simStateFile)})`);
+  if (staleState) {
+    say(
+      `A new .dev.vars was generated, but ${relative(wranglerState)} and ${relative(simStateFile)} hold what the old secrets made:\n` +
+        `the webhooks are registered again with the new secret and the app is reinstalled. (To start from nothing\n` +
+        `instead: Ctrl-C, delete both, npm start.)`,
+    );
+  }
 } else {
   say(`Real LiveChat: LIVECHAT_ACCOUNTS_URL=${vars.LIVECHAT_ACCOUNTS_URL ?? "(wrangler.toml)"}; the simulator is not started.`);
   if (vars.LIVECHAT_CLIENT_ID === LOCAL_CLIENT_ID) say(`warning: LIVECHAT_CLIENT_ID is still the local placeholder; put your app's Client ID in .dev.vars.`);
@@ -58,7 +82,9 @@ if (mode === "simulator") {
 // In simulator mode the URLs follow the actual ports (they are not secret, so --var is fine).
 const wrangler = startWrangler({
   port,
-  persistTo: ".wrangler/state",
+  persistTo: wranglerState,
+  ...(stateDir === ROOT ? {} : { envFile: devVarsFile }),
+  ...(process.env.INSPECTOR_PORT ? { inspectorPort: Number(process.env.INSPECTOR_PORT) } : {}),
   vars: sim ? { PUBLIC_URL: workerUrl, LIVECHAT_ACCOUNTS_URL: sim.url, LIVECHAT_API_URL: sim.url } : {},
 });
 
@@ -88,7 +114,10 @@ try {
 if (health.status !== 200) {
   say(`\nThe Worker runs but its configuration is incomplete (GET /healthz ${health.status}):`);
   for (const p of health.body.problems ?? []) say(`  - ${p.problem}`);
-  say("Fix .dev.vars; wrangler dev reloads it.");
+  say(
+    `Fix ${relative(devVarsFile)}, then restart: Ctrl-C and npm start again. (wrangler dev reads it only when it starts,\n` +
+      "and the webhook setup and the install run only at start.)",
+  );
 } else if (sim) {
   await wireSimulator();
 } else {
@@ -96,24 +125,44 @@ if (health.status !== 200) {
 }
 
 async function wireSimulator() {
-  say("\nRegistering the webhooks (npm run setup) with the simulator…");
-  const setup = await setupAgainstSimulator({
-    simUrl: sim.url,
-    workerUrl,
-    license: LICENSE,
-    clientId: vars.LIVECHAT_CLIENT_ID,
-    webhookSecret: vars.LIVECHAT_WEBHOOK_SECRET,
-  });
-  say(indent(setup.stdout || "(no output)", "  [setup] "));
-  if (setup.code !== 0) say(indent(setup.stderr || `exit code ${setup.code}`, "  [setup] "));
+  say(`\nRegistering the webhooks (npm run setup${staleState ? " --replace" : ""}) with the simulator…`);
+  let setup = await runSetup(staleState);
 
   say(`\nInstalling the app for the "${LICENSE}" license (GET /install → authorize → /install?code)…`);
+  const before = await lastDeliveryId();
   const install = await installThroughWorker({ simUrl: sim.url, workerUrl, license: LICENSE });
   if (!install.ok) say(indent(`install failed:\n${install.output}`, "  "));
 
+  // The install makes LiveChat send webhooks (the bot's routing status): a 401 means they carry
+  // a secret the Worker does not accept (registered with another LIVECHAT_WEBHOOK_SECRET).
+  let refused = install.ok ? await refusedWebhooks(before) : 0;
+  if (refused && setup.code === 0 && !staleState) {
+    say(`\n${refused} webhook(s) answered 401: they were registered with another LIVECHAT_WEBHOOK_SECRET. Registering them again; the next ones carry the current secret.`);
+    setup = await runSetup(true);
+    refused = 0;
+  }
+
   const license = await simCall(sim.url, "GET", `/_sim/licenses/${LICENSE}`).catch(() => undefined);
-  const ok = setup.code === 0 && install.ok;
+  const ok = setup.code === 0 && install.ok && refused === 0;
   if (ok && license) await demoSettings(license.organization_id);
+  if (!ok) {
+    const todo = [];
+    if (setup.code !== 0) todo.push("The webhook setup failed (see [setup] above): fix what it names, then restart (Ctrl-C, npm start).");
+    if (!install.ok) todo.push(`The install failed (see above): after fixing the cause, \`npm run sim:cli -- install --license ${LICENSE}\` tries again.`);
+    if (refused) todo.push("LiveChat's webhooks are answered 401: run `npm run setup -- --replace` (or restart) so they carry LIVECHAT_WEBHOOK_SECRET.");
+    todo.push(`To start from nothing: Ctrl-C, delete ${relative(wranglerState)}, ${relative(simStateFile)} and ${relative(devVarsFile)}, then npm start.`);
+    say(`
+────────────────────────────────────────────────────────────────────────────
+livechat-edge runs locally against a simulated LiveChat, but the app does not work yet.
+  Worker      ${workerUrl}   (GET /healthz)
+  Admin       ${workerUrl}/admin   token: ADMIN_TOKEN in ${relative(devVarsFile)}
+  Simulator   ${sim.url}   license "${LICENSE}"
+What to do:
+${todo.map((t) => `  - ${t}`).join("\n")}
+Ctrl-C stops the Worker and the simulator.
+────────────────────────────────────────────────────────────────────────────`);
+    return;
+  }
   const defaultPorts = sim.url === "http://127.0.0.1:8788" && workerUrl === "http://127.0.0.1:8787";
   const cli = "npm run sim:cli --";
   const timeout = vars.REPLY_TIMEOUT_SECONDS ?? 120;
@@ -134,11 +183,11 @@ async function wireSimulator() {
   const page = install.result?.page?.replace(/^(.+?) \1 /, "$1: ");
   say(`
 ────────────────────────────────────────────────────────────────────────────
-livechat-edge runs locally against a simulated LiveChat${ok ? "" : " (see the problems above)"}.
+livechat-edge runs locally against a simulated LiveChat.
   Worker      ${workerUrl}   (GET /healthz)
-  Admin       ${workerUrl}/admin   token: ADMIN_TOKEN in .dev.vars
+  Admin       ${workerUrl}/admin   token: ADMIN_TOKEN in ${relative(devVarsFile)}
   Simulator   ${sim.url}   license "${LICENSE}"${license ? `, organization ${license.organization_id}` : ""}
-  Install     ${ok ? page?.slice(0, 160) : "failed (see above)"}
+  Install     ${page?.slice(0, 160)}
   Reply timeout ${timeout} s (REPLY_TIMEOUT_SECONDS in .dev.vars)
 
 Try it in another terminal (README "Try it locally" walks through it):
@@ -146,6 +195,49 @@ ${defaultPorts ? "" : `  export SIM_URL=${sim.url} WORKER_URL=${workerUrl}\n`}${
   ${cli} help
 Ctrl-C stops the Worker and the simulator.
 ────────────────────────────────────────────────────────────────────────────`);
+}
+
+/** `npm run setup` against the simulator, its output indented; `replace` registers every webhook again. */
+async function runSetup(replace) {
+  const setup = await setupAgainstSimulator({
+    simUrl: sim.url,
+    workerUrl,
+    license: LICENSE,
+    clientId: vars.LIVECHAT_CLIENT_ID,
+    webhookSecret: vars.LIVECHAT_WEBHOOK_SECRET,
+    replace,
+  });
+  say(indent(setup.stdout || "(no output)", "  [setup] "));
+  if (setup.code !== 0) say(indent(setup.stderr || `exit code ${setup.code}`, "  [setup] "));
+  return setup;
+}
+
+/** The simulator's newest delivery id number (0 when none). */
+async function lastDeliveryId() {
+  const all = await simCall(sim.url, "GET", "/_sim/deliveries").catch(() => []);
+  return all.reduce((max, d) => Math.max(max, Number(d.id.slice(1)) || 0), 0);
+}
+
+/**
+ * How many webhooks sent after delivery `since` the Worker answered 401. Waits (up to ~10 s)
+ * for the install's first webhook and for the deliveries to settle.
+ */
+async function refusedWebhooks(since) {
+  const deadline = Date.now() + 10_000;
+  let sent = [];
+  while (Date.now() < deadline) {
+    sent = await simCall(sim.url, "GET", `/_sim/deliveries?since=${since}&kind=webhook`).catch(() => []);
+    if (sent.length) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await simCall(sim.url, "POST", "/_sim/idle", { timeout_ms: 5_000, first_attempts_only: true }).catch(() => {});
+  sent = await simCall(sim.url, "GET", `/_sim/deliveries?since=${since}`).catch(() => sent);
+  return sent.filter((d) => d.attempts.some((a) => a.status === 401)).length;
+}
+
+/** A path as the user knows it: relative to the repository when inside it. */
+function relative(path) {
+  return path.startsWith(`${ROOT}/`) ? path.slice(ROOT.length + 1) : path;
 }
 
 /** Demo tag suggestions for the demo license, unless it has some (admin API, ADMIN_TOKEN). */

@@ -3,11 +3,14 @@
 // Every step of the story (test/e2e/story.mjs) and of the faults (test/e2e/faults.mjs) is one
 // reported test case; a step whose prerequisite failed fails at once and says why.
 //
-//   node test/e2e/run.mjs [--json FILE] [--only story|faults]
+// The newcomer steps (test/e2e/newcomer.mjs) run `npm start` itself, after the others.
+//
+//   node test/e2e/run.mjs [--json FILE] [--only story|faults|newcomer]
 //
 // Exit code 1 on any failure. Logs of the run: test-results/e2e/{worker.log,sim.log,webhooks.json}.
 import { parseArgs } from "node:util";
 import { runFaults } from "./faults.mjs";
+import { runNewcomer } from "./newcomer.mjs";
 import { createContext } from "./lib/context.mjs";
 import { expect, Suite } from "./lib/harness.mjs";
 import { bootStack } from "./lib/stack.mjs";
@@ -18,7 +21,7 @@ const REPLY_TIMEOUT_SECONDS = 5;
 /** The simulator's webhook retries: three, within about two seconds. */
 const RETRY_DELAYS_MS = [250, 600, 1_000];
 /** Hard limit for the whole run; cleanup still happens. */
-const RUN_LIMIT_MS = 300_000;
+const RUN_LIMIT_MS = 480_000;
 
 const { values } = parseArgs({ options: { json: { type: "string" }, only: { type: "string" } } });
 const suite = new Suite();
@@ -45,6 +48,29 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
 }
 
 try {
+  if (values.only === "newcomer") {
+    suite.group("Newcomer");
+    await runNewcomer(suite);
+  } else {
+    await runStack();
+    if (!values.only) {
+      suite.group("Newcomer (npm start)");
+      await runNewcomer(suite);
+    }
+  }
+} catch (err) {
+  console.log(`\ne2e: the suite itself failed: ${err?.stack ?? err}`);
+  extraFailures++;
+} finally {
+  clearTimeout(watchdog);
+  await stack?.close().catch((err) => console.log(`cleanup: ${err.message}`));
+}
+
+const { failed } = suite.finish(values.json, extraFailures);
+process.exit(failed ? 1 : 0);
+
+/** Boot, the story and the faults against one stack; the stack is closed before the newcomer steps. */
+async function runStack() {
   suite.group("Boot");
   await suite.step("boot", "the Worker (wrangler dev) and the LiveChat simulator start; GET /healthz is ok", async () => {
     const booted = await bootStack({ replyTimeoutSeconds: REPLY_TIMEOUT_SECONDS, retryDelaysMs: RETRY_DELAYS_MS, log: (l) => console.log(l) });
@@ -71,13 +97,6 @@ try {
     }
     await runFaults(suite, run);
   }
-} catch (err) {
-  console.log(`\ne2e: the suite itself failed: ${err?.stack ?? err}`);
-  extraFailures++;
-} finally {
-  clearTimeout(watchdog);
-  await stack?.close().catch((err) => console.log(`cleanup: ${err.message}`));
+  await stack?.close();
+  stack = undefined;
 }
-
-const { failed } = suite.finish(values.json, extraFailures);
-process.exit(failed ? 1 : 0);
