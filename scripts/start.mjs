@@ -26,6 +26,11 @@ const DEMO_TAG_SUGGESTIONS = {
   refund: ["Refunds reach your card within 5 business days.", "Could you share your order number so I can start the refund?"],
   complaint: ["I'm sorry about this. Let me make it right: could you tell me what happened?"],
 };
+/** Words customers use for the demo tags, matched with the suggestions' own words (suggestions from what the customer writes). */
+const DEMO_TAG_KEYWORDS = {
+  refund: ["money back", "reimburse"],
+  complaint: ["broken", "damaged", "disappointed", "unhappy"],
+};
 const say = (line = "") => console.log(line);
 const indent = (text, prefix) => text.trim().split("\n").map((l) => `${prefix}${l}`).join("\n");
 
@@ -173,6 +178,7 @@ Ctrl-C stops the Worker and the simulator.
     [`${cli} say --chat CHAT_ID --as customer --text "Hello?"`, ""],
     [`${cli} say --chat CHAT_ID --as agent --text "On it!"`, "answered in time: no second nudge"],
     [`${cli} tag --chat CHAT_ID --tag refund`, "suggestions for agents"],
+    [`${cli} say --chat CHAT_ID --as customer --text "It arrived broken, I'm disappointed"`, "suggestions from the customer's words (complaint), for agents"],
     [`${cli} rate --chat CHAT_ID good`, "a reaction for agents (try bad on another chat)"],
     [`${cli} bot offline --license ${LICENSE}`, "knock the bot offline, then let the cron heal it:"],
     [`curl "${workerUrl}/cdn-cgi/handler/scheduled?cron=*/5+*+*+*+*"`, ""],
@@ -240,7 +246,7 @@ function relative(path) {
   return path.startsWith(`${ROOT}/`) ? path.slice(ROOT.length + 1) : path;
 }
 
-/** Demo tag suggestions for the demo license, unless it has some (admin API, ADMIN_TOKEN). */
+/** Demo tag suggestions and keywords for the demo license, unless it has suggestions (admin API, ADMIN_TOKEN). */
 async function demoSettings(org) {
   const url = `${workerUrl}/admin/api/licenses/${encodeURIComponent(org)}/settings`;
   const headers = { authorization: `Bearer ${vars.ADMIN_TOKEN}`, "content-type": "application/json" };
@@ -248,8 +254,8 @@ async function demoSettings(org) {
     const current = await fetch(url, { headers });
     if (!current.ok) return say(`  (demo settings skipped: GET ${new URL(url).pathname} → ${current.status})`);
     if (Object.keys((await current.json()).tagSuggestions ?? {}).length) return;
-    const res = await fetch(url, { method: "PUT", headers, body: JSON.stringify({ tagSuggestions: DEMO_TAG_SUGGESTIONS }) });
-    if (res.ok) say(`  Demo tag suggestions for ${Object.keys(DEMO_TAG_SUGGESTIONS).join(", ")} set through the admin API.`);
+    const res = await fetch(url, { method: "PUT", headers, body: JSON.stringify({ tagSuggestions: DEMO_TAG_SUGGESTIONS, tagKeywords: DEMO_TAG_KEYWORDS }) });
+    if (res.ok) say(`  Demo tag suggestions and keywords for ${Object.keys(DEMO_TAG_SUGGESTIONS).join(", ")} set through the admin API.`);
     else say(`  (demo settings not set: PUT → ${res.status})`);
   } catch (err) {
     say(`  (demo settings skipped: ${err.message})`);

@@ -1,6 +1,7 @@
 // The story of issue 6, one reported step each: install → bot provisioned and accepting chats
 // → customer writes → no agent reply → the bot's nudge → an agent replies, no second nudge →
-// tagged → suggestions for agents → rated good, another chat bad → reactions → a bot knocked
+// tagged → suggestions for agents → a customer's words bring suggestions (and, switched off, do
+// not) → rated good, another chat bad → reactions → a bot knocked
 // offline is healed by the cron → uninstall stops everything.
 import { describeAttempts, E2E_SETTINGS } from "./lib/context.mjs";
 import { expect, sleep, waitFor } from "./lib/harness.mjs";
@@ -116,6 +117,58 @@ export async function runStory(suite, ctx) {
     });
     return `"${note.text}" (agents only)`;
   }, { needs: ["chat", "bot", "settings"] });
+
+  await suite.step("content", "a customer asks about a refund: the refund suggestions appear for agents only, once per thread", async () => {
+    const suggestion = E2E_SETTINGS.tagSuggestions.refund[0];
+    const isSuggestion = (t) => t.includes(suggestion) && t.includes("[refund]");
+    // The first message is delivered twice more (answer lost after the Worker stored it): the retries must change nothing.
+    ctx.proxy.addRule({ mode: "after", status: 500, times: 2, label: "content-redelivery", match: (a) => a.texts.some((t) => t.includes("[content]")) });
+    try {
+      s.chat3 = await ctx.startChat(L, "Hello [content], when will I get my refund?", "E2E Third Customer");
+      const note = await ctx.exactlyOne("an agents-only suggestion from the customer's message", () => ctx.agentNotes(s.chat3, isSuggestion), {
+        timeoutMs: 15_000,
+        describe: async () => `transcript:
+${await ctx.transcriptText(s.chat3)}`,
+      });
+      // More about the refund from the customer, the agent's own words, a whisper: nothing new.
+      await ctx.say(s.chat3, "customer", "Any news on my refund? I want my money back");
+      await ctx.say(s.chat3, "agent", "Let me check the refund for you.");
+      await ctx.control("POST", `/_sim/chats/${s.chat3}/messages`, { as: "agent", text: "refund refund money back", visibility: "agents" });
+      await ctx.idle();
+      await sleep(2_000);
+      const notes = await ctx.agentNotes(s.chat3);
+      expect(notes.length === 1, `expected one agents-only note, found ${notes.length}: ${notes.map((n) => JSON.stringify(n.text)).join(", ")}`);
+      const retries = ctx.proxy.find((a) => a.texts.some((t) => t.includes("[content]")) && a.workerOutcome === "duplicate").length;
+      expect(retries > 0, `the redelivered first message never reached the Worker as a duplicate: ${describeAttempts(ctx.proxy.find((a) => a.texts.some((t) => t.includes("[content]"))))}`);
+      const text = await ctx.transcriptText(s.chat3);
+      const shown = /^.*\[agents only\]: Suggested replies for the customer's message:\n.*$/m.exec(text)?.[0];
+      expect(shown?.includes(suggestion), `the transcript shows no agents-only suggestion:\n${text}`);
+      return `transcript: ${shown.trim().replace(/\s*\n\s*/, " ⏎ ")} (${retries} redeliveries answered duplicate; later messages added nothing); event ${note.id}`;
+    } finally {
+      ctx.proxy.clearRules();
+    }
+  }, { needs: ["setup", "install", "bot", "settings"] });
+
+  await suite.step("content-off", "content suggestions switched off for the license: a customer's refund question brings nothing", async () => {
+    const put = (body) =>
+      fetch(`${ctx.workerUrl}/admin/api/licenses/${encodeURIComponent(s.org)}/settings`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${ctx.stack.secrets.ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const off = await put({ contentSuggestions: false });
+    expect(off.ok, `PUT contentSuggestions false → ${off.status} ${await off.text()}`);
+    try {
+      const chat = await ctx.startChat(L, "I want a refund, please.", "E2E Fourth Customer");
+      await ctx.idle();
+      await sleep(3_000);
+      const notes = await ctx.agentNotes(chat);
+      expect(notes.length === 0, `suggested although switched off: ${notes.map((n) => JSON.stringify(n.text)).join(", ")}`);
+      return `chat ${chat}: no agents-only note`;
+    } finally {
+      await put({ contentSuggestions: true });
+    }
+  }, { needs: ["content"] });
 
   await suite.step("rate-good", "the customer rates the chat good: a reaction appears for agents", async () => {
     const before = (await ctx.agentNotes(s.chat)).length;
