@@ -161,12 +161,14 @@ async function installThroughWorker(sim, v) {
   authorizeUrl.searchParams.set("license", license);
   if (v.region) authorizeUrl.searchParams.set("region", v.region);
   if (v.deny) authorizeUrl.searchParams.set("sim_deny", "1");
+  // As a browser would: the Worker's state cookie goes back with the callback (it binds the flow to whoever started it).
+  const cookie = start.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
   const approved = await fetch(authorizeUrl, { redirect: "manual" });
   const back = approved.headers.get("location");
   steps.push({ step: "authorize", status: approved.status, location: back });
   if (approved.status !== 302 || !back) throw new CliError(`authorize answered ${approved.status}`);
   if (new URL(back).pathname === "/ooops") throw new CliError(`LiveChat (simulated) refused the authorization: ${new URL(back).search}`);
-  const result = await fetch(back, { redirect: "manual" });
+  const result = await fetch(back, { redirect: "manual", headers: cookie ? { cookie } : {} });
   const text = await result.text();
   steps.push({ step: "GET /install?code", status: result.status });
   return { license, steps, status: result.status, page: htmlText(text) };

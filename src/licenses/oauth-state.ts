@@ -1,62 +1,71 @@
 import * as z from "zod/mini";
+import { secretMatches } from "../livechat/webhooks/verify";
 import { importSealingKey, randomToken, seal, sha256Base64Url, unseal } from "./crypto";
 
 /**
  * One-shot OAuth `state` with PKCE S256 (docs/LIVECHAT.md §6.1 / OAUTH: `state` "strongly
- * recommended", `code_challenge` 43–128 chars, `code_challenge_method=S256`).
- * Stored in KV under `oauth-state:<state>` with a 10-minute TTL, sealed, and deleted on use.
+ * recommended", `code_challenge` 43–128 chars, `code_challenge_method=S256`), kept in the browser
+ * that started the flow, not in storage: a sealed `__Host-` cookie (AES-256-GCM under
+ * TOKEN_ENCRYPTION_KEY, so encrypted and authenticated, bound to its purpose by its associated data)
+ * holding the state, the PKCE verifier and the redirect URI. An anonymous `GET /install` thus
+ * writes nothing anywhere, and a callback is honoured only in the browser that started it.
  */
 
-/** How long an authorization started by `/install` stays valid. */
+/** How long an authorization started by `/install` stays valid (the cookie's lifetime too). */
 export const STATE_TTL_SECONDS = 600;
 
-const pendingSchema = z.object({ verifier: z.string(), redirectUri: z.string(), createdAt: z.number() });
+/** The cookie's name as hono's helpers take it with `prefix: "host"` (sent as `__Host-oauth`). */
+export const STATE_COOKIE = "oauth";
 
-/** What `/install` needs to redirect to LiveChat's authorize page. */
+/** Associated data of the sealed cookie: a value sealed for anything else does not open as one. */
+const SEAL_CONTEXT = "livechat-edge oauth-state v2";
+
+/** Longest cookie value accepted (a sealed value is ~250 characters). */
+const MAX_COOKIE_LENGTH = 1024;
+
+const pendingSchema = z.object({ state: z.string(), verifier: z.string(), redirectUri: z.string(), createdAt: z.number() });
+
+/** What `/install` needs to redirect to LiveChat's authorize page, and the cookie to set. */
 export interface StartedAuthorization {
   state: string;
   codeChallenge: string;
+  /** The sealed value of the state cookie. */
+  cookie: string;
 }
 
-/** What is kept until LiveChat redirects back. */
+/** What the browser keeps until LiveChat redirects back. */
 export type PendingAuthorization = z.infer<typeof pendingSchema>;
 
-const key = (state: string) => `oauth-state:${state}`;
-
-/** Create and store a fresh state + PKCE verifier for `redirectUri`. */
-export async function startAuthorization(
-  kv: KVNamespace,
-  encryptionKey: string,
-  redirectUri: string,
-): Promise<StartedAuthorization> {
+/** A fresh state + PKCE verifier for `redirectUri`, sealed into a cookie value. */
+export async function startAuthorization(encryptionKey: string, redirectUri: string, now = Date.now()): Promise<StartedAuthorization> {
   const state = randomToken(24);
   const verifier = randomToken(32); // 43 characters, within PKCE's 43–128
-  const pending: PendingAuthorization = { verifier, redirectUri, createdAt: Date.now() };
-  const sealed = await seal(await importSealingKey(encryptionKey), JSON.stringify(pending), key(state));
-  await kv.put(key(state), sealed, { expirationTtl: STATE_TTL_SECONDS });
-  return { state, codeChallenge: await sha256Base64Url(verifier) };
+  const pending: PendingAuthorization = { state, verifier, redirectUri, createdAt: now };
+  const cookie = await seal(await importSealingKey(encryptionKey), JSON.stringify(pending), SEAL_CONTEXT);
+  return { state, codeChallenge: await sha256Base64Url(verifier), cookie };
 }
 
 /**
- * Take the pending authorization for `state` and delete it, so a state works once.
- * Returns null for an unknown, expired or already used state.
+ * The pending authorization the browser's cookie holds, when it is the one `state` names, for the
+ * same `redirectUri`, and younger than {@link STATE_TTL_SECONDS}; null otherwise (no cookie,
+ * another browser's flow, tampered, expired, or another redirect URI).
  */
 export async function consumeAuthorization(
-  kv: KVNamespace,
   encryptionKey: string,
+  cookie: string | undefined,
   state: string,
+  redirectUri: string,
+  now = Date.now(),
 ): Promise<PendingAuthorization | null> {
-  if (!/^[A-Za-z0-9_-]{16,128}$/.test(state)) return null;
-  const sealed = await kv.get(key(state));
-  if (sealed === null) return null;
-  await kv.delete(key(state));
+  if (!cookie || cookie.length > MAX_COOKIE_LENGTH || !/^[A-Za-z0-9_-]{16,128}$/.test(state)) return null;
+  let pending: PendingAuthorization;
   try {
-    const pending = pendingSchema.parse(
-      JSON.parse(await unseal(await importSealingKey(encryptionKey), sealed, key(state))),
-    );
-    // KV expiry is lazy at the edge; enforce the TTL ourselves too.
-    return Date.now() - pending.createdAt > STATE_TTL_SECONDS * 1000 ? null : pending;
+    pending = pendingSchema.parse(JSON.parse(await unseal(await importSealingKey(encryptionKey), cookie, SEAL_CONTEXT)));
   } catch {
     return null;
   }
+  if (!secretMatches(state, [pending.state])) return null;
+  if (pending.redirectUri !== redirectUri) return null;
+  const age = now - pending.createdAt;
+  return age >= 0 && age <= STATE_TTL_SECONDS * 1000 ? pending : null;
 }

@@ -7,7 +7,6 @@ import { importSealingKey, seal, unseal } from "./crypto";
  * | key                      | value                                   | metadata (plain, listable)          |
  * |--------------------------|-----------------------------------------|-------------------------------------|
  * | `license:<organization>` | AES-GCM sealed JSON {@link LicenseTokens} | `{ expiresAt, installedAt, needsReinstall }` |
- * | `oauth-state:<state>`    | sealed PKCE verifier (see oauth-state.ts) | none; TTL 10 minutes               |
  *
  * The sealed value is bound to its key (AES-GCM associated data), so a raw KV read shows no
  * token and a value copied to another license's key does not decrypt.

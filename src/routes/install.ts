@@ -1,11 +1,13 @@
 import { Hono } from "hono/tiny";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { withConfig } from "../http/config-middleware";
 import { resultPage } from "../http/page";
+import { clientKey, retryAfterSeconds, spend } from "../http/rate-limit";
 import type { AppEnv } from "../http/types";
 import { AccountsClient } from "../livechat/accounts";
 import { LiveChatError } from "../livechat/errors";
 import { createLogger } from "../log";
-import { consumeAuthorization, startAuthorization } from "../licenses/oauth-state";
+import { consumeAuthorization, STATE_COOKIE, STATE_TTL_SECONDS, startAuthorization } from "../licenses/oauth-state";
 import { licenseStub } from "../licenses/stub";
 
 /** What the page says for each error code LiveChat's authorize step may send back (docs/LIVECHAT.md §6.2). */
@@ -24,16 +26,31 @@ const AUTHORIZE_ERROR_OTHER = "LiveChat reported an error during the authorizati
  * `GET /install`: the app's Direct installation URL (docs/LIVECHAT.md §7 / CHWH "Step 2").
  *
  * - no `code`: start the flow — redirect to LiveChat's authorize page with a one-shot
- *   `state` and a PKCE S256 challenge (docs/LIVECHAT.md §6.1 / OAUTH);
- * - `code` (+ `state` when we started the flow): exchange it (§6.2), store the grant in the
- *   license's DO, and show what happened;
+ *   `state` and a PKCE S256 challenge (docs/LIVECHAT.md §6.1 / OAUTH), both kept in a sealed
+ *   `__Host-oauth` cookie of this browser (src/licenses/oauth-state.ts): nothing is stored;
+ * - `code` + `state` (we started the flow): only in the browser holding the matching cookie, for the
+ *   same redirect URI; the cookie is cleared whatever the outcome;
+ * - `code` alone (LiveChat's Marketplace started the flow): exchange it (§6.2) as before;
  * - `error`: LiveChat reported a denied or failed authorization; nothing is stored.
+ *
+ * Every request counts against the client's `INSTALL_LIMITER` (a person installs once): past it,
+ * 429 with `Retry-After`, before anything else, so a flood costs neither LiveChat calls nor storage.
  */
 export const install = new Hono<AppEnv>().get("/install", withConfig("html"), async (c) => {
   const config = c.var.config;
   const log = createLogger({ route: "install" });
   const redirectUri = `${config.publicUrl ?? new URL(c.req.url).origin}/install`;
   const { code, state, error } = c.req.query();
+
+  if (!(await spend(c.env.INSTALL_LIMITER, "install", clientKey(c.req.raw)))) {
+    log.warn("install attempts from one client over the limit");
+    c.header("Retry-After", String(retryAfterSeconds()));
+    return resultPage(c, {
+      title: "Too many installation attempts",
+      message: "Too many installation attempts from your network in a short time. Wait a minute, then start the installation again.",
+      status: 429,
+    });
+  }
 
   if (error) {
     const known = Object.hasOwn(AUTHORIZE_ERRORS, error);
@@ -47,7 +64,9 @@ export const install = new Hono<AppEnv>().get("/install", withConfig("html"), as
   }
 
   if (!code) {
-    const started = await startAuthorization(c.env.TOKENS, config.tokenEncryptionKey, redirectUri);
+    const started = await startAuthorization(config.tokenEncryptionKey, redirectUri);
+    // Lax, not Strict: LiveChat's redirect back is a cross-site top-level navigation.
+    setCookie(c, STATE_COOKIE, started.cookie, { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: STATE_TTL_SECONDS, prefix: "host" });
     const authorize = new URL(`${config.accountsUrl}/`);
     authorize.search = new URLSearchParams({
       response_type: "code",
@@ -61,16 +80,19 @@ export const install = new Hono<AppEnv>().get("/install", withConfig("html"), as
     return c.redirect(authorize.toString(), 302);
   }
 
-  // With a state we started the flow, so it must be ours, unused and fresh, and its verifier
-  // goes with the exchange. Without one, LiveChat's Marketplace started it (no PKCE then).
+  // With a state we started the flow, so this browser must hold its cookie (fresh, same redirect
+  // URI), and the verifier goes with the exchange. The cookie is single-use: cleared on every
+  // outcome. Without a state, LiveChat's Marketplace started the flow (no PKCE then).
   let codeVerifier: string | undefined;
   if (state !== undefined) {
-    const pending = await consumeAuthorization(c.env.TOKENS, config.tokenEncryptionKey, state);
+    const cookie = getCookie(c, STATE_COOKIE, "host");
+    deleteCookie(c, STATE_COOKIE, { path: "/", secure: true, prefix: "host" });
+    const pending = await consumeAuthorization(config.tokenEncryptionKey, cookie, state, redirectUri);
     if (!pending) {
-      log.warn("install with unknown, used or expired state");
+      log.warn("install with a state this browser did not start, or an expired one", { cookie: cookie ? "present" : "absent" });
       return resultPage(c, {
         title: "This installation link has expired",
-        message: "The authorization state is unknown, expired or already used. Start the installation again.",
+        message: "This browser did not start this installation, or it was started too long ago. Start the installation again.",
         status: 400,
       });
     }

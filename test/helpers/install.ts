@@ -1,4 +1,5 @@
 import { SELF } from "cloudflare:test";
+import { fromAnyClient } from "./client";
 import { fixture } from "./fixtures";
 import type { mockLiveChat } from "./livechat-mock";
 
@@ -23,7 +24,7 @@ export async function installLicense(
 ) {
   const tokens = tokenResponse(organizationId, overrides);
   lc.on("POST", "/v2/token", Response.json(tokens));
-  const res = await SELF.fetch(`${ORIGIN}/install?code=${encodeURIComponent(`dal:code-${organizationId}`)}`);
+  const res = await SELF.fetch(`${ORIGIN}/install?code=${encodeURIComponent(`dal:code-${organizationId}`)}`, { headers: fromAnyClient() });
   return { res, tokens };
 }
 

@@ -2,10 +2,12 @@ import { env } from "cloudflare:workers";
 import { SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { sha256Base64Url } from "../../src/licenses/crypto";
+import { startAuthorization } from "../../src/licenses/oauth-state";
 import { licenseKey, TokenStore } from "../../src/licenses/token-store";
 import { licenseStub } from "../../src/licenses/stub";
 import { ORIGIN, installLicense, tokenResponse } from "../helpers/install";
 import { mockLiveChat } from "../helpers/livechat-mock";
+import { fromAnyClient } from "../helpers/client";
 
 let lc: ReturnType<typeof mockLiveChat>;
 beforeEach(() => {
@@ -18,16 +20,21 @@ afterEach(() => {
 
 const store = () => new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!);
 
-/** Start the flow and return the authorize URL the Worker redirected to. */
-async function startInstall(): Promise<URL> {
-  const res = await SELF.fetch(`${ORIGIN}/install`, { redirect: "manual" });
+/** GET a path of the Worker from a fresh client (the install limit counts per client). */
+const get = (path: string, headers: HeadersInit = {}) => SELF.fetch(`${ORIGIN}${path}`, { redirect: "manual", headers: fromAnyClient(headers) });
+
+/** Start the flow: the authorize URL the Worker redirected to, and the state cookie as a browser sends it back. */
+async function startInstall(): Promise<{ url: URL; cookie: string; setCookie: string }> {
+  const res = await get("/install");
   expect(res.status).toBe(302);
-  return new URL(res.headers.get("location")!);
+  const setCookie = res.headers.get("set-cookie") ?? "";
+  return { url: new URL(res.headers.get("location")!), cookie: setCookie.split(";")[0], setCookie };
 }
 
 describe("GET /install without code", () => {
-  it("redirects to LiveChat's authorize page with a one-shot state and PKCE S256", async () => {
-    const url = await startInstall();
+  it("redirects to LiveChat's authorize page with a one-shot state and PKCE S256, kept in a sealed __Host- cookie, nothing stored", async () => {
+    const put = vi.spyOn(env.TOKENS, "put");
+    const { url, cookie, setCookie } = await startInstall();
     expect(url.origin).toBe("https://accounts.livechat.test");
     expect(url.searchParams.get("response_type")).toBe("code");
     expect(url.searchParams.get("client_id")).toBe("test-client-id");
@@ -36,19 +43,27 @@ describe("GET /install without code", () => {
     expect(url.searchParams.get("code_challenge")).toMatch(/^[\w-]{43}$/);
     const state = url.searchParams.get("state")!;
     expect(state).toMatch(/^[\w-]{32}$/);
-    const stored = await env.TOKENS.get(`oauth-state:${state}`);
-    expect(stored).toMatch(/^v1\./); // sealed: the verifier is not readable in KV
+    expect(put).not.toHaveBeenCalled();
+    expect((await env.TOKENS.list({ prefix: "oauth-state:" })).keys).toEqual([]);
+    expect(setCookie).toMatch(/^__Host-oauth=v1\./); // sealed: neither state nor verifier readable
+    expect(setCookie).toMatch(/; Max-Age=600/);
+    expect(setCookie).toMatch(/; Path=\//);
+    expect(setCookie).toMatch(/; HttpOnly/);
+    expect(setCookie).toMatch(/; Secure/);
+    expect(setCookie).toMatch(/; SameSite=Lax/);
+    expect(cookie).not.toContain(state);
   });
 });
 
 describe("GET /install with code and state", () => {
-  it("exchanges the code with the PKCE verifier and stores the grant encrypted", async () => {
+  it("exchanges the code with the PKCE verifier and stores the grant encrypted; the state cookie is cleared", async () => {
     const org = "org-install-pkce";
-    const url = await startInstall();
+    const { url, cookie } = await startInstall();
     const tokens = tokenResponse(org);
     lc.on("POST", "/v2/token", Response.json(tokens));
-    const res = await SELF.fetch(`${ORIGIN}/install?code=dal%3Acode-1&state=${url.searchParams.get("state")}`);
+    const res = await get(`/install?code=dal%3Acode-1&state=${url.searchParams.get("state")}`, { cookie });
     expect(res.status).toBe(200);
+    expect(res.headers.get("set-cookie")).toMatch(/^__Host-oauth=; Max-Age=0/);
     const html = await res.text();
     expect(html).toContain("installed");
     expect(html).toContain("window.close");
@@ -74,31 +89,52 @@ describe("GET /install with code and state", () => {
     expect((await licenseStub(env, org).installation()).installed).toBe(true);
   });
 
-  it("accepts a state only once", async () => {
-    const url = await startInstall();
+  it("accepts a state only once: the browser's cookie is gone after the callback", async () => {
+    const { url, cookie } = await startInstall();
     const state = url.searchParams.get("state")!;
     lc.on("POST", "/v2/token", Response.json(tokenResponse("org-once")));
-    expect((await SELF.fetch(`${ORIGIN}/install?code=c1&state=${state}`)).status).toBe(200);
-    const again = await SELF.fetch(`${ORIGIN}/install?code=c2&state=${state}`);
+    const first = await get(`/install?code=c1&state=${state}`, { cookie });
+    expect(first.status).toBe(200);
+    // The browser applies the cleared cookie: the same callback again carries none.
+    expect(first.headers.get("set-cookie")).toMatch(/Max-Age=0/);
+    const again = await get(`/install?code=c2&state=${state}`);
     expect(again.status).toBe(400);
     expect(await again.text()).toContain("expired");
     expect(lc.calls("/v2/token")).toHaveLength(1);
   });
 
-  it("rejects an unknown or missing-in-store state without exchanging", async () => {
-    const res = await SELF.fetch(`${ORIGIN}/install?code=c&state=${"x".repeat(32)}`);
+  it("rejects a state without this browser's cookie, with another flow's cookie, or a tampered cookie, without exchanging", async () => {
+    const { url, cookie } = await startInstall();
+    const other = await startInstall();
+    const state = url.searchParams.get("state")!;
+    expect((await get(`/install?code=c&state=${state}`)).status).toBe(400); // another browser: no cookie
+    expect((await get(`/install?code=c&state=${state}`, { cookie: other.cookie })).status).toBe(400); // another flow's cookie
+    const [name, value] = cookie.split("=");
+    const tampered = `${name}=${value.slice(0, -2)}${value.endsWith("A") ? "B" : "A"}${value.slice(-1)}`;
+    expect((await get(`/install?code=c&state=${state}`, { cookie: tampered })).status).toBe(400);
+    const res = await get(`/install?code=c&state=${"x".repeat(32)}`, { cookie });
     expect(res.status).toBe(400);
-    const bad = await SELF.fetch(`${ORIGIN}/install?code=c&state=${encodeURIComponent("<script>")}`);
+    const bad = await get(`/install?code=c&state=${encodeURIComponent("<script>")}`, { cookie });
     expect(bad.status).toBe(400);
     expect(await bad.text()).not.toContain("<script>");
     expect(lc.calls("/v2/token")).toHaveLength(0);
   });
 
+  it("rejects a cookie started for another redirect URI", async () => {
+    const started = await startAuthorization(env.TOKEN_ENCRYPTION_KEY!, "https://elsewhere.example/install");
+    const res = await get(`/install?code=c&state=${started.state}`, { cookie: `__Host-oauth=${started.cookie}` });
+    expect(res.status).toBe(400);
+    const same = await startAuthorization(env.TOKEN_ENCRYPTION_KEY!, `${ORIGIN}/install`);
+    lc.on("POST", "/v2/token", Response.json(tokenResponse("org-install-same-redirect")));
+    expect((await get(`/install?code=c&state=${same.state}`, { cookie: `__Host-oauth=${same.cookie}` })).status).toBe(200);
+    expect(lc.calls("/v2/token")).toHaveLength(1);
+  });
+
   it("rejects an expired state", async () => {
-    const url = await startInstall();
+    const { url, cookie } = await startInstall();
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 11 * 60_000);
-    const res = await SELF.fetch(`${ORIGIN}/install?code=c&state=${url.searchParams.get("state")}`);
+    const res = await get(`/install?code=c&state=${url.searchParams.get("state")}`, { cookie });
     expect(res.status).toBe(400);
     expect(lc.calls("/v2/token")).toHaveLength(0);
   });
@@ -124,7 +160,7 @@ describe("GET /install from the Marketplace (code without state)", () => {
     expect(first.tokens.access_token).not.toBe(second.tokens.access_token);
     // Installing the same grant again changes nothing and revokes nothing.
     lc.on("POST", "/v2/token", Response.json(second.tokens));
-    await SELF.fetch(`${ORIGIN}/install?code=same`);
+    await get(`/install?code=same`);
     expect((await store().get(org))!.accessToken).toBe(second.tokens.access_token);
     expect(lc.calls("/v2/token").filter((c) => c.method === "DELETE")).toHaveLength(1);
   });
@@ -132,7 +168,7 @@ describe("GET /install from the Marketplace (code without state)", () => {
 
 describe("GET /install failures", () => {
   it("shows denied consent with 403 and stores nothing", async () => {
-    const res = await SELF.fetch(`${ORIGIN}/install?error=access_denied&error_description=${encodeURIComponent("User <b>denied</b>")}`);
+    const res = await get(`/install?error=access_denied&error_description=${encodeURIComponent("User <b>denied</b>")}`);
     expect(res.status).toBe(403);
     const html = await res.text();
     expect(html).toContain("The authorization was denied.");
@@ -142,23 +178,23 @@ describe("GET /install failures", () => {
 
   it("never reflects error_description or an unknown error code into the page (fixed text per code)", async () => {
     const lure = "Your license is suspended, call +1 555 0100 to restore it";
-    const known = await SELF.fetch(`${ORIGIN}/install?error=server_error&error_description=${encodeURIComponent(lure)}`);
+    const known = await get(`/install?error=server_error&error_description=${encodeURIComponent(lure)}`);
     expect(known.status).toBe(400);
     const knownHtml = await known.text();
     expect(knownHtml).toContain("LiveChat could not complete the authorization right now.");
     expect(knownHtml).not.toContain("555 0100");
-    const unknown = await SELF.fetch(`${ORIGIN}/install?error=${encodeURIComponent(lure)}&error_description=x`);
+    const unknown = await get(`/install?error=${encodeURIComponent(lure)}&error_description=x`);
     expect(unknown.status).toBe(400);
     const unknownHtml = await unknown.text();
     expect(unknownHtml).toContain("LiveChat reported an error during the authorization.");
     expect(unknownHtml).not.toContain("555 0100");
-    const proto = await SELF.fetch(`${ORIGIN}/install?error=__proto__`);
+    const proto = await get(`/install?error=__proto__`);
     expect(await proto.text()).toContain("LiveChat reported an error during the authorization.");
   });
 
   it("shows LiveChat failing the exchange itself (5xx) as 502, asking to try again, and stores nothing", async () => {
     lc.on("POST", "/v2/token", Response.json({ error: "internal_error" }, { status: 503 }));
-    const res = await SELF.fetch(`${ORIGIN}/install?code=unlucky`);
+    const res = await get(`/install?code=unlucky`);
     expect(res.status).toBe(502);
     expect(await res.text()).toContain("again in a moment");
     expect(await store().get("390e44e6-f1e6-0368c-z6ddb-74g14508c2ex")).toBeNull();
@@ -167,7 +203,7 @@ describe("GET /install failures", () => {
   it("shows a storage failure after the exchange as a page (500), not the JSON error", async () => {
     lc.on("POST", "/v2/token", Response.json(tokenResponse("org-install-storage-fails")));
     vi.spyOn(env.TOKENS, "put").mockRejectedValue(new Error("KV PUT failed: 429 Too Many Requests"));
-    const res = await SELF.fetch(`${ORIGIN}/install?code=fine`);
+    const res = await get(`/install?code=fine`);
     expect(res.status).toBe(500);
     expect(res.headers.get("content-type")).toContain("text/html");
     expect(await res.text()).toContain("could not be stored");
@@ -175,7 +211,7 @@ describe("GET /install failures", () => {
 
   it("shows a failed exchange with 400 and stores nothing", async () => {
     lc.on("POST", "/v2/token", Response.json({ error: "invalid_grant", error_description: "code expired" }, { status: 400 }));
-    const res = await SELF.fetch(`${ORIGIN}/install?code=stale`);
+    const res = await get(`/install?code=stale`);
     expect(res.status).toBe(400);
     expect(await res.text()).toContain("invalid_grant");
     const listed = await store().list();

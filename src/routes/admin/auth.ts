@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { clientKey, exhausted, FLEET_KEY, spend } from "../../http/rate-limit";
 import type { AppEnv } from "../../http/types";
 import { randomToken, toBase64Url } from "../../licenses/crypto";
 import { secretMatches } from "../../livechat/webhooks/verify";
@@ -126,18 +127,34 @@ export function sameOrigin(c: Context<AdminEnv>): boolean {
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** Rate-limit names (src/http/rate-limit.ts) of the admin doors: per client, and fleet-wide failures. */
+export const ADMIN_LIMIT = "admin";
+export const ADMIN_FAILURES = "admin-failures";
+
 /**
  * Require an admin: a valid bearer token or session cookie (plus CSRF for unsafe methods with a
- * session). `unauthorized` renders the 401 (JSON for the API, the login page for HTML).
+ * session). `unauthorized` renders the 401 (JSON for the API, the login page for HTML),
+ * `tooMany` the 429 once a client used up its failed attempts (ADMIN_LIMITER, then refused before
+ * comparing for the rest of the window) or every client together did (ADMIN_FAILURES). Only
+ * failures count: an operator's scripts with the right token are never throttled.
  */
-export function requireAdmin(unauthorized: (c: Context<AdminEnv>) => Response | Promise<Response>): MiddlewareHandler<AdminEnv> {
+export function requireAdmin(
+  unauthorized: (c: Context<AdminEnv>) => Response | Promise<Response>,
+  tooMany: (c: Context<AdminEnv>) => Response | Promise<Response>,
+): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     const adminToken = c.var.config.adminToken;
     const header = c.req.header("authorization");
     if (header !== undefined) {
+      const client = clientKey(c.req.raw);
+      if (exhausted(ADMIN_LIMIT, client)) return tooMany(c);
       // A bearer header is judged alone: a wrong one is a 401 even with a valid cookie.
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (!match || !(await tokenMatches(match[1], adminToken))) return unauthorized(c);
+      if (!match || !(await tokenMatches(match[1], adminToken))) {
+        const withinClient = await spend(c.env.ADMIN_LIMITER, ADMIN_LIMIT, client);
+        const withinFleet = await spend(c.env.ADMIN_FAILURES, ADMIN_FAILURES, FLEET_KEY);
+        return withinClient && withinFleet ? unauthorized(c) : tooMany(c);
+      }
       c.set("admin", { via: "bearer" });
       return next();
     }

@@ -9,7 +9,8 @@ import { randomToken } from "../../licenses/crypto";
 import type { JournalOutcome } from "../../licenses/journal";
 import { licenseStub } from "../../licenses/stub";
 import { adminApi } from "./api";
-import { type AdminEnv, endSession, requireAdmin, sameOrigin, startSession, tokenMatches } from "./auth";
+import { ADMIN_FAILURES, ADMIN_LIMIT, type AdminEnv, endSession, requireAdmin, sameOrigin, startSession, tokenMatches } from "./auth";
+import { clientKey, exhausted, FLEET_KEY, retryAfterSeconds, spend } from "../../http/rate-limit";
 import {
   deliveryDetail,
   ID_PATTERN,
@@ -112,11 +113,28 @@ function localPath(value: unknown, fallback: string): string {
 
 admin.get("/login", (c) => render(c, <LoginPage nonce={c.var.nonce} next={localPath(c.req.query("next"), "")} />));
 
+/**
+ * A 429 with `Retry-After` for a client (or, past the fleet-wide ceiling, everyone) out of admin
+ * attempts: JSON for the API, the login page for browsers.
+ */
+function tooManyAttempts(c: Context<AdminEnv>): Response | Promise<Response> {
+  c.header("Retry-After", String(retryAfterSeconds()));
+  if (isApi(c)) return c.json({ error: { type: "too_many_requests", message: "Too many failed admin attempts; retry later" } }, 429);
+  return render(c, <LoginPage nonce={c.var.nonce} error="Too many attempts. Wait a minute, then try again." next="" />, 429);
+}
+
+// Every login attempt counts against the client's ADMIN_LIMITER before the token is compared (a
+// person logs in rarely); a wrong one also counts against the fleet-wide ADMIN_FAILURES ceiling,
+// past which logins are refused before comparing for the rest of the window (src/http/rate-limit.ts).
 admin.post("/login", async (c) => {
   if (!sameOrigin(c)) return c.json({ error: { type: "forbidden", message: "cross-origin request refused" } }, 403);
+  if (exhausted(ADMIN_FAILURES, FLEET_KEY) || !(await spend(c.env.ADMIN_LIMITER, ADMIN_LIMIT, clientKey(c.req.raw)))) {
+    return tooManyAttempts(c);
+  }
   const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
   const token = typeof body.token === "string" ? body.token : "";
   if (!(await tokenMatches(token, c.var.config.adminToken))) {
+    await spend(c.env.ADMIN_FAILURES, ADMIN_FAILURES, FLEET_KEY);
     return render(c, <LoginPage nonce={c.var.nonce} error="Wrong admin token." next={localPath(body.next, "")} />, 401);
   }
   await startSession(c);
@@ -134,7 +152,7 @@ admin.use(
     }
     const next = c.req.method === "GET" ? localPath(c.req.path + (new URL(c.req.url).search || ""), "") : "";
     return render(c, <LoginPage nonce={c.var.nonce} next={next} />, 401);
-  }),
+  }, tooManyAttempts),
 );
 
 admin.route("/api", adminApi);

@@ -1,12 +1,13 @@
 import { exports } from "cloudflare:workers";
+import { fromAnyClient } from "../../helpers/client";
 
 export const ORIGIN = "https://edge.example.test";
 /** ADMIN_TOKEN of the test Worker (vitest.config.mts). */
 export const ADMIN_TOKEN = "test-admin-token-0123456789-abcdefghij";
 
-/** A request to the Worker under /admin. */
+/** A request to the Worker under /admin, from a fresh client address (the admin limits count per client). */
 export function adminFetch(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(`${ORIGIN}${path}`, { redirect: "manual", ...init });
+  return exports.default.fetch(`${ORIGIN}${path}`, { redirect: "manual", ...init, headers: fromAnyClient(init.headers) });
 }
 
 /** A JSON API call with the bearer token. */
