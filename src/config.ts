@@ -33,6 +33,16 @@ const encryptionKey = z.string({ error: "TOKEN_ENCRYPTION_KEY is not set" }).che
  */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
 
+/** Whole days from 1 to 365 (retention periods, docs/DATA.md). */
+const days = (name: string, fallback: string) =>
+  z._default(
+    z.string().check(
+      z.trim(),
+      z.refine((v) => /^\d+$/.test(v) && +v >= 1 && +v <= 365, `${name} must be an integer from 1 to 365`),
+    ),
+    fallback,
+  );
+
 const envSchema = z.object({
   LIVECHAT_CLIENT_ID: required("LIVECHAT_CLIENT_ID"),
   LIVECHAT_CLIENT_SECRET: required("LIVECHAT_CLIENT_SECRET"),
@@ -59,6 +69,8 @@ const envSchema = z.object({
     "120",
   ),
   LOG_LEVEL: z._default(z.enum(["debug", "info", "warn", "error"], "LOG_LEVEL must be debug, info, warn or error"), "info"),
+  DELIVERY_RETENTION_DAYS: days("DELIVERY_RETENTION_DAYS", "7"),
+  DEAD_LETTER_RETENTION_DAYS: days("DEAD_LETTER_RETENTION_DAYS", "14"),
   LICENSE_CACHE_TTL_MS: z._default(
     z.string().check(
       z.trim(),
@@ -118,6 +130,10 @@ export interface Config {
   replyTimeoutSeconds: number;
   /** How long a Chat DO reuses its license's handler facts (ms; 0 = ask the License DO on every read). */
   licenseCacheTtlMs: number;
+  /** Days a finished delivery (its body included) is kept (docs/DATA.md). */
+  deliveryRetentionDays: number;
+  /** Days a dead letter is kept for replay (docs/DATA.md). */
+  deadLetterRetentionDays: number;
   /** Lowest log level written; applied to every logger when the config loads. */
   logLevel: LogLevel;
 }
@@ -195,6 +211,8 @@ function parseConfig(env: Record<string, unknown>): ConfigResult {
       publicUrl: v.PUBLIC_URL ? v.PUBLIC_URL.replace(/\/+$/, "") : undefined,
       replyTimeoutSeconds: Number(v.REPLY_TIMEOUT_SECONDS),
       licenseCacheTtlMs: Number(v.LICENSE_CACHE_TTL_MS),
+      deliveryRetentionDays: Number(v.DELIVERY_RETENTION_DAYS),
+      deadLetterRetentionDays: Number(v.DEAD_LETTER_RETENTION_DAYS),
       logLevel: v.LOG_LEVEL,
     },
   };

@@ -4,13 +4,28 @@ import type { PendingTimer } from "../framework/context";
 import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
 import type { AcceptResult, RerunResult, WireDelivery } from "../deliveries/types";
 import { type JournalReport, journalReport, unprocessableReport } from "../licenses/journal";
-import { router, timers } from "../handlers";
+import { router, timers as timers_ } from "../handlers";
 import { licenseStub } from "../licenses/stub";
 import { createLogger, type Logger } from "../log";
 import { SqlChatStore } from "./chat-store";
 import { LicenseCache } from "./license-cache";
 import { SqlChatTimers } from "./timers";
 import { InboxObject } from "../deliveries/inbox-object";
+import { retentionPolicy } from "../deliveries/retention";
+import type { StoredDelivery } from "../deliveries/types";
+import { chatHoldings, type ErasedChat } from "./holdings";
+import { ChatRetention } from "./retention";
+
+/** A Chat DO's modules over its storage. */
+interface ChatParts {
+  /** Named deadlines over the DO's one alarm: delivery processing and pruning, and the chat's timers. */
+  alarms: NamedAlarms;
+  /** The chat's logical timers (`timer:<name>` deadlines), e.g. the bot's reply timer. */
+  timers: SqlChatTimers;
+  store: SqlChatStore;
+  deliveries: DeliveryHost;
+  retention: ChatRetention;
+}
 
 /** One logger for every Chat DO of the isolate: its fields are the same for all of them. */
 const chatLog = createLogger({ component: "chat" });
@@ -21,12 +36,8 @@ const chatLog = createLogger({ component: "chat" });
  * (docs/ARCHITECTURE.md "The data's way through the Worker"). A thin RPC shell over its modules.
  */
 export class Chat extends InboxObject {
-  /** Named deadlines over the DO's one alarm: delivery processing and the chat's timers. */
-  private readonly alarms: NamedAlarms;
-  /** The chat's logical timers (`timer:<name>` deadlines), e.g. the bot's reply timer. */
-  private readonly timers: SqlChatTimers;
-  protected readonly deliveries: DeliveryHost;
-  private readonly store: SqlChatStore;
+  /** The DO's modules, built on first use and dropped when the DO erases itself (see {@link Chat.erase}). */
+  private built: ChatParts | undefined;
   private readonly log: Logger;
   /** Journal reports to the License DO, sent one after another, never awaited by processing. */
   private reporting: Promise<void> = Promise.resolve();
@@ -37,22 +48,46 @@ export class Chat extends InboxObject {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const log = (this.log = chatLog);
+    this.log = chatLog;
     this.license = new LicenseCache((organizationId) => licenseStub(env, organizationId), {
       ttlMs: () => requireConfig(env).licenseCacheTtlMs,
     });
-    this.alarms = namedAlarms(ctx.storage, log);
-    this.store = new SqlChatStore(ctx.storage);
-    this.timers = new SqlChatTimers({
-      alarms: this.alarms,
+  }
+
+  /**
+   * The modules over the DO's storage. Built lazily, not in the constructor: their tables are
+   * created when built, and an erased DO must stay empty until something is stored again.
+   */
+  private parts(): ChatParts {
+    if (this.built) return this.built;
+    const { ctx, env } = this;
+    const log = this.log;
+    const config = requireConfig(env);
+    const alarms = namedAlarms(ctx.storage, log);
+    const store = new SqlChatStore(ctx.storage);
+    const timers = new SqlChatTimers({
+      alarms,
       storage: ctx.storage,
-      store: this.store,
-      registry: timers,
+      store,
+      registry: timers_,
       license: (organizationId) => this.license.handle(organizationId),
       config: () => requireConfig(env),
       log,
     });
-    this.deliveries = deliveryHost(ctx.storage, this.alarms, {
+    const policy = retentionPolicy(config);
+    const retention = new ChatRetention({
+      storage: ctx.storage,
+      alarms,
+      policy,
+      pendingTimers: () => timers.list().length,
+      installation: (organizationId) => this.license.handle(organizationId).installation(),
+      erase: async (reason) => {
+        const erased = await this.erase();
+        log.info("chat erased", { reason, ...erased });
+      },
+      log,
+    });
+    const deliveries = deliveryHost(ctx.storage, alarms, {
       router,
       config: () => requireConfig(env),
       // The Chat DO reaches its license over RPC, its handler reads through the short-lived cache.
@@ -60,21 +95,90 @@ export class Chat extends InboxObject {
       chat: (delivery) =>
         delivery.chatId === undefined
           ? undefined
-          : { id: delivery.chatId, organizationId: delivery.organizationId, store: this.store, timers: this.timers },
+          : { id: delivery.chatId, organizationId: delivery.organizationId, store, timers },
       log,
     }, {
+      deliveryRetentionMs: policy.deliveryMs,
+      deadLetterTtlMs: policy.deadLetterMs,
       // Off the ack path: tell the license's journal how each attempt ended (src/licenses/journal.ts).
       // Batched per processing pass: one RPC when the pass ends, not one per attempt.
-      onAttempt: (event) => this.report(event.delivery.organizationId, () => journalReport(event), false),
-      onPassEnd: () => this.flushReports(),
+      onAttempt: (event) => {
+        this.report(event.delivery.organizationId, () => journalReport(event), false);
+        if (event.result !== "retry") this.lifecycleNotes.push(event.delivery);
+      },
+      onPassEnd: () => {
+        this.flushReports();
+        this.noteLifecycle();
+      },
+      onPrune: (report, now) => retention.afterPrune(report, now),
     });
+    this.built = { alarms, timers, store, deliveries, retention };
+    return this.built;
+  }
+
+  /** Processed lifecycle deliveries (deactivation, new thread) of the current pass, noted when it ends. */
+  private lifecycleNotes: StoredDelivery[] = [];
+
+  private noteLifecycle(): void {
+    const notes = this.lifecycleNotes;
+    this.lifecycleNotes = [];
+    const retention = this.built?.retention;
+    if (!retention) return;
+    this.ctx.waitUntil(
+      (async () => {
+        for (const delivery of notes) await retention.noteProcessed(delivery);
+      })().catch((error: unknown) => this.log.warn("chat lifecycle note failed", { error })),
+    );
+  }
+
+  protected get deliveries(): DeliveryHost {
+    return this.parts().deliveries;
+  }
+
+  private get alarms(): NamedAlarms {
+    return this.parts().alarms;
+  }
+
+  private get timers(): SqlChatTimers {
+    return this.parts().timers;
+  }
+
+  private get store(): SqlChatStore {
+    return this.parts().store;
+  }
+
+  /**
+   * Erase everything this DO stores (deliveries, dead letters, dedupe claims, timers, the chat's
+   * store) and its alarm: what an uninstall, an operator's request or the chat's retention asks
+   * (docs/DATA.md). Answers what was there. The DO stays empty until a webhook for the chat arrives.
+   */
+  async erase(): Promise<ErasedChat> {
+    const held = await this.holdingsIfAny();
+    this.built?.alarms.forgetAll();
+    this.built = undefined;
+    this.lifecycleNotes = [];
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    return held;
+  }
+
+  /** What the DO holds, without creating any table (an erased DO stays empty). */
+  async holdings(): Promise<ErasedChat> {
+    return this.holdingsIfAny();
+  }
+
+  private async holdingsIfAny(): Promise<ErasedChat> {
+    const tables = new Set(
+      this.ctx.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((r) => r.name),
+    );
+    return chatHoldings(this.ctx.storage.sql, tables);
   }
 
   // ── Deliveries (src/deliveries) ──────────────────────────────────────────────
 
   /** Store a chat-scoped delivery (dedupe claim + record, atomically) and schedule processing. */
   async accept(delivery: WireDelivery): Promise<AcceptResult> {
-    const result = await this.deliveries.inbox.accept(delivery);
+    const result = await this.parts().deliveries.inbox.accept(delivery);
     if (result.outcome === "unprocessable") {
       this.report(delivery.organizationId, () => unprocessableReport(delivery, result.deliveryId, Date.now()));
     }

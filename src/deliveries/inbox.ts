@@ -1,6 +1,7 @@
 import type { NamedAlarms } from "../durable/alarms";
 import { redact } from "../log";
 import { type AcceptPressure, isolatePressure, MAX_PROCESSING_LAG_MS } from "./pressure";
+import { DEAD_LETTER_TTL_MS, DELIVERY_RETENTION_MS, KEEP_FINISHED_DELIVERIES, type PruneReport, pruneFinished, pruneInbox, type RetentionPolicy } from "./retention";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { type DeadLetterRow, type DeliveryRow, INBOX_DDL, migrateInbox } from "./schema";
 import type {
@@ -35,10 +36,7 @@ export const PRUNE_DEADLINE = "inbox:prune";
 export const MIN_DEDUPE_TTL_MS = 15 * 60_000;
 /** Default dedupe claim (keys made of ids LiveChat never reuses can safely be held longer). */
 export const DEDUPE_TTL_MS = 24 * 60 * 60_000;
-/** Terminal deliveries kept per DO for operators (the newest ones). */
-export const KEEP_FINISHED_DELIVERIES = 200;
-/** Dead letters not replayed within this time are dropped. */
-export const DEAD_LETTER_TTL_MS = 7 * 24 * 60 * 60_000;
+export { DEAD_LETTER_TTL_MS, DELIVERY_RETENTION_MS, KEEP_FINISHED_DELIVERIES } from "./retention";
 /** Shortest time between two prune passes: expired claims are harmless meanwhile (accept takes them over). */
 export const PRUNE_INTERVAL_MS = 60 * 60_000;
 /** Deliveries processed per alarm pass before yielding (the pass re-arms itself). */
@@ -50,8 +48,12 @@ export interface InboxOptions {
   now?: () => number;
   newId?: () => string;
   dedupeTtlMs?: number;
+  /** Most finished deliveries kept (the newest). */
   keepFinished?: number;
+  /** How long a dead letter is kept (`DEAD_LETTER_RETENTION_DAYS`). */
   deadLetterTtlMs?: number;
+  /** How long a finished delivery is kept (`DELIVERY_RETENTION_DAYS`). */
+  deliveryRetentionMs?: number;
   batch?: number;
   /** The isolate's accept rate, which holds processing back during a burst (src/deliveries/pressure.ts). */
   pressure?: AcceptPressure;
@@ -59,6 +61,8 @@ export interface InboxOptions {
   onAttempt?: (event: AttemptEvent) => void;
   /** Called when a processing pass ends (after its last `onAttempt`), e.g. to flush batched reports. */
   onPassEnd?: () => void;
+  /** Called after each prune pass with what it left, e.g. for a Chat DO to erase itself once empty. */
+  onPrune?: (report: PruneReport, now: number) => Promise<void> | void;
 }
 
 /** What happened to one processing attempt. */
@@ -98,12 +102,13 @@ export class Inbox {
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly dedupeTtlMs: number;
-  private readonly keepFinished: number;
-  private readonly deadLetterTtlMs: number;
+  /** What is kept and for how long (src/deliveries/retention.ts). */
+  readonly retention: RetentionPolicy;
   private readonly batch: number;
   private readonly pressure: AcceptPressure;
   private readonly onAttempt: (event: AttemptEvent) => void;
   private readonly onPassEnd: () => void;
+  private readonly onPrune: (report: PruneReport, now: number) => Promise<void> | void;
   private processing: Promise<void> | undefined;
   /**
    * No pending delivery has a lower seq: where processing looks for the head of the queue (there is
@@ -121,12 +126,16 @@ export class Inbox {
     this.now = options.now ?? Date.now;
     this.newId = options.newId ?? (() => crypto.randomUUID());
     this.dedupeTtlMs = options.dedupeTtlMs ?? DEDUPE_TTL_MS;
-    this.keepFinished = options.keepFinished ?? KEEP_FINISHED_DELIVERIES;
-    this.deadLetterTtlMs = options.deadLetterTtlMs ?? DEAD_LETTER_TTL_MS;
+    this.retention = {
+      keepFinished: options.keepFinished ?? KEEP_FINISHED_DELIVERIES,
+      deadLetterMs: options.deadLetterTtlMs ?? DEAD_LETTER_TTL_MS,
+      deliveryMs: options.deliveryRetentionMs ?? DELIVERY_RETENTION_MS,
+    };
     this.batch = options.batch ?? PROCESS_BATCH;
     this.pressure = options.pressure ?? isolatePressure;
     this.onAttempt = options.onAttempt ?? (() => {});
     this.onPassEnd = options.onPassEnd ?? (() => {});
+    this.onPrune = options.onPrune ?? (() => {});
     migrateInbox(storage.sql);
     storage.sql.exec(INBOX_DDL);
   }
@@ -296,8 +305,13 @@ export class Inbox {
         }
       }
     }
-    // A pass that ran nothing (held back, or waiting for a retry) finished nothing to prune.
-    if (done > 0) this.pruneFinished();
+    // A pass that ran nothing (held back, or waiting for a retry) finished nothing to prune. One
+    // that did makes sure a prune comes by the time what it finished expires ("earliest": usually
+    // an earlier one is set already, and then this writes nothing).
+    if (done > 0) {
+      pruneFinished(this.storage.sql, this.retention.keepFinished);
+      await this.alarms.schedule(PRUNE_DEADLINE, this.now() + this.retention.deliveryMs, "earliest");
+    }
   }
 
   /**
@@ -335,7 +349,7 @@ export class Inbox {
       // Dead without a letter: still listed (status "dead") and re-runnable from /admin.
       markDead(`${error} (no dead letter: ${errorMessage(failure)})`);
     }
-    await this.alarms.schedule(PRUNE_DEADLINE, now + this.deadLetterTtlMs, "earliest");
+    await this.alarms.schedule(PRUNE_DEADLINE, now + this.retention.deadLetterMs, "earliest");
   }
 
   /**
@@ -465,34 +479,19 @@ export class Inbox {
   }
 
   /**
-   * Drop expired dedupe claims, expired dead letters and all but the newest finished
-   * deliveries; re-arm for the next expiry, at most once per {@link PRUNE_INTERVAL_MS}.
-   * Idempotent (runs on the prune deadline).
+   * Drop what is past its retention (src/deliveries/retention.ts): expired dedupe claims, old dead
+   * letters, old finished deliveries and all but the newest finished ones. While anything is left
+   * the deadline stays armed for its expiry, at most once per {@link PRUNE_INTERVAL_MS}, so an
+   * inbox that hears nothing more still empties itself. Idempotent (runs on the prune deadline).
    */
-  async prune(): Promise<void> {
+  async prune(): Promise<PruneReport> {
     const now = this.now();
-    this.storage.sql.exec("DELETE FROM delivery_dedupe WHERE expires_at <= ?", now);
-    this.storage.sql.exec("DELETE FROM delivery_dead_letters WHERE dead_at < ?", now - this.deadLetterTtlMs);
-    this.pruneFinished();
-    const next = this.storage.sql
-      .exec<{ at: number | null }>(
-        `SELECT MIN(at) AS at FROM (
-           SELECT MIN(expires_at) AS at FROM delivery_dedupe
-           UNION ALL SELECT MIN(dead_at) + ? AS at FROM delivery_dead_letters)`,
-        this.deadLetterTtlMs,
-      )
-      .one().at;
-    if (next !== null) await this.alarms.schedule(PRUNE_DEADLINE, Math.max(next + 1, now + PRUNE_INTERVAL_MS));
-  }
-
-  /** Keep the newest finished deliveries, and every row a live dead letter refers to. */
-  private pruneFinished(): void {
-    this.storage.sql.exec(
-      `DELETE FROM deliveries WHERE status != 'pending' AND seq <= (
-         SELECT seq FROM deliveries WHERE status != 'pending' ORDER BY seq DESC LIMIT 1 OFFSET ?)
-       AND NOT EXISTS (SELECT 1 FROM delivery_dead_letters WHERE delivery_id = deliveries.id)`,
-      this.keepFinished,
-    );
+    const report = pruneInbox(this.storage.sql, now, this.retention);
+    if (report.nextExpiry !== undefined) {
+      await this.alarms.schedule(PRUNE_DEADLINE, Math.max(report.nextExpiry + 1, now + PRUNE_INTERVAL_MS));
+    }
+    await this.onPrune(report, now);
+    return report;
   }
 }
 

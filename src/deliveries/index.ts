@@ -3,3 +3,4 @@ export * from "./inbox";
 export * from "./retry";
 export type * from "./types";
 export * from "./pressure";
+export * from "./retention";

@@ -162,6 +162,15 @@ export class NamedAlarms {
     await this.arm();
   }
 
+  /**
+   * Forget every deadline in memory after the DO's storage was erased (`deleteAll`, which also took
+   * the table and, with `deleteAlarm`, the alarm): a pass running now then removes and re-arms nothing.
+   */
+  forgetAll(): void {
+    this.rows.clear();
+    this.armed = null;
+  }
+
   /** When deadline `name` is due, or undefined when it is not set. */
   deadline(name: string): number | undefined {
     return this.rows.get(name)?.at;

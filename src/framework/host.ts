@@ -69,6 +69,8 @@ export function deliveryHost(
     },
   });
   const processor = createProcessor(deps);
-  alarms.handle(PROCESS_DEADLINE, () => inbox.process(processor)).handle(PRUNE_DEADLINE, () => inbox.prune());
+  alarms.handle(PROCESS_DEADLINE, () => inbox.process(processor)).handle(PRUNE_DEADLINE, async () => {
+    await inbox.prune();
+  });
   return { alarms, inbox };
 }

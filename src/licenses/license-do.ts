@@ -21,6 +21,7 @@ import { defaultSettings, type Settings, SettingsStore } from "./settings";
 import { DeliveryJournal, type HourlyCounts, type JournalEntry, type JournalOutcome, type JournalReport, journalReport, unprocessableReport } from "./journal";
 import type { RerunResult } from "../deliveries/types";
 import { InboxObject } from "../deliveries/inbox-object";
+import { DAY_MS } from "../deliveries/retention";
 import type { LicenseSnapshot } from "../chats/license-cache";
 
 /**
@@ -92,7 +93,10 @@ export class License extends InboxObject {
       this.alarms,
       { router, config: () => config, license: () => this, log },
       // Journal each attempt; a journal failure never fails the delivery.
-      { onAttempt: (event) => this.journalSafely(() => this.journal.record(journalReport(event)), log) },
+      {
+        deliveryRetentionMs: config.deliveryRetentionDays * DAY_MS,
+        deadLetterTtlMs: config.deadLetterRetentionDays * DAY_MS,
+        onAttempt: (event) => this.journalSafely(() => this.journal.record(journalReport(event)), log) },
     );
   }
 

@@ -8,6 +8,7 @@ import {
   backoff,
   DEAD_LETTER_TTL_MS,
   DEDUPE_TTL_MS,
+  DELIVERY_RETENTION_MS,
   Inbox,
   type InboxOptions,
   MAX_PROCESSING_LAG_MS,
@@ -529,8 +530,8 @@ describe("Inbox queue head", () => {
     await runInDurableObject(chatStub(env, "org-inbox-upgrade", crypto.randomUUID()), async (_i, state) => {
       const sql = state.storage.sql;
       // The tables as the previous version created them (no claim_expires_at, an index on status),
-      // in place of those this version's Chat DO constructor just created.
-      sql.exec("DROP TRIGGER deliveries_claim; DROP TABLE deliveries; DROP TABLE delivery_dedupe;");
+      // in place of any this version's Chat DO created (it creates them on first use).
+      sql.exec("DROP TRIGGER IF EXISTS deliveries_claim; DROP TABLE IF EXISTS deliveries; DROP TABLE IF EXISTS delivery_dedupe;");
       sql.exec(`CREATE TABLE deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, kind TEXT NOT NULL,
         organization_id TEXT NOT NULL, license_id INTEGER, chat_id TEXT, action TEXT NOT NULL, webhook_id TEXT NOT NULL,
         dedupe_key TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
@@ -598,6 +599,13 @@ describe("Inbox retention", () => {
         clock.now = T0 + 1_000 + DEDUPE_TTL_MS;
         await inbox.prune();
         expect(claims()).toBe(0);
+        expect(inbox.deadLetters()).toHaveLength(1);
+        // Next: the finished deliveries' age (p2, p3 finished at T0 + 1 s), before the dead letter's.
+        expect(alarms.deadline(PRUNE_DEADLINE)).toBe(T0 + 1_000 + DELIVERY_RETENTION_MS + 1);
+
+        clock.now = T0 + 1_000 + DELIVERY_RETENTION_MS + 1;
+        await inbox.prune();
+        expect(inbox.recent().map((d) => d.dedupeKey)).toEqual(["p4"]);
         expect(inbox.deadLetters()).toHaveLength(1);
         expect(alarms.deadline(PRUNE_DEADLINE)).toBe(T0 + 1_000 + DEAD_LETTER_TTL_MS + 1);
 

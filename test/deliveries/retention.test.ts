@@ -1,0 +1,209 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { chatStub } from "../../src/chats/stub";
+import { NamedAlarms } from "../../src/durable/alarms";
+import {
+  AcceptPressure,
+  backoff,
+  DAY_MS,
+  DEAD_LETTER_TTL_MS,
+  DELIVERY_RETENTION_MS,
+  DEDUPE_TTL_MS,
+  Inbox,
+  inboxHoldings,
+  type InboxOptions,
+  KEEP_FINISHED_DELIVERIES,
+  PROCESS_DEADLINE,
+  pruneFinished,
+  PRUNE_DEADLINE,
+  retentionPolicy,
+} from "../../src/deliveries";
+import type { IncomingDelivery, ProcessAttempt, ProcessOutcome } from "../../src/deliveries";
+
+// Far-future clock: the storage alarms armed here never fire by themselves; tests drive the deadlines.
+const T0 = 4_000_000_000_000;
+const HOUR = 3_600_000;
+let n = 0;
+
+interface Rig {
+  inbox: Inbox;
+  alarms: NamedAlarms;
+  clock: { now: number };
+  storage: DurableObjectStorage;
+}
+
+function withInbox<T>(fn: (rig: Rig) => Promise<T>, options: InboxOptions = {}) {
+  return runInDurableObject(chatStub(env, `org-retention-${++n}`, crypto.randomUUID()), async (_i, state) => {
+    const clock = { now: T0 };
+    const alarms = new NamedAlarms(state.storage, { now: () => clock.now });
+    const inbox = new Inbox(state.storage, alarms, {
+      now: () => clock.now,
+      retry: backoff({ maxAttempts: 1, jitter: 0 }),
+      pressure: new AcceptPressure(),
+      batch: 1_000,
+      ...options,
+    });
+    alarms.handle(PRUNE_DEADLINE, async () => {
+      await inbox.prune();
+    });
+    alarms.handle(PROCESS_DEADLINE, () => inbox.process(someFail));
+    return fn({ inbox, alarms, clock, storage: state.storage });
+  });
+}
+
+function delivery(key: string, receivedAt: number, text = key): IncomingDelivery {
+  return {
+    kind: "license",
+    organizationId: "org-1",
+    chatId: "CHAT1",
+    action: "incoming_event",
+    webhookId: "wh-1",
+    dedupeKey: key,
+    payload: { chat_id: "CHAT1", thread_id: "T1", event: { id: key, type: "message", text } },
+    receivedAt,
+  };
+}
+
+/** `k0` and every 50th `e<i>` fail for good (a dead letter); the rest are processed. */
+async function someFail(a: ProcessAttempt): Promise<ProcessOutcome> {
+  const key = a.delivery.dedupeKey;
+  if (key === "k0" || (key.startsWith("e") && Number(key.slice(1)) % 50 === 0)) throw new Error("down");
+  return { status: "processed" };
+}
+
+/** Run the deadlines whenever one is due until `until` (the clock ends there), as the DO's alarm would. */
+async function runUntil(rig: Rig, until: number): Promise<number> {
+  let passes = 0;
+  for (;;) {
+    const at = rig.alarms.list()[0]?.at;
+    if (at === undefined || at > until) break;
+    rig.clock.now = at;
+    await rig.alarms.run();
+    passes++;
+  }
+  rig.clock.now = until;
+  return passes;
+}
+
+const bodies = (storage: DurableObjectStorage) =>
+  storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries").one().n +
+  storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM delivery_dead_letters").one().n;
+
+describe("retention policy", () => {
+  it("defaults to 7 days for deliveries and 14 for dead letters; configured days override", () => {
+    expect(retentionPolicy()).toEqual({ deliveryMs: 7 * DAY_MS, deadLetterMs: 14 * DAY_MS, keepFinished: KEEP_FINISHED_DELIVERIES });
+    expect(retentionPolicy({ deliveryRetentionDays: 1, deadLetterRetentionDays: 30 })).toMatchObject({ deliveryMs: DAY_MS, deadLetterMs: 30 * DAY_MS });
+  });
+});
+
+describe("Inbox retention by age", () => {
+  it("drops a finished delivery, its body with it, once older than the retention, with no new delivery arriving", async () => {
+    await withInbox(async (rig) => {
+      const { inbox, alarms, storage } = rig;
+      await inbox.accept(delivery("only", T0, "customer's secret text"));
+      await runUntil(rig, T0);
+      const text = () => storage.sql.exec("SELECT 1 FROM deliveries WHERE body LIKE '%secret text%'").toArray().length;
+      expect(text()).toBe(1);
+      // The prune deadline stays armed while something is kept: claim expiry, then the delivery's age.
+      await runUntil(rig, T0 + DELIVERY_RETENTION_MS - 1);
+      expect(text()).toBe(1);
+      expect(alarms.deadline(PRUNE_DEADLINE)).toBe(T0 + DELIVERY_RETENTION_MS + 1);
+      await runUntil(rig, T0 + DELIVERY_RETENTION_MS + 1);
+      expect(text()).toBe(0);
+      expect(inboxHoldings(storage.sql)).toEqual({ deliveries: 0, deadLetters: 0, dedupeClaims: 0 });
+      // Nothing left: no deadline, no storage alarm.
+      expect(alarms.list()).toEqual([]);
+      expect(await storage.getAlarm()).toBeNull();
+    });
+  });
+
+  it("keeps a dead letter for its own, longer retention, then drops it", async () => {
+    await withInbox(async (rig) => {
+      const { inbox, storage } = rig;
+      await inbox.accept(delivery("k0", T0));
+      await runUntil(rig, T0);
+      expect(inbox.deadLetters()).toHaveLength(1);
+      await runUntil(rig, T0 + DELIVERY_RETENTION_MS + HOUR);
+      expect(inbox.recent()).toEqual([]);
+      expect(inbox.deadLetters()).toHaveLength(1);
+      await runUntil(rig, T0 + DEAD_LETTER_TTL_MS + 1);
+      expect(inbox.deadLetters()).toEqual([]);
+      expect(bodies(storage)).toBe(0);
+      expect(await storage.getAlarm()).toBeNull();
+    });
+  });
+
+  it("honours configured retentions", async () => {
+    await withInbox(
+      async (rig) => {
+        const { inbox } = rig;
+        await inbox.accept(delivery("k0", T0));
+        await inbox.accept(delivery("k1", T0));
+        await runUntil(rig, T0);
+        await runUntil(rig, T0 + DAY_MS + 1);
+        expect(inbox.recent()).toEqual([]);
+        expect(inbox.deadLetters()).toHaveLength(1);
+        await runUntil(rig, T0 + 2 * DAY_MS + 1);
+        expect(inbox.deadLetters()).toEqual([]);
+      },
+      { deliveryRetentionMs: DAY_MS, deadLetterTtlMs: 2 * DAY_MS },
+    );
+  });
+
+  it("a chat with 100,000 events over 10 weeks keeps bounded rows and bytes, and nothing once quiet past the retentions", async () => {
+    await withInbox(async (rig) => {
+      const { inbox, storage, clock } = rig;
+      const total = 100_000;
+      const weeks = 10;
+      const step = Math.floor((weeks * 7 * DAY_MS) / total); // one event every ~60 s
+      let maxRows = 0;
+      let maxBytes = 0;
+      for (let i = 0; i < total; i++) {
+        clock.now = T0 + i * step;
+        await inbox.accept(delivery(`e${i}`, clock.now, `message ${i} from a customer`));
+        if (i % 500 === 499) {
+          // A cheap processing pass: the handlers' work is not what is measured here, so the batch
+          // is finished by one statement (every 50th one dead-lettered, as the inbox records it).
+          finishBatch(storage, clock.now);
+          // Then whatever deadline came due meanwhile runs, as the alarm would (the prune among them).
+          await runUntil(rig, clock.now);
+          const held = inboxHoldings(storage.sql);
+          maxRows = Math.max(maxRows, held.deliveries + held.deadLetters + held.dedupeClaims);
+          maxBytes = Math.max(maxBytes, storage.sql.databaseSize);
+          // Finished deliveries: at most the newest 200. Dead letters:
+          // those of the last 14 days. Claims: those of the last 24 h (identity keys) plus an hour of prune lag.
+          expect(held.deliveries).toBeLessThanOrEqual(KEEP_FINISHED_DELIVERIES);
+          expect(held.deadLetters).toBeLessThanOrEqual(Math.ceil(DEAD_LETTER_TTL_MS / step / 50) + 10);
+          expect(held.dedupeClaims).toBeLessThanOrEqual(Math.ceil((DEDUPE_TTL_MS + 2 * HOUR) / step));
+        }
+      }
+      expect(inbox.deadLetters(500).length).toBeGreaterThan(0);
+      // 100,000 events left at most a day of claims, the newest finished deliveries and two weeks of dead letters.
+      expect(maxRows).toBeLessThan(3_000);
+      expect(maxBytes).toBeLessThan(4 * 1024 * 1024);
+      // Quiet for the longest retention: nothing is left, and no alarm either.
+      await runUntil(rig, clock.now + DEAD_LETTER_TTL_MS + HOUR);
+      expect(inboxHoldings(storage.sql)).toEqual({ deliveries: 0, deadLetters: 0, dedupeClaims: 0 });
+      expect(await storage.getAlarm()).toBeNull();
+    });
+  }, 120_000);
+});
+
+/** Finish every pending delivery at `now`: every 50th dead (with its dead letter), the rest processed. */
+function finishBatch(storage: DurableObjectStorage, now: number): void {
+  const sql = storage.sql;
+  sql.exec(
+    `INSERT INTO delivery_dead_letters (delivery_id, action, chat_id, dedupe_key, error, attempts, dead_at, delivery)
+     SELECT id, action, chat_id, dedupe_key, 'down', 1, ?, body FROM deliveries
+     WHERE status = 'pending' AND CAST(substr(dedupe_key, 2) AS INTEGER) % 50 = 0`,
+    now,
+  );
+  sql.exec(
+    `UPDATE deliveries SET attempts = 1, finished_at = ?,
+       status = CASE WHEN CAST(substr(dedupe_key, 2) AS INTEGER) % 50 = 0 THEN 'dead' ELSE 'processed' END
+     WHERE status = 'pending'`,
+    now,
+  );
+  pruneFinished(sql, KEEP_FINISHED_DELIVERIES); // as a processing pass ends
+}
