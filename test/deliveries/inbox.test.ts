@@ -605,14 +605,15 @@ describe("Inbox retention", () => {
 
         clock.now = T0 + 1_000 + DELIVERY_RETENTION_MS + 1;
         await inbox.prune();
-        expect(inbox.recent().map((d) => d.dedupeKey)).toEqual(["p4"]);
+        // The dead row stays while its dead letter refers to it.
+        expect(inbox.recent().map((d) => d.dedupeKey)).toEqual(["p4", "dead"]);
         expect(inbox.deadLetters()).toHaveLength(1);
         expect(alarms.deadline(PRUNE_DEADLINE)).toBe(T0 + 1_000 + DEAD_LETTER_TTL_MS + 1);
 
         clock.now = T0 + 1_000 + DEAD_LETTER_TTL_MS + 1;
         await inbox.prune();
         expect(inbox.deadLetters()).toEqual([]);
-        expect(inbox.recent().map((d) => d.dedupeKey)).toEqual(["p4", "p3", "p2"]); // the dead row went with its letter
+        expect(inbox.recent().map((d) => d.dedupeKey)).toEqual(["p4"]); // p2, p3 past their age; the dead row went with its letter
         expect(inbox.recent({ status: "pending" }).map((d) => d.dedupeKey)).toEqual(["p4"]);
       },
       { keepFinished: 2, retry: backoff({ maxAttempts: 2, baseMs: 1_000, jitter: 0 }) },
