@@ -14,6 +14,7 @@ export const testBindings = {
   ADMIN_TOKEN: "test-admin-token-0123456789-abcdefghij",
   PUBLIC_URL: "https://edge.example.test",
   REPLY_TIMEOUT_SECONDS: "120",
+  LOG_LEVEL: "info",
   // Tests change settings and post the next webhook at once; the cache itself is tested in
   // test/chats/license-cache.test.ts.
   LICENSE_CACHE_TTL_MS: "0",
@@ -36,5 +37,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
+    // The Worker logs a JSON line per step; a passing test's lines are noise, a failing test's are
+    // its story: show them only for failures (npm test -- --silent=false shows them all).
+    silent: "passed-only",
   },
 });
