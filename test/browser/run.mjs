@@ -1,20 +1,22 @@
 #!/usr/bin/env node
-// Browser test of the operations dashboard (issue 7): the real Worker under `wrangler dev` and the
-// LiveChat simulator, driven by Debian's chromium through playwright-core (docs/TOOLCHAIN.md §3.8).
+// Browser test of the install flow and the operations dashboard: the real Worker under `wrangler dev`
+// and the LiveChat simulator, driven by Debian's chromium through playwright-core (docs/TOOLCHAIN.md §3.8).
 //
 //   node test/browser/run.mjs [--json FILE] [--headed]
 //
-// Seeds a license (the real install through the simulator) and a dead letter (a thread_tagged
-// webhook whose tag suggestion fails while the simulator's Agent Chat API answers 400), then in
-// the browser: log in, open the license, change a setting, replay the dead letter, screenshot to
-// test-results/admin.png. Writes {passed, failed, steps} to --json. Exit code 1 on any failure.
+// Installs the app in the browser (GET /install → the simulator's authorize page → back with code and
+// state, bound to the browser by the sealed __Host-oauth cookie; the same callback from another
+// browser is refused), seeds a dead letter (a thread_tagged webhook whose tag suggestion fails while
+// the simulator's Agent Chat API answers 400), then in the browser: log in, open the license, change
+// a setting, replay the dead letter, screenshot to test-results/admin.png. Writes {passed, failed,
+// steps} to --json. Exit code 1 on any failure.
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import { generateSecrets, serialize } from "../../scripts/local-env.mjs";
-import { freePort, installThroughWorker, ROOT, simCall, startWrangler, waitForWorker } from "../../scripts/local-stack.mjs";
+import { freePort, ROOT, simCall, startWrangler, waitForWorker } from "../../scripts/local-stack.mjs";
 import { startSimulator } from "../../sim/server.mjs";
 
 const { values } = parseArgs({ options: { json: { type: "string" }, headed: { type: "boolean" } } });
@@ -102,7 +104,7 @@ const watchdog = setTimeout(async () => {
 }, RUN_LIMIT_MS);
 
 const s = /** @type {Record<string, any>} */ ({});
-console.log("Admin dashboard in chromium");
+console.log("Install flow and admin dashboard in chromium");
 try {
   await step("boot: the LiveChat simulator and the Worker under wrangler dev", async () => {
     const port = await freePort();
@@ -151,9 +153,39 @@ try {
     return data;
   };
 
-  await step("seed: install the app on the simulator's license; its bot accepts chats", async () => {
-    const r = await installThroughWorker({ simUrl: sim.url, workerUrl: s.worker, license: "demo" });
-    expect(r.ok, `install failed: ${r.output.slice(0, 400)}`);
+  await step("browser: install through GET /install → the simulator's authorize page → back, bound to this browser by its __Host-oauth cookie", async () => {
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: !values.headed, args: CHROMIUM_ARGS });
+    const context = await browser.newContext();
+    const installer = await context.newPage();
+    /** @type {string[]} */
+    const hops = [];
+    installer.on("request", (r) => r.isNavigationRequest() && hops.push(r.url()));
+    let stateCookie;
+    installer.on("response", async (r) => {
+      if (new URL(r.url()).pathname === "/install" && !new URL(r.url()).searchParams.has("code")) stateCookie = await r.headerValue("set-cookie");
+    });
+    const result = await installer.goto(`${s.worker}/install`);
+    expect(result?.status() === 200, `the install result page answered ${result?.status()}: ${(await installer.textContent("body"))?.slice(0, 200)}`);
+    expect((await installer.textContent("h1"))?.includes("is installed"), `no success page: ${(await installer.textContent("body"))?.slice(0, 200)}`);
+    const authorize = hops.find((u) => u.startsWith(sim.url));
+    const callback = hops.find((u) => u.startsWith(`${s.worker}/install?`) && new URL(u).searchParams.has("code"));
+    expect(authorize && new URL(authorize).searchParams.get("code_challenge_method") === "S256", `no PKCE authorize hop: ${hops.join(" → ")}`);
+    const state = new URL(authorize).searchParams.get("state");
+    expect(callback && new URL(callback).searchParams.get("state") === state, `the simulator did not carry state back: ${hops.join(" → ")}`);
+    expect(stateCookie?.startsWith("__Host-oauth=") && /HttpOnly/i.test(stateCookie) && /Secure/i.test(stateCookie) && /SameSite=Lax/i.test(stateCookie), `state cookie ${stateCookie}`);
+    expect(!stateCookie.includes(state), "the state cookie shows the state in clear");
+    const left = (await context.cookies()).map((c) => c.name);
+    expect(!left.includes("__Host-oauth"), `the state cookie was not cleared after the callback (cookies: ${left.join(", ")})`);
+    // The same callback URL in another browser (no cookie): refused before any code exchange.
+    const other = await browser.newContext();
+    const replay = await (await other.newPage()).goto(callback);
+    expect(replay?.status() === 400, `a callback replayed in another browser answered ${replay?.status()}`);
+    await other.close();
+    await context.close();
+    return `${hops.length} hops; state carried through; cookie set, then cleared; replay elsewhere → 400`;
+  });
+
+  await step("seed: the installed license's bot accepts chats", async () => {
     const { licenses } = await waitFor("the license in the admin API", async () => {
       const page = await adminApi("GET", "/licenses");
       return page.licenses.length === 1 ? page : undefined;
@@ -199,7 +231,6 @@ try {
   let page;
   const cspViolations = [];
   await step("browser: /admin answers with the login form; logging in with the admin token opens the overview", async () => {
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: !values.headed, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.on("console", (m) => {
