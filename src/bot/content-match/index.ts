@@ -31,19 +31,18 @@ export interface IndexOptions {
   english?: boolean;
 }
 
-/** A tag's document: weighted term frequencies and its weighted length. */
-export interface TagDocument {
-  tag: string;
-  terms: Map<string, number>;
-  length: number;
-}
-
-/** What scoring needs; built once per library (see {@link IndexCache}). */
+/**
+ * What scoring needs, as an inverted index: scoring a message reads only the postings of its
+ * words, whatever the library's size. Built once per library (see {@link IndexCache}).
+ */
 export interface MatchIndex {
-  docs: TagDocument[];
-  /** Term → number of documents holding it. */
-  df: Map<string, number>;
+  /** The tags (documents), in library order. */
+  tags: string[];
+  /** Each document's weighted length. */
+  lengths: number[];
   averageLength: number;
+  /** Term → the documents holding it, as [document, weighted frequency]; its length is the term's document frequency. */
+  postings: Map<string, [number, number][]>;
   /** Terms by length, for the near-miss lookup of misspelt words. */
   byLength: Map<number, string[]>;
   english: boolean;
@@ -55,9 +54,8 @@ export const LABEL_WEIGHT = 5;
 /** Build the index of `entries`. */
 export function buildIndex(entries: readonly LibraryEntry[], options: IndexOptions = {}): MatchIndex {
   const english = options.english ?? true;
-  const df = new Map<string, number>();
-  const byLength = new Map<number, string[]>();
-  const docs = entries.map(({ tag, texts, keywords = [] }) => {
+  const postings = new Map<string, [number, number][]>();
+  const lengths = entries.map(({ tag, texts, keywords = [] }, doc) => {
     const terms = new Map<string, number>();
     const add = (text: string, weight: number) => {
       for (const word of words(text, { english })) terms.set(word, (terms.get(word) ?? 0) + weight);
@@ -67,17 +65,20 @@ export function buildIndex(entries: readonly LibraryEntry[], options: IndexOptio
     let length = 0;
     for (const [term, weight] of terms) {
       length += weight;
-      df.set(term, (df.get(term) ?? 0) + 1);
+      const list = postings.get(term);
+      if (list) list.push([doc, weight]);
+      else postings.set(term, [[doc, weight]]);
     }
-    return { tag, terms, length };
+    return length;
   });
-  for (const term of df.keys()) {
-    const list = byLength.get(term.length) ?? [];
-    list.push(term);
-    byLength.set(term.length, list);
+  const byLength = new Map<number, string[]>();
+  for (const term of postings.keys()) {
+    const list = byLength.get(term.length);
+    if (list) list.push(term);
+    else byLength.set(term.length, [term]);
   }
-  const averageLength = docs.reduce((sum, d) => sum + d.length, 0) / Math.max(docs.length, 1);
-  return { docs, df, averageLength, byLength, english };
+  const averageLength = lengths.reduce((sum, l) => sum + l, 0) / Math.max(lengths.length, 1);
+  return { tags: entries.map((e) => e.tag), lengths, averageLength, postings, byLength, english };
 }
 
 /**

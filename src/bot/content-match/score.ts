@@ -43,29 +43,31 @@ const idf = (n: number, df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 /** Every tag the message `text` shares a word with, best first. */
 export function rank(index: MatchIndex, text: string): Scored[] {
-  const n = index.docs.length;
+  const n = index.tags.length;
   if (n === 0) return [];
-  const unit = idf(n, 1) * (K1 + 1);
+  const df = (term: string) => index.postings.get(term)!.length;
   const query = new Map<string, number>();
   for (const word of new Set(words(text, { english: index.english }))) {
-    if (index.df.has(word)) {
+    if (index.postings.has(word)) {
       query.set(word, 1);
       continue;
     }
     // The rarest library word it may be a misspelling of.
-    const near = nearTerms(word, index.byLength).sort((a, b) => index.df.get(a)! - index.df.get(b)!)[0];
+    const near = nearTerms(word, index.byLength).sort((a, b) => df(a) - df(b))[0];
     if (near !== undefined && !query.has(near)) query.set(near, NEAR_WEIGHT);
   }
-  const scored: Scored[] = [];
-  for (const doc of index.docs) {
-    let score = 0;
-    const norm = K1 * (1 - B + (B * doc.length) / index.averageLength);
-    for (const [term, weight] of query) {
-      const tf = doc.terms.get(term);
-      if (tf) score += weight * idf(n, index.df.get(term)!) * ((tf * (K1 + 1)) / (tf + norm));
+  const scores = new Float64Array(n);
+  for (const [term, weight] of query) {
+    const postings = index.postings.get(term)!;
+    const termIdf = idf(n, postings.length);
+    for (const [doc, tf] of postings) {
+      const norm = K1 * (1 - B + (B * index.lengths[doc]) / index.averageLength);
+      scores[doc] += weight * termIdf * ((tf * (K1 + 1)) / (tf + norm));
     }
-    if (score > 0) scored.push({ tag: doc.tag, score: score / unit });
   }
+  const unit = idf(n, 1) * (K1 + 1);
+  const scored: Scored[] = [];
+  for (let doc = 0; doc < n; doc++) if (scores[doc] > 0) scored.push({ tag: index.tags[doc], score: scores[doc] / unit });
   return scored.sort((a, b) => b.score - a.score);
 }
 

@@ -9,26 +9,29 @@ const library = [
 describe("buildIndex", () => {
   it("makes one document per tag: name and keywords weigh LABEL_WEIGHT, each response word 1", () => {
     const index = buildIndex(library);
-    const [refunds, delivery] = index.docs;
-    expect(refunds.tag).toBe("refunds");
-    // "refunds" (name) + "Refunds", "refund" (texts) share the stem "refund".
-    expect(refunds.terms.get("refund")).toBe(LABEL_WEIGHT + 2);
-    expect(refunds.terms.get("money")).toBe(LABEL_WEIGHT);
-    expect(delivery.terms.get("ship")).toBe(1);
-    expect(index.df.get("day")).toBe(2);
-    expect(index.df.get("refund")).toBe(1);
-    expect(index.averageLength).toBe((refunds.length + delivery.length) / 2);
+    expect(index.tags).toEqual(["refunds", "delivery"]);
+    // "refunds" (name) + "Refunds", "refund" (texts) share the stem "refund"; only the first tag has it.
+    expect(index.postings.get("refund")).toEqual([[0, LABEL_WEIGHT + 2]]);
+    expect(index.postings.get("money")).toEqual([[0, LABEL_WEIGHT]]);
+    expect(index.postings.get("ship")).toEqual([[1, 1]]);
+    expect(index.postings.get("day")).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
+    // refund 7, money 5, back 5, take 1, day 1, issu(ed) 1 | delivery 5, order 1, ship 1, day 1
+    expect(index.lengths).toEqual([20, 8]);
+    expect(index.averageLength).toBe(14);
     expect(index.byLength.get(6)).toContain("refund");
   });
 
   it("without the English step keeps words as written (lower-cased, accents folded)", () => {
     const index = buildIndex(library, { english: false });
-    expect(index.docs[0].terms.get("refunds")).toBe(LABEL_WEIGHT + 1);
-    expect(index.docs[0].terms.has("your")).toBe(true);
+    expect(index.postings.get("refunds")).toEqual([[0, LABEL_WEIGHT + 1]]);
+    expect(index.postings.has("your")).toBe(true);
   });
 
   it("an empty library is an empty index", () => {
-    expect(buildIndex([])).toMatchObject({ docs: [], averageLength: 0 });
+    expect(buildIndex([])).toMatchObject({ tags: [], lengths: [], averageLength: 0 });
   });
 });
 
@@ -40,7 +43,7 @@ describe("IndexCache", () => {
     const edited = [...library, { tag: "sizes", texts: ["See the size guide."] }];
     const second = cache.get("org-1", edited);
     expect(second).not.toBe(first);
-    expect(second.docs.map((d) => d.tag)).toEqual(["refunds", "delivery", "sizes"]);
+    expect(second.tags).toEqual(["refunds", "delivery", "sizes"]);
     expect(cache.get("org-1", edited)).toBe(second);
     expect(cache.get("org-2", library)).not.toBe(first);
   });
