@@ -3,9 +3,13 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { randomToken } from "../licenses/crypto";
 import { escapeHtml } from "./config-middleware";
 
+/** Where a failed install starts again (docs/ARCHITECTURE.md "Routes": `GET /install` without `code`). */
+const START_AGAIN = "/install";
+
 /**
  * A small self-contained HTML result page (install outcomes). Inline style and script are
- * allowed only through a per-response nonce; nothing external is loaded.
+ * allowed only through a per-response nonce; nothing external is loaded. A failure (status ≥ 400)
+ * links to {@link START_AGAIN}, so "start the installation again" is one click.
  */
 export function resultPage(
   c: Context,
@@ -19,7 +23,7 @@ export function resultPage(
   const body = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>${escapeHtml(options.title)}</title>
 <style nonce="${nonce}">body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}h1{color:${ok ? "#1a7f37" : "#b42318"}}</style>
-<h1>${escapeHtml(options.title)}</h1><p>${escapeHtml(options.message)}</p>${script}</html>`;
+<h1>${escapeHtml(options.title)}</h1><p>${escapeHtml(options.message)}</p>${ok ? "" : `<p><a href="${START_AGAIN}">Start the installation again</a></p>`}${script}</html>`;
   c.header("Content-Security-Policy", `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
   c.header("Cache-Control", "no-store");
   c.header("Referrer-Policy", "no-referrer");

@@ -209,6 +209,17 @@ describe("GET /install failures", () => {
     expect(await res.text()).toContain("could not be stored");
   });
 
+  it("links every failure page back to /install to start again; the success page has no such link", async () => {
+    const again = '<a href="/install">Start the installation again</a>';
+    expect(await (await get(`/install?error=access_denied`)).text()).toContain(again);
+    expect(await (await get(`/install?error=made_up`)).text()).toContain(again);
+    lc.on("POST", "/v2/token", Response.json({ error: "invalid_grant" }, { status: 400 }));
+    expect(await (await get(`/install?code=stale-again`)).text()).toContain(again);
+    const { res } = await installLicense(lc, "org-install-no-retry-link");
+    expect(res.status).toBe(200);
+    expect(await res.text()).not.toContain(again);
+  });
+
   it("shows a failed exchange with 400 and stores nothing", async () => {
     lc.on("POST", "/v2/token", Response.json({ error: "invalid_grant", error_description: "code expired" }, { status: 400 }));
     const res = await get(`/install?code=stale`);
