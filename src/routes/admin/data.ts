@@ -30,9 +30,20 @@ export function validIdSegments(path: string): boolean {
   });
 }
 
+/**
+ * The license's LiveChat license number, as the newest App Webhook that named one said
+ * (`licenseID`, docs/LIVECHAT.md §7): the token and `/v2/info` answers carry only the
+ * organization id (§6.2). App Webhooks are not signed, so it is shown, never trusted.
+ */
+export function licenseNumberOf(events: readonly Pick<AppEventRecord, "licenseId">[]): number | undefined {
+  return events.find((e) => Number.isSafeInteger(e.licenseId) && e.licenseId! > 0)?.licenseId;
+}
+
 /** The overview row of one license. */
 export interface LicenseRow {
   organizationId: string;
+  /** LiveChat license number, when an App Webhook named it ({@link licenseNumberOf}). */
+  licenseNumber?: number;
   installedAt: number;
   expiresAt: number;
   needsReinstall: boolean;
@@ -52,10 +63,12 @@ export async function listLicenses(
   const licenses = await Promise.all(
     page.licenses.map(async (l): Promise<LicenseRow> => {
       const stub = licenseStub(env, l.organizationId);
-      const [bot, history, hourly] = await Promise.all([stub.botInfo(), stub.reconcileHistory(), stub.journalHourly(24)]);
+      const [bot, history, hourly, appEvents] = await Promise.all([stub.botInfo(), stub.reconcileHistory(), stub.journalHourly(24), stub.listAppEvents()]);
       const last = history[0];
+      const licenseNumber = licenseNumberOf(appEvents as unknown as AppEventRecord[]);
       return {
         ...l,
+        ...(licenseNumber !== undefined ? { licenseNumber } : {}),
         bot: bot ? { id: bot.id, name: bot.name, ...(bot.routingStatus ? { routingStatus: bot.routingStatus } : {}) } : null,
         lastReconcile: last ? { at: last.at, drift: last.drift, failed: last.failed.length } : null,
         last24h: totals(hourly.map((h) => h.counts)),
@@ -88,6 +101,7 @@ export async function licenseDetail(env: Env, organizationId: string) {
     hourly,
     // AppEventRecord's `payload` is typed `unknown`, which the RPC stub types cannot express.
     appEvents: (appEvents as unknown as AppEventRecord[]).slice(0, 10),
+    licenseNumber: licenseNumberOf(appEvents as unknown as AppEventRecord[]),
     known: installation.installed || installation.organizationId !== undefined || bot !== null || journalSize.length > 0,
   };
 }

@@ -7,6 +7,7 @@ import type { DeliveryHost } from "../../../src/framework";
 import { router } from "../../../src/handlers";
 import { formPatch, formValues } from "../../../src/routes/admin/settings-form";
 import { defaultSettings } from "../../../src/licenses/settings";
+import { licenseStub } from "../../../src/licenses/stub";
 import { incomingEvent, install, post, uniqueOrg } from "../../webhooks/helpers";
 import { adminFetch, api, login, postForm } from "./helpers";
 
@@ -117,5 +118,43 @@ describe("admin dashboard", () => {
       ok: false,
       problems: ['tagSuggestions: line 1 must read "tag: suggestion"'],
     });
+  });
+});
+
+describe("admin dashboard: which license, and its reconcile state", () => {
+  it("shows the LiveChat license number an App Webhook named beside the organization id (the token carries none)", async () => {
+    const org = uniqueOrg("dash-number");
+    await install(org);
+    await licenseStub(env, org).recordAppEvent({ event: "application_installed", receivedAt: Date.now(), outcome: "recorded", licenseId: 104130623 });
+    const { cookie } = await login();
+    const overview = await (await adminFetch("/admin", { headers: { cookie } })).text();
+    const row = overview.slice(overview.indexOf(`href="/admin/licenses/${org}"`));
+    expect(row.slice(0, row.indexOf("</td>"))).toContain("license 104130623");
+    const page = await (await adminFetch(`/admin/licenses/${org}`, { headers: { cookie } })).text();
+    expect(page).toContain("LiveChat license 104130623");
+  });
+
+  it("a reconcile that fixed the drift it found shows in sync; one that failed to fix it shows the failure", async () => {
+    const org = uniqueOrg("dash-drift");
+    await install(org);
+    const report = (failed: { step: string; error: string }[]) => ({
+      at: Date.now(),
+      durationMs: 5,
+      drift: ["license webhooks disabled"],
+      fixed: failed.length ? [] : ["license webhooks enabled"],
+      failed,
+    });
+    const overviewRow = async () => {
+      const { cookie } = await login();
+      const html = await (await adminFetch("/admin", { headers: { cookie } })).text();
+      const row = html.slice(html.indexOf(`href="/admin/licenses/${org}"`));
+      return row.slice(0, row.indexOf("</tr>"));
+    };
+    await runInDurableObject(licenseStub(env, org), (_i, state) => state.storage.put("reconcile-history", [report([{ step: "license_webhooks", error: "internal" }])]));
+    expect(await overviewRow()).toContain("1 failed");
+    await runInDurableObject(licenseStub(env, org), (_i, state) => state.storage.put("reconcile-history", [report([])]));
+    const row = await overviewRow();
+    expect(row).toContain("in sync (1 fixed)");
+    expect(row).not.toMatch(/\d drift/);
   });
 });

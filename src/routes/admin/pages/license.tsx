@@ -104,6 +104,7 @@ export function LicensePage(props: {
       </p>
       <h1>
         License <code>{org}</code>
+        {detail.licenseNumber !== undefined && <span class="muted">{` (LiveChat license ${detail.licenseNumber})`}</span>}
       </h1>
       {props.notice && <p class={props.notice.error ? "notice error" : "notice"}>{props.notice.text}</p>}
       <div class="grid">
@@ -167,7 +168,7 @@ export function LicensePage(props: {
                 <Time at={rec.at} /> <span class="muted">{`${rec.durationMs} ms`}</span>
               </dd>
               <dt>Drift</dt>
-              <dd>{rec.drift.length ? rec.drift.join("; ") : "none"}</dd>
+              <dd>{rec.drift.length ? `${rec.drift.join("; ")}${rec.failed.length ? "" : " (fixed)"}` : "none"}</dd>
               <dt>Fixed</dt>
               <dd>{rec.fixed.length ? rec.fixed.join("; ") : "nothing"}</dd>
               <dt>Failed</dt>

@@ -31,6 +31,7 @@ export function OverviewPage(props: { nonce: string; csrf: string; licenses: Lic
                   <a href={`/admin/licenses/${encodeURIComponent(l.organizationId)}`}>
                     <code>{l.organizationId}</code>
                   </a>
+                  {l.licenseNumber !== undefined && <span class="muted">{` license ${l.licenseNumber}`}</span>}
                 </td>
                 <td>
                   <Time at={l.installedAt} />
@@ -55,7 +56,8 @@ export function OverviewPage(props: { nonce: string; csrf: string; licenses: Lic
                       {l.lastReconcile.failed > 0 ? (
                         <Badge status="bad" label={`${l.lastReconcile.failed} failed`} />
                       ) : l.lastReconcile.drift.length > 0 ? (
-                        <Badge status="warn" label={`${l.lastReconcile.drift.length} drift`} />
+                        // A step that finds drift fixes it or fails: with no failure, all of it was fixed.
+                        <Badge status="ok" label={`in sync (${l.lastReconcile.drift.length} fixed)`} />
                       ) : (
                         <Badge status="ok" label="in sync" />
                       )}
