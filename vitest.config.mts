@@ -15,6 +15,7 @@ export const testBindings = {
   PUBLIC_URL: "https://edge.example.test",
   REPLY_TIMEOUT_SECONDS: "120",
   LOG_LEVEL: "info",
+  BOT_WEBHOOK_TYPE: "bot",
   // Tests change settings and post the next webhook at once; the cache itself is tested in
   // test/chats/license-cache.test.ts.
   LICENSE_CACHE_TTL_MS: "0",

@@ -28,7 +28,8 @@ Bots and routing (as the license owner in the agent app)
   agent online|not-accepting --license L
 
 Webhooks, faults, state
-  webhooks log [--action A] [--chat ID] [--license L] [--state pending|delivered|failed] [--body]
+  webhooks log [--action A] [--chat ID] [--license L] [--state pending|delivered|failed|withheld] [--body]
+                                                           (withheld: LiveChat would not send it, and why)
   webhooks wait [--timeout-ms 10000]
   fault add --match PATH_PART [--status 429|500|...] [--type T] [--message M] [--count N | --always]
             [--delay-ms N] [--reset] [--method POST]
@@ -314,7 +315,7 @@ async function run(args) {
         log
           .map((d) => {
             const attempts = d.attempts.map((a) => a.status ?? a.error).join(",") || "-";
-            const head = `${d.id}  ${d.created_at.slice(11, 19)}  ${d.kind === "app" ? "app " : ""}${d.action}${d.chat_id ? ` chat ${d.chat_id}` : ""} → ${d.url}  [${attempts}] ${d.state}`;
+            const head = `${d.id}  ${d.created_at.slice(11, 19)}  ${d.kind === "app" ? "app " : ""}${d.action}${d.chat_id ? ` chat ${d.chat_id}` : ""} → ${d.url}  [${attempts}] ${d.state}${d.reason ? ` (${d.reason})` : ""}`;
             if (!v.body) return head;
             const { secret_key: _hidden, ...shown } = d.body;
             return `${head}\n${JSON.stringify(shown, null, 2)}`;

@@ -412,6 +412,45 @@ test("Webhooks: filters author_type, source_type, chat_presence, only_my_chats; 
   assert.equal(tagged.body.payload.tag, "support");
 });
 
+test("Bot webhooks: delivered while the client's bot is not offline, license webhooks while enabled; withheld ones logged with the reason", async () => {
+  const app = await newApp();
+  const { tokens } = await oauthInstall(app, "botwh-1");
+  const t = tokens.access_token;
+  await registerHook(app, t, "incoming_event", "/bw-bot", { type: "bot" });
+  await registerHook(app, t, "incoming_event", "/bw-license");
+  const { chat_id } = await ctl("POST", "/_sim/chats", { license: "botwh-1", customer: "Ann", text: "hello" });
+  const say = async (text) => {
+    await ctl("POST", `/_sim/chats/${chat_id}/messages`, { as: "customer", text });
+    await settle();
+  };
+  const texts = (path) => rx.at(path).map((e) => e.body.payload.event.text);
+  await say("no bot yet");
+  const bot = await botFor(app, "botwh-1", t);
+  await say("bot offline"); // a new bot is offline until its status is set
+  await agentApi("set_routing_status", { status: "not_accepting_chats" }, bot.token);
+  await say("not accepting");
+  await ctl("POST", "/_sim/licenses/botwh-1/routing", { status: "accepting_chats", agent_id: bot.id });
+  await say("accepting");
+  await ctl("POST", "/_sim/licenses/botwh-1/routing", { status: "offline", agent_id: bot.id }); // the owner, in the Agent App
+  await say("offline again");
+  await configApi("disable_license_webhooks", {}, t);
+  await ctl("POST", "/_sim/licenses/botwh-1/routing", { status: "accepting_chats", agent_id: bot.id });
+  await say("license webhooks disabled");
+  assert.deepEqual(texts("/bw-bot"), ["not accepting", "accepting", "license webhooks disabled"]);
+  assert.deepEqual(texts("/bw-license"), ["no bot yet", "bot offline", "not accepting", "accepting", "offline again"]);
+  const withheld = await ctl("GET", `/_sim/deliveries?chat_id=${chat_id}&action=incoming_event&state=withheld`);
+  assert.deepEqual(
+    withheld.map((d) => `${d.webhook_type}: ${d.reason}`),
+    [
+      "bot: bot webhook: the client has no bot on the license",
+      `bot: bot webhook: the client's bot is offline (${bot.id})`,
+      `bot: bot webhook: the client's bot is offline (${bot.id})`,
+      "license: license webhooks disabled",
+    ],
+  );
+  assert.ok(withheld.every((d) => d.attempts.length === 0 && !("secret_key" in d.body)));
+});
+
 test("Agent Chat API: list_chats filters and pages, list_threads, transfer_chat, remove_user_from_chat; bot lifecycle", async () => {
   const app = await newApp();
   const { tokens } = await oauthInstall(app, "chats-1");

@@ -43,6 +43,15 @@ const days = (name: string, fallback: string) =>
     fallback,
   );
 
+/**
+ * The LiveChat API versions the clients and webhook schemas are written for (docs/LIVECHAT.md §3.1);
+ * they differ in how a bot may authorise (§4.2): v3.5 also takes the license's token with
+ * `X-Author-Id`, v3.6 only the bot's own token. The bot here always uses its own token
+ * (`issue_bot_token`, src/licenses/bot.ts), the one way both versions accept.
+ */
+export const SUPPORTED_API_VERSIONS = ["3.5", "3.6"] as const;
+export type ApiVersion = (typeof SUPPORTED_API_VERSIONS)[number];
+
 const envSchema = z.object({
   LIVECHAT_CLIENT_ID: required("LIVECHAT_CLIENT_ID"),
   LIVECHAT_CLIENT_SECRET: required("LIVECHAT_CLIENT_SECRET"),
@@ -51,9 +60,10 @@ const envSchema = z.object({
   LIVECHAT_ACCOUNTS_URL: httpUrl("LIVECHAT_ACCOUNTS_URL", "https://accounts.livechat.com"),
   LIVECHAT_API_URL: httpUrl("LIVECHAT_API_URL", "https://api.livechatinc.com"),
   LIVECHAT_API_VERSION: z._default(
-    z.string().check(z.trim(), z.regex(/^3\.[5-9]$/, "LIVECHAT_API_VERSION must be 3.5 or later, e.g. 3.6")),
+    z.enum(SUPPORTED_API_VERSIONS, `LIVECHAT_API_VERSION must be one of the versions the code supports: ${SUPPORTED_API_VERSIONS.join(", ")}`),
     "3.6",
   ),
+  BOT_WEBHOOK_TYPE: z._default(z.enum(["bot", "license"], 'BOT_WEBHOOK_TYPE must be "bot" or "license"'), "bot"),
   TOKEN_ENCRYPTION_KEY: encryptionKey,
   ADMIN_TOKEN: required("ADMIN_TOKEN").check(
     z.minLength(MIN_ADMIN_TOKEN_LENGTH, `ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters; generate one with \`openssl rand -base64 32\``),
@@ -122,7 +132,13 @@ export interface Config {
   webhookSecrets: string[];
   accountsUrl: string;
   apiUrl: string;
-  apiVersion: string;
+  apiVersion: ApiVersion;
+  /**
+   * The webhook type the bot's behaviours are registered with and served from: `bot` (LiveChat
+   * delivers them only while the bot is not offline, docs/LIVECHAT.md §1.5) or `license` (every
+   * event, whatever the bot's status; the bot still acts only while it accepts chats).
+   */
+  botWebhookType: "bot" | "license";
   tokenEncryptionKey: string;
   adminToken: string;
   /** Public origin of the Worker when set; otherwise routes derive it from the request. */
@@ -206,6 +222,7 @@ function parseConfig(env: Record<string, unknown>): ConfigResult {
       accountsUrl: v.LIVECHAT_ACCOUNTS_URL.replace(/\/+$/, ""),
       apiUrl: v.LIVECHAT_API_URL.replace(/\/+$/, ""),
       apiVersion: v.LIVECHAT_API_VERSION,
+      botWebhookType: v.BOT_WEBHOOK_TYPE,
       tokenEncryptionKey: v.TOKEN_ENCRYPTION_KEY,
       adminToken: v.ADMIN_TOKEN,
       publicUrl: v.PUBLIC_URL ? v.PUBLIC_URL.replace(/\/+$/, "") : undefined,

@@ -1,5 +1,5 @@
 import { registerBot } from "./bot";
-import { TimerRegistry, trackRoutingStatus, WebhookRouter } from "./framework";
+import { TimerRegistry, trackBotDeleted, trackRoutingStatus, WebhookRouter } from "./framework";
 
 /**
  * The app's webhook handlers. The bot behaviours register here, and so do yours:
@@ -14,8 +14,10 @@ export const router = new WebhookRouter();
 /** Handlers of the chats' logical timers (src/chats/timers.ts), by kind; every Chat DO runs its timers through them. */
 export const timers = new TimerRegistry();
 
-// Built-in: keep the License DO's view of routing statuses current (gates bot webhooks).
+// Built-in: keep the License DO's view of routing statuses current (gates bot webhooks), and
+// re-provision a bot deleted in LiveChat.
 trackRoutingStatus(router);
+trackBotDeleted(router);
 
 // The bot (issue 4): chat users, reply timer, tag suggestions, rating reaction.
 registerBot(router, timers);

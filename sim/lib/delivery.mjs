@@ -24,7 +24,8 @@
  * @property {string} [organization_id]
  * @property {string} [chat_id]
  * @property {object} body
- * @property {"pending" | "delivered" | "failed"} state
+ * @property {"pending" | "delivered" | "failed" | "withheld"} state
+ * @property {string} [reason]      why a withheld delivery was not sent
  * @property {Attempt[]} attempts
  * @property {string} created_at
  * @property {string} [next_attempt_at]
@@ -65,6 +66,25 @@ export class Deliverer {
       if (drop >= 0) this.entries.splice(drop, 1);
     }
     this.push(entry);
+    return entry;
+  }
+
+  /**
+   * Log a delivery LiveChat would not send (e.g. a bot webhook while the bot is offline), with
+   * the reason; nothing goes out.
+   * @param {Omit<Delivery, "id" | "state" | "attempts" | "created_at">} job
+   * @param {string} reason
+   * @returns {Delivery}
+   */
+  withhold(job, reason) {
+    /** @type {Delivery} */
+    const entry = { id: `d${++this.seq}`, ...job, state: "withheld", reason, attempts: [], created_at: new Date().toISOString() };
+    this.entries.push(entry);
+    if (this.entries.length > this.maxLog) {
+      const drop = this.entries.findIndex((e) => e.state !== "pending");
+      if (drop >= 0) this.entries.splice(drop, 1);
+    }
+    this.log(`${entry.kind} ${entry.action} → ${entry.url} withheld: ${reason}`);
     return entry;
   }
 

@@ -6,6 +6,8 @@
 //    type "bot": the client owns a bot on the license whose routing status is not offline (BLOG-BOT);
 //  - its filters match (author_type, only_my_chats, chat_presence, source_type, agent_ids).
 // Envelope: {webhook_id, secret_key, action, organization_id, payload, [requester], additional_data} (§1.2).
+// A registration of an installed client that would match but is not live (its bot offline or
+// missing, license webhooks disabled) is logged as "withheld" with the reason (`webhooks log`).
 import { CONFIGURATION_ACTIONS } from "./webhook-catalog.mjs";
 import { clone, nowWithOffset } from "./util.mjs";
 
@@ -55,7 +57,24 @@ export class WebhookDispatcher {
     const presence = ctx.chat ? [...new Set([...(ctx.presentBefore ?? []), ...presentIds(ctx.chat)])] : [];
     let queued = 0;
     for (const reg of Object.values(this.store.state.webhooks)) {
-      if (reg.action !== action || !this.active(reg, license) || !this.filtersMatch(reg, license, ctx, presence)) continue;
+      if (reg.action !== action || !license.installs[reg.owner_client_id]?.installed) continue;
+      if (!this.filtersMatch(reg, license, ctx, presence)) continue;
+      const withheld = this.withheldBecause(reg, license);
+      if (withheld) {
+        this.deliverer.withhold({
+          kind: "webhook",
+          key: `${license.organization_id}:${ctx.chat?.id ?? "-"}:${reg.url}`,
+          url: reg.url,
+          action,
+          webhook_id: reg.id,
+          webhook_type: reg.type,
+          license: license.name,
+          organization_id: license.organization_id,
+          chat_id: ctx.chat?.id,
+          body: {},
+        }, withheld);
+        continue;
+      }
       const body = {
         webhook_id: reg.id,
         secret_key: reg.secret_key,
@@ -88,11 +107,25 @@ export class WebhookDispatcher {
    * @param {License} license
    */
   active(reg, license) {
-    if (!license.installs[reg.owner_client_id]?.installed) return false;
-    if (reg.type === "license") return !license.webhooks_disabled[reg.owner_client_id];
-    return Object.values(license.bots).some(
-      (bot) => bot.owner_client_id === reg.owner_client_id && (license.routing[bot.id] ?? "offline") !== "offline",
-    );
+    return Boolean(license.installs[reg.owner_client_id]?.installed) && !this.withheldBecause(reg, license);
+  }
+
+  /**
+   * Why an installed client's registration gets nothing on a license, or undefined when it is
+   * live: license webhooks disabled (type license), or no bot of the client that is not offline
+   * (type bot: delivered while a bot is accepting or not accepting chats, BLOG-BOT).
+   * @param {WebhookRegistration} reg
+   * @param {License} license
+   * @returns {string | undefined}
+   */
+  withheldBecause(reg, license) {
+    if (reg.type === "license") return license.webhooks_disabled[reg.owner_client_id] ? "license webhooks disabled" : undefined;
+    const bots = Object.values(license.bots).filter((bot) => bot.owner_client_id === reg.owner_client_id);
+    if (bots.length === 0) return "bot webhook: the client has no bot on the license";
+    if (bots.every((bot) => (license.routing[bot.id] ?? "offline") === "offline")) {
+      return `bot webhook: the client's bot${bots.length > 1 ? "s are" : " is"} offline (${bots.map((b) => b.id).join(", ")})`;
+    }
+    return undefined;
   }
 
   /**

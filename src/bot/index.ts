@@ -10,8 +10,13 @@ import { forgetTagThread, onThreadTagged } from "./tag-suggestions";
 
 /**
  * Register the bot's behaviours (issue 4): chat-user tracking, the reply timer and its nudge,
- * tag suggestions, suggestions from the customer's messages, rating reactions, plus the `reply` timer's handler. License webhooks (no
- * `kind`: both endpoints; bot deliveries run only while the bot accepts chats, docs/LIVECHAT.md §1.5).
+ * tag suggestions, suggestions from the customer's messages, rating reactions, plus the `reply` timer's handler. The behaviours are bot
+ * webhooks (`kind: "bot"`): LiveChat sends them only while the bot is not offline, and they act
+ * only while it accepts chats (docs/LIVECHAT.md §1.5). Chat-user tracking is bookkeeping, so it
+ * also runs while the bot does not accept chats (`ignoreBotStatus`). `chat_deactivated` must
+ * arrive whatever the bot's status (it ends the reply timer and bounds the chat's store), so it
+ * is a license webhook (`kind: "license"`); a timer whose other cancelling events were missed
+ * while the bot was offline checks the chat with `get_chat` before it nudges (reply-nudge.ts).
  * Handlers are named `bot:<concern>:<action>` (retries skip completed ones); the chat-user
  * tracker comes first so the handlers after it see the users a delivery brought. Returns a
  * function that removes everything it registered.
@@ -26,14 +31,14 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
       async (p, ctx) => {
         if (ctx.chat) await new ChatUsers(ctx.chat.store).learn(p.chat.users);
       },
-      { name: "bot:users:incoming_chat" },
+      { name: "bot:users:incoming_chat", kind: "bot", ignoreBotStatus: true },
     ),
     router.on(
       "user_added_to_chat",
       async (p, ctx) => {
         if (ctx.chat) await new ChatUsers(ctx.chat.store).learn([p.user]);
       },
-      { name: "bot:users:user_added_to_chat" },
+      { name: "bot:users:user_added_to_chat", kind: "bot", ignoreBotStatus: true },
     ),
     router.on(
       "user_removed_from_chat",
@@ -42,7 +47,7 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
         await new ChatUsers(ctx.chat.store).removed(p.user_id, p.user_type);
         if ((await ctx.license.botInfo())?.id === p.user_id) await forgetMembership(ctx.chat.store);
       },
-      { name: "bot:users:user_removed_from_chat" },
+      { name: "bot:users:user_removed_from_chat", kind: "bot", ignoreBotStatus: true },
     ),
     // Deactivation: agents, the bot too, leave the chat (docs/LIVECHAT.md §2.3 `chat_deactivated`).
     router.on(
@@ -50,7 +55,7 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
       async (_p, ctx) => {
         if (ctx.chat) await forgetMembership(ctx.chat.store);
       },
-      { name: "bot:users:chat_deactivated" },
+      { name: "bot:users:chat_deactivated", kind: "license" },
     ),
   );
 
@@ -64,7 +69,7 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
         // The chat may start with the customer's first message(s) (docs/LIVECHAT.md §2.3).
         for (const event of p.chat.thread.events ?? []) await onChatEvent(scope, p.chat.thread.id, event, ctx.delivery.receivedAt);
       },
-      { name: "bot:reply:incoming_chat" },
+      { name: "bot:reply:incoming_chat", kind: "bot" },
     ),
     router.on(
       "incoming_event",
@@ -72,7 +77,7 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
         const scope = replyScope(ctx);
         if (scope) await onChatEvent(scope, p.thread_id, p.event, ctx.delivery.receivedAt);
       },
-      { name: "bot:reply:incoming_event" },
+      { name: "bot:reply:incoming_event", kind: "bot" },
     ),
     router.on(
       "chat_transferred",
@@ -80,7 +85,7 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
         const scope = replyScope(ctx);
         if (scope) await onTransfer(scope, ctx.delivery.receivedAt, p.thread_id);
       },
-      { name: "bot:reply:chat_transferred" },
+      { name: "bot:reply:chat_transferred", kind: "bot" },
     ),
     router.on(
       "chat_deactivated",
@@ -94,13 +99,13 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
           await forgetRatingThread(scope.chat.store, thread);
         }
       },
-      { name: "bot:reply:chat_deactivated" },
+      { name: "bot:reply:chat_deactivated", kind: "license" },
     ),
     timers.on(REPLY_TIMER, fireReplyTimer),
   );
 
   // ── Tag suggestions (src/bot/tag-suggestions.ts) ──
-  offs.push(router.on("thread_tagged", onThreadTagged, { name: "bot:tags:thread_tagged" }));
+  offs.push(router.on("thread_tagged", onThreadTagged, { name: "bot:tags:thread_tagged", kind: "bot" }));
 
   // ── Suggestions from what the customer writes (src/bot/content-suggestions.ts) ──
   offs.push(
@@ -109,9 +114,9 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
       async (p, ctx) => {
         for (const event of p.chat.thread.events ?? []) await onCustomerMessage(p.chat.thread.id, event, ctx);
       },
-      { name: "bot:content:incoming_chat" },
+      { name: "bot:content:incoming_chat", kind: "bot" },
     ),
-    router.on("incoming_event", (p, ctx) => onCustomerMessage(p.thread_id, p.event, ctx), { name: "bot:content:incoming_event" }),
+    router.on("incoming_event", (p, ctx) => onCustomerMessage(p.thread_id, p.event, ctx), { name: "bot:content:incoming_event", kind: "bot" }),
   );
 
   // ── Rating reaction (src/bot/rating-reaction.ts; docs/LIVECHAT.md §5) ──
@@ -122,14 +127,14 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
         const score = ratingScore(p.properties.rating?.score);
         if (score) await onRated(ctx, p.thread_id, score);
       },
-      { name: "bot:rating:thread_properties_updated" },
+      { name: "bot:rating:thread_properties_updated", kind: "bot" },
     ),
     router.on(
       "thread_properties_deleted",
       async (p, ctx) => {
         if (p.properties.rating?.includes("score")) await onRatingCancelled(ctx, p.thread_id);
       },
-      { name: "bot:rating:thread_properties_deleted" },
+      { name: "bot:rating:thread_properties_deleted", kind: "bot" },
     ),
     router.on(
       "incoming_event",
@@ -142,7 +147,7 @@ export function registerBot(router: WebhookRouter, timers: TimerRegistry): () =>
           await onRatingCancelled(ctx, p.thread_id);
         }
       },
-      { name: "bot:rating:incoming_event" },
+      { name: "bot:rating:incoming_event", kind: "bot" },
     ),
   );
 

@@ -34,8 +34,11 @@ import { type ActiveChat, activeChat, botOnDuty, type BotScope, sendOnce } from 
  *   sending is searched for it: a retry after a crash between the send and the record finds the
  *   earlier message and only records it (see `sendOnce`).
  * While the bot is not accepting chats (outside working hours) a due timer is dropped without a
- * nudge; the customer's next message starts a new wait. Messages are still followed then (an
- * agent's answer must close the stretch); before the bot is provisioned nothing is followed.
+ * nudge; the customer's next message starts a new wait. The bot hears nothing while it is
+ * offline and acts on nothing while it does not accept chats (bot webhooks, docs/LIVECHAT.md
+ * §1.5), so an agent's answer may be missed: the timer re-reads the thread before it nudges
+ * (`threadVerdict`), and a customer who wrote again after such an answer waits from that
+ * message. Before the bot is provisioned nothing is followed.
  */
 
 /** Name (and kind) of the chat's reply timer. */
@@ -205,24 +208,33 @@ export async function onDeactivated(scope: ReplyScope, threadId?: string): Promi
 }
 
 /**
- * An agent other than the bot wrote something the customer sees after the stretch opened,
- * according to the thread's events (agents-only ones are no answer, docs/LIVECHAT.md §4.3, §4.4).
- * Only decided when the stretch's first event is in the thread; otherwise the webhooks decide.
+ * What the thread's events say about the stretch (agents-only messages are no answer,
+ * docs/LIVECHAT.md §4.3, §4.4): `open` when no agent other than the bot answered after the
+ * stretch's first event; `answered` when one did and the customer wrote nothing since; `reopened`
+ * with the customer's first message after the last answer when they wrote again (the answer was
+ * missed, e.g. while the bot was offline and LiveChat sent no bot webhooks, §1.5). Only decided
+ * when the stretch's first event is in the thread; otherwise the webhooks decide (`open`).
  */
-function answeredInThread(chat: ActiveChat, stretch: Stretch, botId: string): boolean {
+function threadVerdict(chat: ActiveChat, stretch: Stretch, botId: string): { kind: "open" | "answered" } | { kind: "reopened"; event: ApiEvent } {
   const events: ApiEvent[] = chat.thread.events ?? [];
   const start = events.findIndex((e) => e.id === stretch.id);
-  if (start < 0) return false;
+  if (start < 0) return { kind: "open" };
   const agents = new Set(chat.users.filter((u) => u.type === "agent" && u.id !== botId).map((u) => u.id));
-  return events
-    .slice(start + 1)
-    .some(
-      (e) =>
-        ["message", "file", "rich_message"].includes(e.type) &&
-        e.author_id !== undefined &&
-        agents.has(e.author_id) &&
-        customerSees(e.visibility),
-    );
+  const customers = new Set(chat.users.filter((u) => u.type === "customer").map((u) => u.id));
+  const written = (e: ApiEvent) => ["message", "file", "rich_message"].includes(e.type) && e.author_id !== undefined;
+  let answered = false;
+  let reopened: ApiEvent | undefined;
+  for (const e of events.slice(start + 1)) {
+    if (!written(e)) continue;
+    if (agents.has(e.author_id!) && customerSees(e.visibility)) {
+      answered = true;
+      reopened = undefined;
+    } else if (answered && !reopened && customers.has(e.author_id!)) {
+      reopened = e;
+    }
+  }
+  if (reopened) return { kind: "reopened", event: reopened };
+  return { kind: answered ? "answered" : "open" };
 }
 
 /**
@@ -250,9 +262,22 @@ export async function fireReplyTimer(ctx: TimerContext): Promise<void> {
       return;
     }
     await new ChatUsers(store).learn(chat.users);
-    if (answeredInThread(chat, stretch, bot.id)) {
+    const verdict = threadVerdict(chat, stretch, bot.id);
+    if (verdict.kind === "answered") {
       await store.delete(STRETCH_KEY);
       ctx.log.info("customer already answered; no nudge", { stretch: stretch.id });
+      return;
+    }
+    if (verdict.kind === "reopened") {
+      // The answer was missed; the customer's wait starts again at their first message after it.
+      const written = Date.parse(verdict.event.created_at ?? "");
+      const next: Stretch = { id: verdict.event.id, threadId: stretch.threadId, startedAt: Number.isFinite(written) ? Math.min(written, Date.now()) : Date.now() };
+      await store.put(STRETCH_KEY, next);
+      const { replyTimeoutSeconds } = await ctx.license.settings();
+      // Never at or before this firing (a re-armed timer must lie ahead to survive it).
+      const due = Math.max(next.startedAt + replyTimeoutSeconds * 1000, Date.now() + 1_000);
+      await ctx.chat.timers.start(REPLY_TIMER, due, { organizationId: ctx.timer.organizationId, chatId: ctx.timer.chatId, data: { stretch: next.id } }, "replace");
+      ctx.log.info("an answer the bot missed, then the customer wrote again; waiting from that message", { stretch: next.id });
       return;
     }
     const { replyMessage } = await ctx.license.settings();

@@ -21,7 +21,7 @@ export interface LicenseSnapshot {
 export const LICENSE_SNAPSHOT_TTL_MS = 5_000;
 
 /** What the cache needs of a License DO (its stub). */
-export interface LicenseSource extends Pick<LicenseRpc, "credentials" | "botCredentials" | "recordRoutingStatus"> {
+export interface LicenseSource extends Pick<LicenseRpc, "credentials" | "botCredentials" | "recordRoutingStatus" | "recordBotDeleted"> {
   handlerSnapshot(): Promise<LicenseSnapshot>;
 }
 
@@ -81,6 +81,11 @@ export class LicenseCache {
       recordRoutingStatus: async (update) => {
         const changed = await source().recordRoutingStatus(update);
         // The cached routing state may now be wrong; the next read fetches it again.
+        if (changed) this.entries.delete(organizationId);
+        return changed;
+      },
+      recordBotDeleted: async (update) => {
+        const changed = await source().recordBotDeleted(update);
         if (changed) this.entries.delete(organizationId);
         return changed;
       },

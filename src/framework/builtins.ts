@@ -22,3 +22,21 @@ export function trackRoutingStatus(router: WebhookRouter): () => void {
     { name: ROUTING_STATUS_TRACKER, ignoreBotStatus: true },
   );
 }
+
+/** Name of the built-in handler that notices the license's bot being deleted. */
+export const BOT_DELETED_TRACKER = "builtin:bot-deleted";
+
+/**
+ * Built-in: hand every `bot_deleted` (docs/LIVECHAT.md §2.3, a license webhook) to the License DO,
+ * which re-provisions its bot at once when it was that one (in owner routing mode it only
+ * records it for the operator).
+ */
+export function trackBotDeleted(router: WebhookRouter): () => void {
+  return router.on(
+    "bot_deleted",
+    async (payload, ctx) => {
+      await ctx.license.recordBotDeleted({ agentId: payload.id, at: ctx.delivery.receivedAt });
+    },
+    { name: BOT_DELETED_TRACKER, ignoreBotStatus: true },
+  );
+}

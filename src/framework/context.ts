@@ -45,6 +45,8 @@ export interface LicenseRpc {
   botRoutingStatus(): Promise<BotRoutingState>;
   /** Note a reported routing status; true when it concerned the license's bot. */
   recordRoutingStatus(update: RoutingStatusUpdate): Promise<boolean>;
+  /** Note that LiveChat deleted an agent or bot (`bot_deleted`); true when it was the license's bot. */
+  recordBotDeleted(update: { agentId: string; at: number }): Promise<boolean>;
 }
 
 /** The license a delivery belongs to, as handlers see it. */

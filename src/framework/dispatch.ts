@@ -14,7 +14,7 @@ export const NOT_INSTALLED = "organization has not installed the app";
 export interface ProcessorDeps {
   router: WebhookRouter;
   /** The validated config (for LiveChat clients); read only when a handler uses `ctx.api`. */
-  config: () => Pick<Config, "apiUrl" | "apiVersion">;
+  config: () => Pick<Config, "apiUrl" | "apiVersion" | "botWebhookType">;
   /** The License DO of an organization (its stub, or the License DO itself). */
   license: (organizationId: string) => LicenseRpc;
   /** The chat handle for a chat-scoped delivery (Chat DO only). */
@@ -49,14 +49,17 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     const installation = await rpc.installation();
     if (!installation.installed) return { status: "not_installed", note: NOT_INSTALLED };
 
-    const handlers = deps.router.handlersFor(delivery.action, delivery.kind);
+    const handlers = deps.router.handlersFor(delivery.action, delivery.kind, deps.config().botWebhookType);
     let runnable = handlers;
     let skipped = false;
-    if (delivery.kind === "bot" && handlers.some((h) => !h.ignoreBotStatus)) {
-      // docs/LIVECHAT.md §1.5: the bot reacts only while its routing status is accepting_chats.
+    // docs/LIVECHAT.md §1.5: the bot reacts only while its routing status is accepting_chats; bot
+    // webhooks still arrive while it is not_accepting_chats (recorded, not acted on). Bot behaviours
+    // served by license webhooks (BOT_WEBHOOK_TYPE=license) are held to the same rule.
+    const gated = (h: (typeof handlers)[number]) => !h.ignoreBotStatus && (delivery.kind === "bot" || h.kind === "bot");
+    if (handlers.some(gated)) {
       const bot = await rpc.botRoutingStatus();
       if (!bot.acceptingChats) {
-        runnable = handlers.filter((h) => h.ignoreBotStatus);
+        runnable = handlers.filter((h) => !gated(h));
         skipped = true;
       }
     }
@@ -109,6 +112,7 @@ function handlerContext(
       settings: () => rpc.settings(),
       botRoutingStatus: () => rpc.botRoutingStatus(),
       recordRoutingStatus: (update) => rpc.recordRoutingStatus(update),
+      recordBotDeleted: (update) => rpc.recordBotDeleted(update),
     },
     get api() {
       return (api ??= liveChatApis(deps.config(), rpc));

@@ -14,6 +14,6 @@ export type {
   RoutingStatusUpdate,
 } from "./context";
 export { TimerRegistry, type TimerContext, type TimerHandler } from "./timers";
-export { trackRoutingStatus, ROUTING_STATUS_TRACKER } from "./builtins";
+export { trackBotDeleted, trackRoutingStatus, BOT_DELETED_TRACKER, ROUTING_STATUS_TRACKER } from "./builtins";
 export { createProcessor, BOT_NOT_ACCEPTING, NOT_INSTALLED, HandlerError, type ProcessorDeps } from "./dispatch";
 export { deliveryHost, namedAlarms, type DeliveryHost } from "./host";

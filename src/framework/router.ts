@@ -17,7 +17,15 @@ export interface HandlerOptions {
    * retried. Defaults to `<actions>#<registration index>`.
    */
   name?: string;
-  /** Only deliveries from this endpoint (`/webhooks/license` or `/webhooks/bot`); both by default. */
+  /**
+   * Which webhook the handler needs (setup registers from it, `src/setup/declaration.ts`):
+   * - `"bot"`: a bot behaviour. Served by a `bot` webhook, which LiveChat delivers only while the
+   *   bot is not offline (docs/LIVECHAT.md §1.5), and run only while the bot accepts chats. A
+   *   deployment with `BOT_WEBHOOK_TYPE=license` serves it from license webhooks instead (same gate).
+   * - `"license"`: must arrive whatever the bot's status (e.g. `chat_deactivated` ending a timer);
+   *   a license webhook, never gated.
+   * - none: runs for deliveries of both endpoints; registered as a license webhook.
+   */
   kind?: WebhookKind;
   /**
    * Run for bot deliveries even while the bot is not accepting chats (bot webhooks are otherwise
@@ -74,8 +82,13 @@ export class WebhookRouter {
     };
   }
 
-  /** Handlers for `action` arriving on the `kind` endpoint, in registration order. */
-  handlersFor(action: string, kind: WebhookKind): RegisteredHandler[] {
-    return this.registered.filter((r) => r.actions.includes(action) && (r.kind === undefined || r.kind === kind));
+  /**
+   * Handlers for `action` arriving on the `kind` endpoint, in registration order. With
+   * `botWebhookType` "license", bot behaviours (`kind: "bot"`) are served by license deliveries.
+   */
+  handlersFor(action: string, kind: WebhookKind, botWebhookType: WebhookKind = "bot"): RegisteredHandler[] {
+    return this.registered.filter(
+      (r) => r.actions.includes(action) && (r.kind === undefined || r.kind === kind || (kind === "license" && r.kind === "bot" && botWebhookType === "license")),
+    );
   }
 }

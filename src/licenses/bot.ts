@@ -21,6 +21,8 @@ interface BotRecord {
   /** Last status we set or LiveChat reported (routing_status_set), normalised. */
   routingStatus?: RoutingStatus;
   routingStatusAt?: number;
+  /** When LiveChat reported the bot deleted (`bot_deleted`); it no longer exists there. */
+  deletedAt?: number;
 }
 
 /** The bot as operators and handlers see it: no secret, no token. */
@@ -31,6 +33,8 @@ export interface BotInfo {
   tokenExpiresAt?: number;
   routingStatus?: RoutingStatus;
   routingStatusAt?: number;
+  /** Set when LiveChat reported the bot deleted; a re-provisioned bot replaces the record. */
+  deletedAt?: number;
 }
 
 /** LiveChat clients acting as the license (the bot's own token is made here). */
@@ -101,7 +105,8 @@ export class LicenseBot {
   private async doEnsure(organizationId: string, name: string): Promise<BotInfo> {
     const { configuration } = this.asLicense();
     const stored = await this.record();
-    if (stored) {
+    // A bot LiveChat reported deleted needs no get_bot to know it is gone.
+    if (stored && stored.deletedAt === undefined) {
       try {
         await configuration.getBot({ id: stored.id });
         if (!(await this.opens(stored.sealedSecret, "secret"))) {
@@ -171,9 +176,21 @@ export class LicenseBot {
   async noteRoutingStatus(agentId: string, status: RoutingStatus, at = Date.now()): Promise<boolean> {
     const bot = await this.record();
     if (!bot || bot.id !== agentId) return false;
-    // Webhooks may arrive late: never let an older report overwrite a newer one.
-    if (bot.routingStatusAt && bot.routingStatusAt > at) return true;
+    // Webhooks may arrive late: never let an older report overwrite a newer one; a deleted bot stays gone.
+    if ((bot.routingStatusAt && bot.routingStatusAt > at) || bot.deletedAt !== undefined) return true;
     await this.save({ ...bot, routingStatus: status, routingStatusAt: at });
+    return true;
+  }
+
+  /**
+   * Note that LiveChat deleted `agentId` (`bot_deleted`, docs/LIVECHAT.md §2.3); true when it was
+   * the license's bot. It counts as not accepting chats from now on.
+   */
+  async noteDeleted(agentId: string, at = Date.now()): Promise<boolean> {
+    const bot = await this.record();
+    if (!bot || bot.id !== agentId) return false;
+    const { routingStatus: _status, ...rest } = bot;
+    await this.save({ ...rest, deletedAt: bot.deletedAt ?? at, routingStatusAt: at });
     return true;
   }
 

@@ -221,10 +221,13 @@ export class License extends InboxObject {
     return this.settingsStore.get();
   }
 
-  /** Validate and store a settings patch; working-hours changes re-apply the bot's routing status. */
+  /**
+   * Validate and store a settings patch; changes of working hours, bot name or routing mode
+   * re-run provisioning (in managed mode it re-applies the bot's routing status).
+   */
   async updateSettings(patch: unknown): Promise<{ ok: true; settings: Settings } | { ok: false; problems: string[] }> {
     const result = await this.settingsStore.update(patch);
-    if (result.ok && patch && typeof patch === "object" && ("workingHours" in patch || "botName" in patch)) {
+    if (result.ok && patch && typeof patch === "object" && ("workingHours" in patch || "botName" in patch || "routingMode" in patch)) {
       await this.provisioning.schedule();
     }
     return result;
@@ -332,9 +335,33 @@ export class License extends InboxObject {
     return { installation, botInfo, settings, botRoutingStatus: routingState(botInfo) };
   }
 
-  /** A reported routing status (routing_status_set); kept when it concerns the bot and is not older. */
-  recordRoutingStatus(update: RoutingStatusUpdate): Promise<boolean> {
-    return this.bot.noteRoutingStatus(update.agentId, update.status, update.at);
+  /**
+   * A reported routing status (routing_status_set); kept when it concerns the bot and is not
+   * older. In managed routing mode a status other than the wanted one is healed at once;
+   * otherwise it is confirmed with LiveChat shortly (src/licenses/reconcile.ts `onReport`).
+   */
+  async recordRoutingStatus(update: RoutingStatusUpdate): Promise<boolean> {
+    const ours = await this.bot.noteRoutingStatus(update.agentId, update.status, update.at);
+    if (ours) await this.reconciler.onReport();
+    return ours;
+  }
+
+  /**
+   * LiveChat deleted an agent or bot (bot_deleted). When it was the license's bot: managed
+   * routing mode provisions a new one at once (on the alarm, retried); owner mode records it,
+   * for the operator to see (license page) and to fix with a forced reconcile.
+   */
+  async recordBotDeleted(update: { agentId: string; at: number }): Promise<boolean> {
+    if (!(await this.bot.noteDeleted(update.agentId, update.at))) return false;
+    const { routingMode } = await this.settingsStore.get();
+    const log = createLogger({ component: "license" });
+    if (routingMode === "managed") {
+      log.warn("bot deleted in LiveChat; provisioning a new one", { bot_id: update.agentId });
+      await this.provisioning.schedule();
+    } else {
+      log.warn("bot deleted in LiveChat; owner routing mode: not re-created", { bot_id: update.agentId });
+    }
+    return true;
   }
 
 }

@@ -63,8 +63,14 @@ export class LicenseProvisioning {
     }
     if (installation.needsReinstall) throw new Error("LiveChat failed (needs_reinstall): The license must reinstall the app");
     const current = await settings.get();
-    await bot.ensure(installation.organizationId, current.botName);
+    const info = await bot.ensure(installation.organizationId, current.botName);
     await bot.credentials(installation.organizationId, installation.region);
+    // Owner routing mode: the status is set once, for a bot that has none yet; afterwards the
+    // license owner (or LiveChat's bot working hours) decides.
+    if (current.routingMode === "owner" && info.routingStatus !== undefined) {
+      log.info("bot provisioned; routing status left to the owner", { organization_id: installation.organizationId, routing_status: info.routingStatus });
+      return (await bot.info())!;
+    }
     const desired = desiredRoutingStatus(current.workingHours, new Date());
     await bot.setRoutingStatus(desired, apis().bot);
     log.info("bot provisioned", { organization_id: installation.organizationId, routing_status: desired });

@@ -10,6 +10,12 @@ import { desiredRoutingStatus, type SettingsStore } from "./settings";
 
 /** Deadline name of a scheduled reconcile on the License DO's alarm. */
 export const RECONCILE_DEADLINE = "reconcile";
+/** Deadline name of a routing-status heal (managed mode) after a reported drift. */
+export const HEAL_DEADLINE = "heal-routing";
+/** Deadline name of the check that confirms a reported routing status with LiveChat. */
+export const CONFIRM_DEADLINE = "confirm-routing";
+/** How long after a reported status it is confirmed: reports of one switch arrive together. */
+export const CONFIRM_DELAY_MS = 2_000;
 /** Refresh the access token when it expires within this window (issue 5: "within the hour"). */
 export const RECONCILE_REFRESH_WINDOW_MS = 3600_000;
 /** How many reconcile reports a license keeps. */
@@ -59,6 +65,72 @@ export class LicenseReconciler {
     deps.alarms.handle(RECONCILE_DEADLINE, async () => {
       await this.run();
     });
+    deps.alarms.handle(HEAL_DEADLINE, async () => {
+      await this.heal();
+    });
+    deps.alarms.handle(CONFIRM_DEADLINE, async () => {
+      await this.confirm();
+    });
+  }
+
+  /**
+   * The bot's routing status was reported: heal it (managed mode, drift) or confirm it with
+   * LiveChat shortly. Webhooks carry no id and may come late or twice (docs/LIVECHAT.md §1.4), so
+   * the gate trusts `list_routing_statuses` over their order: one call per reported change.
+   */
+  async onReport(): Promise<void> {
+    if (!(await this.onReportedStatus())) await this.deps.alarms.schedule(CONFIRM_DEADLINE, this.now() + CONFIRM_DELAY_MS, "earliest");
+  }
+
+  /** Read the bot's routing status from LiveChat, record it, and heal drift in managed mode. */
+  async confirm(): Promise<void> {
+    const { bot, grant, apis } = this.deps;
+    const installation = await grant.installation();
+    if (!installation.installed || installation.needsReinstall) return;
+    const info = await bot.info();
+    if (!info || info.deletedAt !== undefined) return;
+    const statuses = await apis().agent.listRoutingStatuses({});
+    const reported = statuses.find((s) => s.agent_id === info.id)?.status;
+    // A bot missing from the list is not routable: offline.
+    const actual = reported === undefined ? "offline" : normalizeRoutingStatus(reported);
+    if (actual) await bot.noteRoutingStatus(info.id, actual, this.now());
+    await this.onReportedStatus();
+  }
+
+  /**
+   * A routing status was reported (routing_status_set, docs/LIVECHAT.md §2.3): in managed mode,
+   * when it is not what the working hours want, heal it on the alarm now (well within a minute).
+   * Owner mode follows what was reported. True when a heal was scheduled.
+   */
+  async onReportedStatus(): Promise<boolean> {
+    const [info, current] = await Promise.all([this.deps.bot.info(), this.deps.settings.get()]);
+    if (!info || info.deletedAt !== undefined || current.routingMode !== "managed") return false;
+    if (info.routingStatus === desiredRoutingStatus(current.workingHours, new Date(this.now()))) return false;
+    await this.deps.alarms.schedule(HEAL_DEADLINE, this.now(), "earliest");
+    return true;
+  }
+
+  /**
+   * Set the bot's routing status to what the working hours want when its known status differs
+   * (managed mode only; one LiveChat call, recorded in the history when it changed something).
+   */
+  async heal(): Promise<ReconcileReport | undefined> {
+    const { bot, settings, grant, apis, log } = this.deps;
+    const installation = await grant.installation();
+    if (!installation.installed || installation.needsReinstall) return undefined;
+    const [info, current] = await Promise.all([bot.info(), settings.get()]);
+    if (!info || info.deletedAt !== undefined || current.routingMode !== "managed") return undefined;
+    const desired = desiredRoutingStatus(current.workingHours, new Date(this.now()));
+    if (info.routingStatus === desired) return undefined;
+    const report: ReconcileReport = { at: this.now(), durationMs: 0, drift: [`bot routing status ${info.routingStatus ?? "unknown"}, wanted ${desired}`], fixed: [], failed: [] };
+    try {
+      await bot.setRoutingStatus(desired, apis().bot);
+      report.fixed.push(`bot routing status set to ${desired}`);
+    } catch (err) {
+      report.failed.push({ step: "routing_status", error: describe(err) });
+      log.warn("routing status heal failed", { organization_id: installation.organizationId, error: describe(err) });
+    }
+    return this.record(report);
   }
 
   /** Reconcile on the alarm after `delayMs` (jitter spreads a fleet's API calls). */
@@ -66,9 +138,11 @@ export class LicenseReconciler {
     await this.deps.alarms.schedule(RECONCILE_DEADLINE, this.now() + delayMs, "earliest");
   }
 
-  /** Cancel a scheduled reconcile (uninstall). */
+  /** Cancel a scheduled reconcile or heal (uninstall). */
   async cancel(): Promise<void> {
     await this.deps.alarms.cancel(RECONCILE_DEADLINE);
+    await this.deps.alarms.cancel(HEAL_DEADLINE);
+    await this.deps.alarms.cancel(CONFIRM_DEADLINE);
   }
 
   /** Reconcile now and record the report. Never throws for LiveChat failures: they are in the report. */
@@ -136,15 +210,17 @@ export class LicenseReconciler {
         const after = (await bot.info())?.tokenExpiresAt;
         if (after !== before) report.fixed.push("bot token renewed");
       });
-      // 4. Routing status as desired (working hours in the license's time zone).
+      // 4. Routing status as desired (working hours in the license's time zone); owner mode records only.
       await step("routing_status", async () => {
-        const desired = desiredRoutingStatus((await settings.get()).workingHours, new Date(this.now()));
+        const current = await settings.get();
+        const desired = desiredRoutingStatus(current.workingHours, new Date(this.now()));
         const id = (await bot.id())!;
         const statuses = await apis().agent.listRoutingStatuses({});
         const reported = statuses.find((s) => s.agent_id === id)?.status;
         // A bot missing from the list is not routable: treat it as offline.
         const actual = reported === undefined ? "offline" : normalizeRoutingStatus(reported);
         if (actual) await bot.noteRoutingStatus(id, actual, this.now());
+        if (current.routingMode === "owner") return;
         if (actual !== desired) {
           report.drift.push(`bot routing status ${actual ?? reported}, wanted ${desired}`);
           await bot.setRoutingStatus(desired, apis().bot);

@@ -60,6 +60,10 @@ const httpsUrl = z
     z.refine((v) => /^https?:\/\/\S+$/.test(v), "must be an http(s) URL"),
   );
 
+/** Values of `routingMode`. */
+export const ROUTING_MODES = ["managed", "owner"] as const;
+export type RoutingMode = (typeof ROUTING_MODES)[number];
+
 /** Every setting with its value; what handlers read. */
 export const settingsSchema = z.object({
   /** Seconds a customer may wait for an agent before the bot nudges. */
@@ -91,6 +95,13 @@ export const settingsSchema = z.object({
   workingHours: z.nullable(workingHoursSchema),
   /** Display name of the license's bot. */
   botName: text(60),
+  /**
+   * Who decides the bot's routing status. `managed`: the app keeps it as `workingHours` want and
+   * heals any other status, whoever set it. `owner`: the app sets it when it provisions the bot,
+   * then follows what the license owner (Agent App) or LiveChat's bot working hours set, never
+   * overriding it (docs/LIVECHAT.md §1.5: the bot's status decides which bot webhooks arrive).
+   */
+  routingMode: z.enum(ROUTING_MODES),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -114,6 +125,7 @@ export const settingsPatchSchema = z.object({
   ),
   workingHours: z.optional(settingsSchema.shape.workingHours),
   botName: z.optional(settingsSchema.shape.botName),
+  routingMode: z.optional(settingsSchema.shape.routingMode),
 });
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 
@@ -132,6 +144,7 @@ export function defaultSettings(config: Pick<Config, "replyTimeoutSeconds">): Se
     },
     workingHours: null,
     botName: "Assistant",
+    routingMode: "managed",
   };
 }
 

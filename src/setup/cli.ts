@@ -4,7 +4,8 @@ import { HttpClient } from "../livechat/http";
 import { redact, type LogFields, type Logger } from "../log";
 import { runSetup, SetupError } from "./run";
 import { lookup, parseDevVars, parseWranglerVars, type ConfigLayer } from "./sources";
-import { isHttpUrl } from "../config";
+import { isHttpUrl, SUPPORTED_API_VERSIONS } from "../config";
+import { appWebhooks, type WebhookType } from "./declaration";
 
 /**
  * The `npm run setup` command, free of Node APIs so it runs (and is tested) anywhere:
@@ -33,7 +34,8 @@ Authentication (environment only):
   LIVECHAT_PAT + LIVECHAT_ACCOUNT_ID   Personal Access Token, sent as Basic (recommended)
   LIVECHAT_TOKEN                       an OAuth access token of the app, sent as Bearer
 Configuration (environment, else .dev.vars, else wrangler.toml [vars]):
-  LIVECHAT_CLIENT_ID, LIVECHAT_WEBHOOK_SECRET, PUBLIC_URL, LIVECHAT_API_URL, LIVECHAT_API_VERSION`;
+  LIVECHAT_CLIENT_ID, LIVECHAT_WEBHOOK_SECRET, PUBLIC_URL, LIVECHAT_API_URL, LIVECHAT_API_VERSION,
+  BOT_WEBHOOK_TYPE (bot, the default: the bot's behaviours as bot webhooks; license: as license webhooks)`;
 
 /** Parsed command line. */
 export interface SetupArgs {
@@ -70,6 +72,8 @@ export interface ResolvedSetup {
   version: string;
   apiUrl: string;
   credentials: Credentials;
+  /** BOT_WEBHOOK_TYPE: the webhook type the bot's behaviours are registered with. */
+  botWebhookType: WebhookType;
   /** `NAME (source)` of each value used; never a value. */
   sources: string[];
 }
@@ -160,9 +164,13 @@ export function resolveSetup(
   if (version) sources.push("LIVECHAT_API_VERSION (--version)");
   else version = optional("LIVECHAT_API_VERSION", DEFAULT_VERSION);
   version = version.replace(/^v/i, "");
-  if (!/^3\.[5-9]$/.test(version)) problems.push(`the API version must be 3.5 or later, e.g. 3.6`);
+  if (!(SUPPORTED_API_VERSIONS as readonly string[]).includes(version)) {
+    problems.push(`the API version must be one the code supports: ${SUPPORTED_API_VERSIONS.join(", ")}`);
+  }
   const apiUrl = optional("LIVECHAT_API_URL", DEFAULT_API_URL).replace(/\/+$/, "");
   if (!isHttpUrl(apiUrl)) problems.push("LIVECHAT_API_URL must be an absolute http(s) URL");
+  const botWebhookType = optional("BOT_WEBHOOK_TYPE", "bot");
+  if (botWebhookType !== "bot" && botWebhookType !== "license") problems.push('BOT_WEBHOOK_TYPE must be "bot" or "license"');
 
   // .dev.vars holds local-only secrets (scripts/local-env.mjs): registering one with a public URL
   // would make the deployed Worker reject every webhook with 401.
@@ -175,7 +183,7 @@ export function resolveSetup(
   if (credentials) sources.push(credentials.kind === "basic" ? "auth: LIVECHAT_PAT + LIVECHAT_ACCOUNT_ID (Basic)" : "auth: LIVECHAT_TOKEN (Bearer)");
 
   if (problems.length || !clientId || !secret || !url || !credentials) return { ok: false, problems };
-  return { ok: true, setup: { clientId, secret, url, version, apiUrl, credentials, sources } };
+  return { ok: true, setup: { clientId, secret, url, version, apiUrl, credentials, sources, botWebhookType: botWebhookType as WebhookType } };
 }
 
 /**
@@ -231,6 +239,7 @@ export async function main(io: CliIo): Promise<number> {
       secret: setup.secret,
       url: setup.url,
       version: setup.version,
+      desired: appWebhooks(setup.botWebhookType),
       dryRun: args.dryRun,
       pruneAll: args.pruneAll,
       replace: args.replace,

@@ -1,25 +1,24 @@
 import type { WebhookKind } from "../deliveries/types";
 import { router } from "../handlers";
-import { isChatScoped, isWebhookAction, webhookActions, type WebhookAction } from "../livechat/webhooks";
+import { webhookActions, type WebhookAction } from "../livechat/webhooks";
 
 /**
  * The one declaration of the webhooks this app registers with LiveChat (`npm run setup`).
  *
  * What is registered follows from code, never from a hand-kept list:
  * - every action some handler of the app's router (`src/handlers.ts`) needs: a handler with
- *   `kind: "bot"` → a `bot` webhook; `kind: "license"` or no kind → a `license` webhook (a
- *   handler without kind runs for both endpoints, and the license webhook already delivers the
- *   license's every chat, docs/LIVECHAT.md §1.5);
+ *   `kind: "bot"` (a bot behaviour) → a `bot` webhook, which LiveChat delivers only while the
+ *   license's bot is not offline, so the license owner switches the bot's behaviours from the
+ *   Agent App (docs/LIVECHAT.md §1.5); with `botWebhookType: "license"` (config
+ *   BOT_WEBHOOK_TYPE) those become `license` webhooks instead. `kind: "license"` or no kind → a
+ *   `license` webhook (delivered whatever the bot's status);
  * - united with {@link BASE_WEBHOOKS}, the built-in bookkeeping the app always needs.
  *
- * Registration settings per action and type ({@link settingsFor}):
- * - `bot` webhooks of chat-scoped actions get `filters.chat_presence.my_bots: true`: only chats
- *   where one of our bots is present (docs/LIVECHAT.md §2.2, `chat_presence` is allowed on the
- *   chat-scoped actions exactly);
- * - `license` webhooks carry no filter; in particular `incoming_event` has no `author_type`, the
- *   bot behaviours need both customer and agent messages (a customer message starts the reply
- *   timer, an agent's reply stops it);
- * - no `additional_data` unless an override asks for it.
+ * Registration settings per action and type ({@link settingsFor}): no filter and no
+ * `additional_data` unless an override asks for them. In particular bot webhooks carry no
+ * `chat_presence.my_bots` filter: the bot joins a chat only to speak (`supervisor` priority,
+ * src/licenses/bot.ts), so it must hear chats it is not in yet; and `incoming_event` has no
+ * `author_type`, the reply timer needs both customer and agent messages.
  */
 
 /** `register_webhook.type` (docs/LIVECHAT.md §1.5, §3.2); the same names as the two webhook endpoints. */
@@ -67,13 +66,23 @@ export interface HandlerSource {
 /** Settings that replace the defaults for one action and type, e.g. `{ incoming_chat: { license: { additional_data: ["chat_properties"] } } }`. */
 export type WebhookOverrides = Partial<Record<string, Partial<Record<WebhookType, WebhookSettings>>>>;
 
+/** Inputs of {@link declareWebhooks} besides the router. */
+export interface DeclareOptions {
+  /** The webhook type of bot behaviours (config BOT_WEBHOOK_TYPE); `bot` by default. */
+  botWebhookType?: WebhookType;
+  /** Settings that replace the defaults for one action and type. */
+  overrides?: WebhookOverrides;
+}
+
 /**
  * Webhooks the app registers whatever its handlers are: the built-in bookkeeping.
  * - `routing_status_set`: the framework's status tracker (`framework/builtins.ts`) hands it to the
  *   License DO, which gates bot webhooks on the bot accepting chats (docs/LIVECHAT.md §1.5, §2.3).
- * - `bot_deleted`: tells the license that its bot is gone, so the bot identity (`licenses/bot.ts`,
- *   which recreates a missing bot on `ensure`) can react before the next reconcile; configuration
- *   webhooks are license-wide (docs/LIVECHAT.md §2.1). Recorded by the inbox even before a handler exists.
+ * - `bot_deleted`: tells the license that its bot is gone (`framework/builtins.ts`), so it is
+ *   re-provisioned at once (or, in owner routing mode, shown to the operator); configuration
+ *   webhooks are license-wide (docs/LIVECHAT.md §2.1).
+ * Both are license webhooks: a bot webhook would not arrive while the bot is offline, exactly
+ * when the app needs to hear about it.
  */
 export const BASE_WEBHOOKS: readonly { action: WebhookAction; type: WebhookType }[] = Object.freeze([
   { action: "routing_status_set", type: "license" },
@@ -81,16 +90,13 @@ export const BASE_WEBHOOKS: readonly { action: WebhookAction; type: WebhookType 
 ]);
 
 /**
- * Default registration settings of `action` as a `type` webhook (rules in the module comment).
+ * Default registration settings of `action` as a `type` webhook (rules in the module comment):
+ * none for now; overrides ({@link DeclareOptions}) add filters or `additional_data` per action.
  *
  * @example
- * settingsFor("incoming_event", "bot");     // { filters: { chat_presence: { my_bots: true } } }
- * settingsFor("incoming_event", "license"); // {}
+ * settingsFor("incoming_event", "bot"); // {}
  */
-export function settingsFor(action: string, type: WebhookType): WebhookSettings {
-  if (type === "bot" && isWebhookAction(action) && isChatScoped(action)) {
-    return { filters: { chat_presence: { my_bots: true } } };
-  }
+export function settingsFor(_action: string, _type: WebhookType): WebhookSettings {
   return {};
 }
 
@@ -100,14 +106,17 @@ export function settingsFor(action: string, type: WebhookType): WebhookSettings 
  *
  * @example
  * const desired = declareWebhooks(router);
- * // [{ action: "incoming_event", type: "license" }, ..., { action: "routing_status_set", type: "license" }, ...]
+ * // [{ action: "chat_deactivated", type: "license" }, ..., { action: "incoming_event", type: "bot" }, ...]
+ * declareWebhooks(router, { botWebhookType: "license" }); // every behaviour as a license webhook
  */
-export function declareWebhooks(source: HandlerSource, overrides: WebhookOverrides = {}): DesiredWebhook[] {
+export function declareWebhooks(source: HandlerSource, options: DeclareOptions = {}): DesiredWebhook[] {
+  const botType = options.botWebhookType ?? "bot";
+  const overrides = options.overrides ?? {};
   const wanted = new Set<string>(BASE_WEBHOOKS.map((w) => key(w.action, w.type)));
   for (const action of webhookActions) {
-    // A handler without kind is returned for both endpoints: it needs the license webhook only.
-    if (source.handlersFor(action, "license").length > 0) wanted.add(key(action, "license"));
-    if (source.handlersFor(action, "bot").some((h) => h.kind === "bot")) wanted.add(key(action, "bot"));
+    // Without botWebhookType "license", this lists kind "license" and kind-less handlers only.
+    if (source.handlersFor(action, "license").some((h) => h.kind !== "bot")) wanted.add(key(action, "license"));
+    if (source.handlersFor(action, "bot").some((h) => h.kind === "bot")) wanted.add(key(action, botType));
   }
   const desired: DesiredWebhook[] = [];
   for (const type of ["license", "bot"] as const) {
@@ -121,8 +130,8 @@ export function declareWebhooks(source: HandlerSource, overrides: WebhookOverrid
 }
 
 /** The app's declaration: {@link declareWebhooks} over the router of `src/handlers.ts`. */
-export function appWebhooks(): DesiredWebhook[] {
-  return declareWebhooks(router);
+export function appWebhooks(botWebhookType: WebhookType = "bot"): DesiredWebhook[] {
+  return declareWebhooks(router, { botWebhookType });
 }
 
 function key(action: string, type: WebhookType): string {

@@ -5,6 +5,7 @@ import type { ChatStore } from "../../src/framework/context";
 import { chatStub } from "../../src/chats/stub";
 import type { NamedAlarms } from "../../src/durable/alarms";
 import { licenseStub } from "../../src/licenses/stub";
+import { appWebhooks } from "../../src/setup/declaration";
 import { fakeLiveChat } from "../helpers/fake-livechat";
 import { tokenResponse } from "../helpers/install";
 import { livechatError, mockLiveChat, type RecordedCall } from "../helpers/livechat-mock";
@@ -148,8 +149,14 @@ export function message(id: string, author: string, text = `text of ${id}`): Fak
   return { id, type: "message", author_id: author, text, visibility: "all", created_at: "2096-10-01T10:00:00.000000Z" };
 }
 
-/** POST a webhook to the license (default) or bot endpoint and process it. */
-export async function deliver(world: World, chatId: string, action: string, payload: Record<string, unknown>, kind: "license" | "bot" = "license") {
+/** The endpoint LiveChat delivers `action` to, as `npm run setup` registers it (bot when both). */
+export function registeredKind(action: string): "license" | "bot" {
+  const types = appWebhooks().filter((w) => w.action === action).map((w) => w.type);
+  return types.includes("bot") || types.length === 0 ? "bot" : "license";
+}
+
+/** POST a webhook to the endpoint the app registers it for (or `kind`) and process it. */
+export async function deliver(world: World, chatId: string, action: string, payload: Record<string, unknown>, kind: "license" | "bot" = registeredKind(action)) {
   const res = await post(kind, webhook(action, world.org, payload));
   if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
   await runDue(world.org, chatId);
@@ -160,7 +167,7 @@ export async function deliver(world: World, chatId: string, action: string, payl
  * An event as LiveChat delivers it: into the fake chat's thread (so get_chat sees it) and as
  * `incoming_event`.
  */
-export async function say(world: World, chatId: string, event: FakeEvent, kind: "license" | "bot" = "license") {
+export async function say(world: World, chatId: string, event: FakeEvent, kind?: "license" | "bot") {
   const chat = world.chats.chats.get(chatId)!;
   if (!chat.thread.events.some((e) => e.id === event.id)) chat.thread.events.push(event);
   return deliver(world, chatId, "incoming_event", { chat_id: chatId, thread_id: chat.thread.id, event }, kind);

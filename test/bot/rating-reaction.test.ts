@@ -12,7 +12,7 @@ afterEach(() => {
 const defaults = defaultSettings({ replyTimeoutSeconds: 120 }).rating;
 
 /** The customer rates (thread properties, docs/LIVECHAT.md §5). */
-const rated = (w: World, chatId: string, score: unknown, kind: "license" | "bot" = "license") =>
+const rated = (w: World, chatId: string, score: unknown, kind?: "license" | "bot") =>
   deliver(w, chatId, "thread_properties_updated", { chat_id: chatId, thread_id: `${chatId}-T1`, properties: { rating: { score } } }, kind);
 
 /** LiveChat's `rating.chat_rated` system message (docs/LIVECHAT.md §5, text_vars.score unofficial). */

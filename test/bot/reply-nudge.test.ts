@@ -191,7 +191,7 @@ describe("reply timer", () => {
     // The customer's message as incoming_event after the agent's answer: must not reopen the wait.
     expect((await say(w, "C6", message("E1", CUSTOMER))).outcome).toBe("accepted");
     expect((await say(w, "C6", message("E1", CUSTOMER))).outcome).toBe("duplicate");
-    expect((await say(w, "C6", message("E1", CUSTOMER), "bot")).outcome).toBe("accepted");
+    expect((await say(w, "C6", message("E1", CUSTOMER), "license")).outcome).toBe("accepted");
     expect(await timersOf(w, "C6")).toEqual([]);
     await wait(w, "C6", 500);
     expect(sends(w)).toEqual([]);
@@ -299,6 +299,20 @@ describe("the nudge when the timer fires", () => {
     chat.thread.events.push(message("A1", AGENT)); // no incoming_event for it
     await wait(w, "N1", 121);
     expect(sends(w)).toEqual([]);
+  });
+
+  it("an answer the bot missed (offline), then the customer wrote again: no stale nudge, the wait restarts at the new message", async () => {
+    const w = await botWorld("missed");
+    const chat = w.chats.open("N2");
+    await say(w, "N2", message("E1", CUSTOMER));
+    // While the bot was offline LiveChat sent no bot webhooks (docs/LIVECHAT.md §1.5): the thread has both, the bot heard neither.
+    advance(30_000);
+    chat.thread.events.push(message("A1", AGENT), { ...message("E2", CUSTOMER), created_at: new Date(Date.now()).toISOString() });
+    await wait(w, "N2", 91); // the first wait is over
+    expect(sends(w)).toEqual([]);
+    expect(await timersOf(w, "N2")).toHaveLength(1);
+    await wait(w, "N2", 30); // E2 has waited the full timeout now
+    expect(sends(w).map((b) => b.event.custom_id)).toEqual(["nudge:E2"]);
   });
 
   it("is skipped while the bot is not accepting chats; the next customer message waits again", async () => {

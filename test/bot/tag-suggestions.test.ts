@@ -10,7 +10,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const tagged = (w: World, chatId: string, tag: string, kind: "license" | "bot" = "license") =>
+const tagged = (w: World, chatId: string, tag: string, kind?: "license" | "bot") =>
   deliver(w, chatId, "thread_tagged", { chat_id: chatId, thread_id: w.chats.chats.get(chatId)!.thread.id, tag }, kind);
 
 async function worldWithTags(label: string) {
@@ -76,7 +76,8 @@ describe("tag suggestions", () => {
     await tagged(w, "T5", "billing");
     expect(sends(w)).toEqual([]);
     await w.license.updateSettings({ tagSuggestions: { billing: ["See the FAQ."] } });
-    await deliver(w, "T5", "thread_tagged", { chat_id: "T5", thread_id: "T5-T1", tag: "billing" }, "bot");
+    w.chats.open("T6");
+    await tagged(w, "T6", "billing");
     expect(sends(w).map((b) => b.event.text)).toEqual(['Suggested replies for the tag "billing":\n1. See the FAQ.']);
   });
 

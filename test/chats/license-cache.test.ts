@@ -24,6 +24,10 @@ function fakeLicense() {
       calls.push("botCredentials");
       return { token: "b" } as Awaited<ReturnType<LicenseSource["botCredentials"]>>;
     },
+    async recordBotDeleted() {
+      calls.push("recordBotDeleted");
+      return true;
+    },
     async recordRoutingStatus() {
       calls.push("recordRoutingStatus");
       return true;

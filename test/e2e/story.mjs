@@ -1,8 +1,11 @@
-// The story of issue 6, one reported step each: install → bot provisioned and accepting chats
-// → customer writes → no agent reply → the bot's nudge → an agent replies, no second nudge →
-// tagged → suggestions for agents → a customer's words bring suggestions (and, switched off, do
-// not) → rated good, another chat bad → reactions → a bot knocked
-// offline is healed by the cron → uninstall stops everything.
+// The story of issue 6, one reported step each: setup registers the bot's behaviours as bot
+// webhooks → install → bot provisioned and accepting chats → customer writes → no agent reply →
+// the bot's nudge → an agent replies, no second nudge → tagged → suggestions for agents → a customer's words bring suggestions (and, switched off,
+// do not) → rated
+// good, another chat bad → reactions → the license owner (routing mode "owner") switches the bot
+// to not accepting (webhooks arrive, the bot is silent), offline (LiveChat withholds them, no stale
+// nudge) and back → a bot knocked offline in managed mode is healed within a minute of the
+// routing_status_set → uninstall stops everything.
 import { describeAttempts, E2E_SETTINGS } from "./lib/context.mjs";
 import { expect, sleep, waitFor } from "./lib/harness.mjs";
 
@@ -28,6 +31,11 @@ export async function runStory(suite, ctx) {
     const names = registered.map((w) => `${w.type}:${w.action}`).sort();
     expect(names.length > 0, `setup succeeded but the simulator has no webhook of ${ctx.clientId}; state.webhooks: ${JSON.stringify(ctx.sim.state.webhooks).slice(0, 300)}`);
     expect(registered.every((w) => w.url.startsWith(ctx.proxy.url)), `webhooks registered at unexpected URLs: ${[...new Set(registered.map((w) => w.url))].join(", ")}`);
+    // docs/LIVECHAT.md §1.5: the behaviours as bot webhooks; what must arrive whatever the bot's status as license webhooks.
+    for (const want of ["bot:incoming_event", "bot:incoming_chat", "bot:thread_tagged", "license:chat_deactivated", "license:routing_status_set", "license:bot_deleted"]) {
+      expect(names.includes(want), `${want} is not registered; registered: ${names.join(", ")}`);
+    }
+    expect(!names.includes("license:incoming_event"), "incoming_event is registered as a license webhook too");
     return `${names.length} registered: ${names.join(", ")}`;
   }, { needs: ["boot"] });
 
@@ -196,22 +204,66 @@ ${await ctx.transcriptText(s.chat3)}`,
     return `chat ${s.chat2}: "${note.text}"`;
   }, { needs: ["setup", "install", "bot"] });
 
-  await suite.step("heal", "a bot knocked offline is healed by the cron", async () => {
-    await ctx.control("POST", `/_sim/licenses/${L}/routing`, { status: "offline", agent_id: s.bot.id });
+  await suite.step("owner-not-accepting", "routing mode owner; the owner sets the bot to not accepting chats: bot webhooks arrive and are recorded, the bot stays silent", async () => {
+    const mode = await ctx.settings(s.org, { routingMode: "owner" });
+    expect(mode.ok, `PUT settings {routingMode: "owner"} → ${mode.status} ${mode.text}`);
+    await ctx.control("POST", `/_sim/licenses/${L}/routing`, { status: "not_accepting_chats", agent_id: s.bot.id });
     await ctx.idle();
-    const knocked = (await ctx.bots(L)).find((b) => b.id === s.bot.id);
-    const before = knocked?.status;
-    const t0 = Date.now();
-    const cron = await ctx.cron();
-    expect(cron.status === 200, `the cron trigger answered ${cron.status}: ${cron.text}`);
-    // The cron schedules each license's reconcile after a random delay of up to 60 s
-    // (fanOutReconcile's spread in src/licenses/license-do.ts).
-    await waitFor("the bot to accept chats again", async () => (await ctx.bots(L)).find((b) => b.id === s.bot.id && b.status === "accepting_chats"), {
-      timeoutMs: 65_000,
-      intervalMs: 500,
-      describe: async () => `status: ${(await ctx.bots(L)).map((b) => `${b.id} ${b.status}`).join(", ")}; cron answered ${cron.status} ${cron.text}`,
+    s.chat3 = await ctx.startChat(L, "Anyone there after hours?", "E2E Third Customer");
+    const first = (await ctx.transcript(s.chat3)).threads[0].events.find((e) => e.author_kind === "customer")?.id;
+    await ctx.waitAccepted(first);
+    const viaBot = ctx.proxy.find((a) => a.eventIds.includes(first) && a.path === "/webhooks/bot" && a.workerOutcome === "accepted");
+    expect(viaBot.length === 1, `the bot webhook carrying ${first} was accepted ${viaBot.length} times: ${describeAttempts(ctx.proxy.find((a) => a.eventIds.includes(first)))}`);
+    await sleep(timeoutMs + 4_000);
+    const { nudges } = await ctx.nudges(s.chat3);
+    expect(nudges.length === 0, `the bot nudged while not accepting chats; transcript:\n${await ctx.transcriptText(s.chat3)}`);
+    const bot = (await ctx.bots(L)).find((b) => b.id === s.bot.id);
+    expect(bot?.status === "not_accepting_chats", `owner mode: the app changed the owner's status to ${bot?.status}`);
+    return `bot webhook accepted, no nudge after ${ctx.replyTimeoutSeconds + 4} s, status left as the owner set it`;
+  }, { needs: ["bot", "install"] });
+
+  await suite.step("owner-offline", "the owner switches the bot offline and back: LiveChat withholds bot webhooks meanwhile, and no stale nudge follows", async () => {
+    await ctx.control("POST", `/_sim/licenses/${L}/routing`, { status: "accepting_chats", agent_id: s.bot.id });
+    await ctx.idle();
+    // A wait starts while the bot accepts chats ...
+    const asked = await ctx.say(s.chat3, "customer", "Still there?");
+    await ctx.waitAccepted(asked);
+    // ... then the bot goes offline and the agent answers: LiveChat sends the bot nothing.
+    await ctx.control("POST", `/_sim/licenses/${L}/routing`, { status: "offline", agent_id: s.bot.id });
+    const answer = await ctx.say(s.chat3, "agent", "Yes, sorry, here now.");
+    await ctx.idle();
+    const withheld = (await ctx.control("GET", `/_sim/deliveries?chat_id=${s.chat3}&state=withheld`)).filter((d) => d.webhook_type === "bot");
+    expect(withheld.length > 0 && withheld.every((d) => /offline/.test(d.reason)), `expected bot webhooks withheld as offline: ${JSON.stringify(withheld.map((d) => [d.action, d.reason]))}`);
+    const leaked = ctx.proxy.find((a) => a.eventIds.includes(answer));
+    expect(leaked.length === 0, `the agent's answer reached the Worker while the bot was offline: ${describeAttempts(leaked)}`);
+    // Back online before the wait is over: the timer checks the chat (get_chat) and sees the answer.
+    await ctx.control("POST", `/_sim/licenses/${L}/routing`, { status: "accepting_chats", agent_id: s.bot.id });
+    await ctx.idle();
+    await sleep(timeoutMs + 4_000);
+    const { nudges } = await ctx.nudges(s.chat3);
+    expect(nudges.length === 0, `a stale nudge after the answer the bot never heard of; transcript:\n${await ctx.transcriptText(s.chat3)}`);
+    // Bot webhooks flow again: a new unanswered message is nudged.
+    const again = await ctx.say(s.chat3, "customer", "One more thing.");
+    await ctx.waitAccepted(again);
+    const nudge = await ctx.exactlyOne("the nudge after the bot came back", async () => (await ctx.nudges(s.chat3)).nudges, {
+      timeoutMs: timeoutMs + 15_000,
+      describe: async () => `transcript:\n${await ctx.transcriptText(s.chat3)}`,
     });
-    return `${before === "offline" ? "offline until the cron ran" : `status before the cron: ${before} (healed earlier)`}; accepting chats ${((Date.now() - t0) / 1000).toFixed(1)} s after the trigger`;
+    return `${withheld.length} bot webhook(s) withheld (${withheld[0].reason}); no stale nudge; after coming back: "${nudge.text}"`;
+  }, { needs: ["owner-not-accepting"] });
+
+  await suite.step("heal", "routing mode managed: a bot knocked offline is healed within a minute of the routing_status_set, without the cron", async () => {
+    const mode = await ctx.settings(s.org, { routingMode: "managed" });
+    expect(mode.ok, `PUT settings {routingMode: "managed"} → ${mode.status} ${mode.text}`);
+    await ctx.waitBotAccepting(L);
+    const t0 = Date.now();
+    await ctx.control("POST", `/_sim/licenses/${L}/routing`, { status: "offline", agent_id: s.bot.id });
+    await waitFor("the bot to accept chats again", async () => (await ctx.bots(L)).find((b) => b.id === s.bot.id && b.status === "accepting_chats"), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      describe: async () => `status: ${(await ctx.bots(L)).map((b) => `${b.id} ${b.status}`).join(", ")}`,
+    });
+    return `accepting chats again ${((Date.now() - t0) / 1000).toFixed(1)} s after the owner switched it offline`;
   }, { needs: ["bot"] });
 
   await suite.step("uninstall", "uninstall stops everything: tokens revoked, no timer fires, the cron leaves the license alone", async () => {

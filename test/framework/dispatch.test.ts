@@ -8,7 +8,7 @@ import {
   HandlerError,
   type LicenseRpc,
   NOT_INSTALLED,
-  trackRoutingStatus,
+  trackBotDeleted, trackRoutingStatus,
   WebhookRouter,
 } from "../../src/framework";
 import { createLogger } from "../../src/log";
@@ -18,7 +18,7 @@ import { mockLiveChat } from "../helpers/livechat-mock";
 
 afterEach(() => vi.restoreAllMocks());
 
-const config = { apiUrl: "https://api.livechat.test", apiVersion: "3.6" };
+const config = { apiUrl: "https://api.livechat.test", apiVersion: "3.6" as const, botWebhookType: "bot" as "bot" | "license" };
 
 function fakeLicense(options: { installed?: boolean; accepting?: boolean } = {}) {
   const calls = { installation: 0, credentials: 0, botRoutingStatus: 0, recorded: [] as unknown[] };
@@ -32,6 +32,7 @@ function fakeLicense(options: { installed?: boolean; accepting?: boolean } = {})
       calls.botRoutingStatus++, { agentId: "bot-1", acceptingChats: options.accepting ?? false }
     ),
     recordRoutingStatus: async (update) => (calls.recorded.push(update), true),
+    recordBotDeleted: async (update) => (calls.recorded.push(update), true),
   };
   return { rpc, calls };
 }
@@ -62,12 +63,12 @@ function attempt(delivery: StoredDelivery, n = 1): ProcessAttempt & { marked: st
   return { delivery, attempt: n, markHandled: (name) => void marked.push(name), marked };
 }
 
-function setup(options: { installed?: boolean; accepting?: boolean; chat?: ChatHandle } = {}) {
+function setup(options: { installed?: boolean; accepting?: boolean; chat?: ChatHandle; botWebhookType?: "bot" | "license" } = {}) {
   const router = new WebhookRouter();
   const license = fakeLicense(options);
   const processor = createProcessor({
     router,
-    config: () => config,
+    config: () => ({ ...config, botWebhookType: options.botWebhookType ?? "bot" }),
     license: () => license.rpc,
     chat: () => options.chat,
     log: createLogger({ test: "dispatch" }),
@@ -227,6 +228,24 @@ describe("createProcessor", () => {
       expect(runs).toEqual(["license-only"]);
       expect(license.calls.botRoutingStatus).toBe(0);
     });
+
+    it("BOT_WEBHOOK_TYPE=license: bot behaviours run from license deliveries, gated on the bot accepting chats", async () => {
+      for (const accepting of [true, false]) {
+        const { router, processor } = setup({ accepting, botWebhookType: "license" });
+        const runs: string[] = [];
+        router.on("incoming_event", () => void runs.push("license-only"), { kind: "license" });
+        router.on("incoming_event", () => void runs.push("behaviour"), { kind: "bot" });
+        router.on("incoming_event", () => void runs.push("bookkeeping"), { kind: "bot", ignoreBotStatus: true });
+        const outcome = await processor(attempt(stored()));
+        if (accepting) {
+          expect(outcome).toEqual({ status: "processed" });
+          expect(runs).toEqual(["license-only", "behaviour", "bookkeeping"]);
+        } else {
+          expect(outcome).toEqual({ status: "skipped", note: BOT_NOT_ACCEPTING });
+          expect(runs).toEqual(["license-only", "bookkeeping"]);
+        }
+      }
+    });
   });
 
   it("the built-in tracker hands routing_status_set to the License DO, normalised, even while the bot is not accepting", async () => {
@@ -242,5 +261,13 @@ describe("createProcessor", () => {
     expect(await processor(attempt(delivery))).toEqual({ status: "processed" });
     expect(license.calls.recorded).toEqual([{ agentId: "bot-1", status: "accepting_chats", at: 42 }]);
     expect(license.calls.botRoutingStatus).toBe(0);
+  });
+
+  it("the built-in bot_deleted tracker hands the deleted id to the License DO", async () => {
+    const { router, processor, license } = setup({ accepting: false });
+    trackBotDeleted(router);
+    const delivery = stored({ action: "bot_deleted", chatId: undefined, payload: { id: "bot-1" }, receivedAt: 43 });
+    expect(await processor(attempt(delivery))).toEqual({ status: "processed" });
+    expect(license.calls.recorded).toEqual([{ agentId: "bot-1", at: 43 }]);
   });
 });

@@ -114,7 +114,7 @@ describe("main", () => {
     }
     expect(t.stdout[0]).toBe(
       "Using LIVECHAT_CLIENT_ID (environment), LIVECHAT_WEBHOOK_SECRET (environment), PUBLIC_URL (environment), " +
-        "LIVECHAT_API_VERSION (default), LIVECHAT_API_URL (environment), auth: LIVECHAT_PAT + LIVECHAT_ACCOUNT_ID (Basic)",
+        "LIVECHAT_API_VERSION (default), LIVECHAT_API_URL (environment), BOT_WEBHOOK_TYPE (default), auth: LIVECHAT_PAT + LIVECHAT_ACCOUNT_ID (Basic)",
     );
     expect(t.stdout).toContain("  license → https://edge.example.test/webhooks/license");
     expect(t.stdout.at(-1)).toMatch(/^Done: \d+ registered, 0 unregistered/);
@@ -156,7 +156,34 @@ describe("main", () => {
 
     const bad = io(["--json", "--version", "3.1"], fullEnv);
     expect(await main(bad.cli)).toBe(1);
-    expect(JSON.parse(bad.stdout[0])).toEqual({ ok: false, problems: ["the API version must be 3.5 or later, e.g. 3.6"] });
+    expect(JSON.parse(bad.stdout[0])).toEqual({ ok: false, problems: ["the API version must be one the code supports: 3.5, 3.6"] });
+  });
+
+  it("registers the bot's behaviours as bot webhooks by default, as license webhooks with BOT_WEBHOOK_TYPE=license", async () => {
+    const types = async (env: Record<string, string | undefined>) => {
+      const fake = fakeConfiguration();
+      const t = io(["--json"], env);
+      expect(await main(t.cli)).toBe(0);
+      return fake.lc.calls("/register_webhook").map((c) => `${(c.body as any).type}:${(c.body as any).action}:${(c.body as any).url}`);
+    };
+    const byDefault = await types(fullEnv);
+    expect(byDefault).toContain("bot:incoming_event:https://edge.example.test/webhooks/bot");
+    expect(byDefault).toContain("license:chat_deactivated:https://edge.example.test/webhooks/license");
+    expect(byDefault).not.toContain("license:incoming_event:https://edge.example.test/webhooks/license");
+    vi.restoreAllMocks();
+    const licenseMode = await types({ ...fullEnv, BOT_WEBHOOK_TYPE: "license" });
+    expect(licenseMode.filter((r) => r.startsWith("bot:"))).toEqual([]);
+    expect(licenseMode).toContain("license:incoming_event:https://edge.example.test/webhooks/license");
+
+    const bad = io(["--json"], { ...fullEnv, BOT_WEBHOOK_TYPE: "both" });
+    expect(await main(bad.cli)).toBe(1);
+    expect(JSON.parse(bad.stdout[0]).problems).toEqual(['BOT_WEBHOOK_TYPE must be "bot" or "license"']);
+  });
+
+  it("refuses API versions the code does not support (3.7)", async () => {
+    const bad = io(["--json", "--version", "3.7"], fullEnv);
+    expect(await main(bad.cli)).toBe(1);
+    expect(JSON.parse(bad.stdout[0]).problems).toEqual(["the API version must be one the code supports: 3.5, 3.6"]);
   });
 
   it("exits 1 with the LiveChat error when a call fails, scrubbing the token", async () => {

@@ -44,42 +44,50 @@ describe("declareWebhooks", () => {
       { action: "thread_tagged", type: "license" },
       { action: "routing_status_set", type: "license" },
       { action: "bot_deleted", type: "license" },
-      { action: "incoming_chat", type: "bot", filters: { chat_presence: { my_bots: true } } },
-      { action: "incoming_event", type: "bot", filters: { chat_presence: { my_bots: true } } },
+      { action: "incoming_chat", type: "bot" },
+      { action: "incoming_event", type: "bot" },
       { action: "routing_status_set", type: "bot" },
     ]);
   });
 
-  it("gives license incoming_event no author filter: customer and agent messages both count", () => {
+  it("with botWebhookType license, bot behaviours become license webhooks (one per action)", () => {
     const r = new WebhookRouter();
-    r.on("incoming_event", noop);
-    const [event] = declareWebhooks(r);
-    expect(event).toEqual({ action: "incoming_event", type: "license" });
-    expect(settingsFor("incoming_event", "license")).toEqual({});
+    r.on("incoming_chat", noop);
+    r.on("incoming_chat", noop, { kind: "bot" });
+    r.on("incoming_event", noop, { kind: "bot" });
+    r.on("chat_deactivated", noop, { kind: "license" });
+    expect(declareWebhooks(r, { botWebhookType: "license" })).toEqual([
+      { action: "incoming_chat", type: "license" },
+      { action: "chat_deactivated", type: "license" },
+      { action: "incoming_event", type: "license" },
+      { action: "routing_status_set", type: "license" },
+      { action: "bot_deleted", type: "license" },
+    ]);
   });
 
-  it("filters bot webhooks to chats with our bots only where chat_presence is allowed (docs/LIVECHAT.md §2.2)", () => {
-    const names = new Map(webhookNames("3.6").map((n) => [n.action, n.filters]));
+  it("gives incoming_event no author filter and bot webhooks no chat_presence filter: the bot hears chats it is not in yet", () => {
+    const r = new WebhookRouter();
+    r.on("incoming_event", noop);
+    r.on("incoming_event", noop, { kind: "bot" });
+    expect(declareWebhooks(r).filter((d) => d.action === "incoming_event")).toEqual([
+      { action: "incoming_event", type: "license" },
+      { action: "incoming_event", type: "bot" },
+    ]);
     for (const action of webhookActions) {
-      const settings = settingsFor(action, "bot");
-      if (settings.filters?.chat_presence) expect(names.get(action) ?? ["chat_presence"]).toContain("chat_presence");
-      else expect(names.get(action) ?? []).not.toContain("chat_presence");
+      expect(settingsFor(action, "license")).toEqual({});
+      expect(settingsFor(action, "bot")).toEqual({});
     }
-    expect(settingsFor("thread_tagged", "bot")).toEqual({ filters: { chat_presence: { my_bots: true } } });
-    expect(settingsFor("bot_deleted", "bot")).toEqual({});
   });
 
   it("applies overrides per action and type", () => {
     const r = new WebhookRouter();
     r.on("incoming_chat", noop);
     r.on("incoming_chat", noop, { kind: "bot" });
-    const desired = declareWebhooks(r, { incoming_chat: { license: { additional_data: ["chat_properties"] } } });
-    expect(desired[0]).toEqual({ action: "incoming_chat", type: "license", additional_data: ["chat_properties"] });
-    expect(desired.find((d) => d.type === "bot")).toEqual({
-      action: "incoming_chat",
-      type: "bot",
-      filters: { chat_presence: { my_bots: true } },
+    const desired = declareWebhooks(r, {
+      overrides: { incoming_chat: { license: { additional_data: ["chat_properties"] }, bot: { filters: { chat_presence: { my_bots: true } } } } },
     });
+    expect(desired[0]).toEqual({ action: "incoming_chat", type: "license", additional_data: ["chat_properties"] });
+    expect(desired.find((d) => d.type === "bot")).toEqual({ action: "incoming_chat", type: "bot", filters: { chat_presence: { my_bots: true } } });
   });
 
   it("covers the bot behaviours' actions as license webhooks, all valid for v3.6", () => {
@@ -94,20 +102,49 @@ describe("declareWebhooks", () => {
   it("returns copies: mutating the result does not change the next declaration", () => {
     const r = new WebhookRouter();
     r.on("incoming_event", noop, { kind: "bot" });
-    const first = declareWebhooks(r);
+    const overrides = { incoming_event: { bot: { filters: { chat_presence: { my_bots: true } } } } };
+    const first = declareWebhooks(r, { overrides });
     first.find((d) => d.type === "bot")!.filters!.chat_presence!.my_bots = false;
-    expect(declareWebhooks(r).find((d) => d.type === "bot")!.filters).toEqual({ chat_presence: { my_bots: true } });
+    expect(declareWebhooks(r, { overrides }).find((d) => d.type === "bot")!.filters).toEqual({ chat_presence: { my_bots: true } });
   });
 });
 
 describe("appWebhooks (the app's router in src/handlers.ts)", () => {
-  it("registers every action a handler of the app needs, plus the base, and is valid for v3.6", () => {
+  /** The bot's behaviours: delivered only while the bot is not offline (docs/LIVECHAT.md §1.5). */
+  const BOT_ACTIONS = [
+    "incoming_chat",
+    "incoming_event",
+    "chat_transferred",
+    "user_added_to_chat",
+    "user_removed_from_chat",
+    "thread_tagged",
+    "thread_properties_updated",
+    "thread_properties_deleted",
+  ];
+  /** What must arrive whatever the bot's status. */
+  const LICENSE_ACTIONS = ["chat_deactivated", "routing_status_set", "bot_deleted"];
+
+  it("bot mode (the default): behaviours as bot webhooks, bookkeeping as license webhooks, valid for v3.5 and v3.6", () => {
     const desired = appWebhooks();
+    expect(desired.filter((d) => d.type === "bot").map((d) => d.action).sort()).toEqual([...BOT_ACTIONS].sort());
+    expect(desired.filter((d) => d.type === "license").map((d) => d.action).sort()).toEqual([...LICENSE_ACTIONS].sort());
     for (const base of BASE_WEBHOOKS) expect(desired).toContainEqual(expect.objectContaining(base));
+    expect(checkAgainstNames(desired, webhookNames("3.6"), "3.6")).toEqual([]);
+    expect(checkAgainstNames(desired, webhookNames("3.5"), "3.5")).toEqual([]);
+  });
+
+  it("license mode: every action a license webhook, none a bot webhook", () => {
+    const desired = appWebhooks("license");
+    expect(desired.filter((d) => d.type === "bot")).toEqual([]);
+    expect(desired.map((d) => d.action).sort()).toEqual([...BOT_ACTIONS, ...LICENSE_ACTIONS].sort());
+    expect(checkAgainstNames(desired, webhookNames("3.6"), "3.6")).toEqual([]);
+  });
+
+  it("registers every action a handler of the app needs", () => {
+    const desired = appWebhooks();
     for (const action of webhookActions) {
-      if (router.handlersFor(action, "license").length > 0) expect(desired).toContainEqual(expect.objectContaining({ action, type: "license" }));
+      if (router.handlersFor(action, "license").some((h) => h.kind !== "bot")) expect(desired).toContainEqual(expect.objectContaining({ action, type: "license" }));
       if (router.handlersFor(action, "bot").some((h) => h.kind === "bot")) expect(desired).toContainEqual(expect.objectContaining({ action, type: "bot" }));
     }
-    expect(checkAgainstNames(desired, webhookNames("3.6"), "3.6")).toEqual([]);
   });
 });

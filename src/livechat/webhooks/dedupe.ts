@@ -210,6 +210,10 @@ export async function dedupeKey(action: string, payload: unknown, envelope: Enve
     if (spec.parts.every(isIdPart)) {
       const parts = await keyParts(spec.parts as (string | number)[]);
       if ("content" in spec) parts.push(await sha256Hex(canonicalJson(spec.content)));
+      // A status report carries no id: a switch back (offline, then accepting again) repeats an
+      // earlier body exactly. Dropping it would leave the bot's status wrong, handling a retry twice
+      // is harmless (the License DO confirms the status with LiveChat), so it is never a duplicate.
+      if (name === "routing_status_set") parts.push(crypto.randomUUID());
       return [label, ...parts].join(":");
     }
     return `${label}:${await sha256Hex(canonicalJson(payload))}`;

@@ -28,6 +28,8 @@ export interface SettingsFormValues {
   tagKeywords: string;
   /** JSON of the working-hours schedule; empty = always accepting chats. */
   workingHours: string;
+  /** "managed" or "owner" (a select). */
+  routingMode: string;
 }
 
 /** The editable fields. */
@@ -43,11 +45,12 @@ const FIELDS = [
   "contentSuggestionThreshold",
   "tagKeywords",
   "workingHours",
+  "routingMode",
 ] as const;
 type Field = (typeof FIELDS)[number];
 
 /** Fields shown in single-line inputs: browsers drop line breaks from their values. */
-const INPUTS: ReadonlySet<Field> = new Set(["replyTimeoutSeconds", "botName", "reviewUrl", "contentSuggestionThreshold"]);
+const INPUTS: ReadonlySet<Field> = new Set(["replyTimeoutSeconds", "botName", "reviewUrl", "contentSuggestionThreshold", "routingMode"]);
 
 /** Form values showing `settings`. */
 export function formValues(settings: Settings): SettingsFormValues {
@@ -67,6 +70,7 @@ export function formValues(settings: Settings): SettingsFormValues {
       .map(([tag, list]) => `${tag}: ${list.join(", ")}`)
       .join("\n"),
     workingHours: settings.workingHours ? JSON.stringify(settings.workingHours, null, 2) : "",
+    routingMode: settings.routingMode,
   };
 }
 
@@ -103,7 +107,7 @@ export function formPatch(
   const rating: Record<string, unknown> = {};
   const timeout = edited("replyTimeoutSeconds")?.trim();
   if (timeout !== undefined) patch.replyTimeoutSeconds = /^\d+$/.test(timeout) ? Number(timeout) : timeout;
-  for (const field of ["replyMessage", "botName"] as const) {
+  for (const field of ["replyMessage", "botName", "routingMode"] as const) {
     const value = edited(field);
     if (value !== undefined) patch[field] = value;
   }

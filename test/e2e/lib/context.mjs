@@ -129,6 +129,16 @@ export function createContext({ stack, replyTimeoutSeconds }) {
       return { ok: res.ok, status: res.status, text: text.slice(0, 300) };
     },
 
+    /** PUT a settings patch through the admin API. */
+    async settings(organizationId, patch) {
+      const res = await fetch(`${stack.workerUrl}/admin/api/licenses/${encodeURIComponent(organizationId)}/settings`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${stack.secrets.ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(patch),
+      });
+      return { ok: res.ok, status: res.status, text: (await res.text()).slice(0, 300) };
+    },
+
     /** Run the Worker's cron like the Cron Trigger would (docs/TOOLCHAIN.md §3.3). */
     async cron() {
       const res = await fetch(`${stack.workerUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);

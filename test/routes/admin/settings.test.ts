@@ -152,6 +152,20 @@ describe("settings form on the dashboard", () => {
     expect((await api(`/licenses/${org}/settings`)).body).toMatchObject({ replyTimeoutSeconds: 45, tagSuggestions: { refund: ["Sorry!\nPlease wait"] } });
   });
 
+  it("the routing mode is a select: managed by default, switched to owner and back (the API refuses other values)", async () => {
+    const org = await licenseWith(undefined);
+    const { cookie, csrf } = await login();
+    const fields = await pageFields(org, cookie);
+    expect(fields.routingMode).toBe("managed");
+    expect((await postForm(`/admin/licenses/${org}/settings`, cookie, { ...fields, _csrf: csrf, routingMode: "owner" })).status).toBe(303);
+    expect((await api(`/licenses/${org}/settings`)).body).toMatchObject({ routingMode: "owner" });
+    expect((await pageFields(org, cookie)).routingMode).toBe("owner");
+    const bad = await api(`/licenses/${org}/settings`, { method: "PUT", body: JSON.stringify({ routingMode: "sometimes" }) });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain("routingMode");
+    expect((await api(`/licenses/${org}/settings`, { method: "PUT", body: JSON.stringify({ routingMode: "managed" }) })).body).toMatchObject({ routingMode: "managed" });
+  });
+
   it("emptying the review link box clears the link", async () => {
     const org = await licenseWith({ rating: { reviewUrl: "https://reviews.example.com/acme" } });
     const { cookie, csrf } = await login();

@@ -148,7 +148,15 @@ export function LicensePage(props: {
               </dd>
               <dt>Routing</dt>
               <dd>
-                <Badge status={bot.routingStatus ?? "unknown"} label={bot.routingStatus ?? "unknown"} /> <Time at={bot.routingStatusAt} />
+                {bot.deletedAt !== undefined ? (
+                  <>
+                    <Badge status="bad" label="deleted in LiveChat" /> <Time at={bot.deletedAt} />
+                  </>
+                ) : (
+                  <>
+                    <Badge status={bot.routingStatus ?? "unknown"} label={bot.routingStatus ?? "unknown"} /> <Time at={bot.routingStatusAt} />
+                  </>
+                )}
               </dd>
               <dt>Token expires</dt>
               <dd>
@@ -303,6 +311,15 @@ export function LicensePage(props: {
         <label for="reviewUrl">Review link</label>
         <input id="reviewUrl" name="reviewUrl" type="url" maxlength={MAX_REVIEW_URL_LENGTH} value={props.form.reviewUrl} />
         <span class="hint">{"Fills {reviewUrl}; empty: its sentence is left out."}</span>
+        <label for="routingMode">Routing status</label>
+        <select id="routingMode" name="routingMode">
+          <option value="managed" selected={props.form.routingMode === "managed"}>
+            managed: the app keeps the bot accepting chats in its working hours
+          </option>
+          <option value="owner" selected={props.form.routingMode === "owner"}>
+            owner: the license owner decides in LiveChat; the app never overrides
+          </option>
+        </select>
         <label for="workingHours">Working hours (JSON)</label>
         <textarea id="workingHours" name="workingHours">{props.form.workingHours}</textarea>
         <span class="hint">
