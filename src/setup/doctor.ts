@@ -104,6 +104,7 @@ export async function main(io: DoctorIo): Promise<number> {
       apiUrl,
       credentials,
       credentialProblems,
+      botWebhookType: lookup(layers, "BOT_WEBHOOK_TYPE")?.value === "license" ? "license" : "bot",
       http: io.http,
     }),
   );
@@ -248,6 +249,8 @@ interface WebhookCheckInputs {
   apiUrl: string;
   credentials: Credentials | undefined;
   credentialProblems: string[];
+  /** BOT_WEBHOOK_TYPE of the deployment: the bot's behaviours as bot or license webhooks. */
+  botWebhookType: "bot" | "license";
   http?: HttpClient;
 }
 
@@ -269,7 +272,7 @@ async function checkWebhooks(inputs: WebhookCheckInputs): Promise<DoctorCheck> {
     const reason = err instanceof LiveChatError ? `${err.type}${err.status ? ` (HTTP ${err.status})` : ""}` : String(err);
     return fail(`list_webhooks failed: ${reason}`, "check LIVECHAT_PAT / LIVECHAT_ACCOUNT_ID (scope webhooks.configuration:rw) and LIVECHAT_API_URL");
   }
-  const plan = planWebhooks(appWebhooks(), existing, { url: inputs.url, ownerClientId: inputs.clientId });
+  const plan = planWebhooks(appWebhooks(inputs.botWebhookType), existing, { url: inputs.url, ownerClientId: inputs.clientId });
   const setup = `npm run setup -- --url ${inputs.url}`;
   const where = `${inputs.url}/webhooks/{license,bot}`;
   if (plan.add.length || plan.remove.length) {

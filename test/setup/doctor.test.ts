@@ -68,7 +68,7 @@ describe("npm run doctor", () => {
     expect(r.code).toBe(1);
     expect(r.status).toEqual({ healthz: "ok", install: "ok", admin: "ok", webhooks: "fail" });
     const webhooks = r.report.checks.find((c: { name: string }) => c.name === "webhooks");
-    expect(webhooks.detail).toMatch(/missing: .*license incoming_chat/);
+    expect(webhooks.detail).toMatch(/missing: .*license chat_deactivated.*bot incoming_chat/);
     expect(webhooks.fix).toBe(`npm run setup -- --url ${WORKER}`);
 
     await registerAt("https://old.example.test");
@@ -77,10 +77,10 @@ describe("npm run doctor", () => {
     expect(r.report.checks[3].detail).toMatch(/at other URLs \(https:\/\/old\.example\.test\/webhooks\/license/);
 
     await registerAt(WORKER);
-    fake.hooks.find((h) => h.url === `${WORKER}/webhooks/license` && h.action === "incoming_event")!.filters = { author_type: "customer" };
+    fake.hooks.find((h) => h.url === `${WORKER}/webhooks/bot` && h.action === "incoming_event")!.filters = { author_type: "customer" };
     r = await run(["--url", WORKER, "--json"]);
     expect(r.status.webhooks).toBe("fail");
-    expect(r.report.checks[3].detail).toMatch(/missing: license incoming_event; not declared: license incoming_event/);
+    expect(r.report.checks[3].detail).toMatch(/missing: bot incoming_event; not declared: bot incoming_event/);
   });
 
   it("the Worker sending installs back elsewhere (PUBLIC_URL), a wrong admin token and no credentials are named", async () => {
