@@ -41,7 +41,7 @@ export const MAX_TAGS = 200;
 export const MAX_KEYWORDS = 30;
 /**
  * Default content-suggestion threshold: at it, the labelled set (test/fixtures/suggestions,
- * `npm run bench:suggestions`) gets precision ≥ 0.9 (README "Benchmark").
+ * `npm run bench:suggestions`) gets precision ≥ 0.9 (docs/SUGGESTIONS.md "Quality, measured").
  */
 export const DEFAULT_SUGGESTION_THRESHOLD = 0.5;
 /**

@@ -12,7 +12,8 @@ import { words } from "./normalize";
 /**
  * Term-frequency saturation: higher than BM25's usual 1.2, so the weight of a tag's own name and
  * keywords (index.ts LABEL_WEIGHT) is not saturated away by one passing mention in another tag's
- * responses. Chosen over the labelled set as a whole (test/fixtures/suggestions), with B.
+ * responses. Chosen over the labelled set as a whole (test/fixtures/suggestions), with LABEL_WEIGHT,
+ * RELATIVE_CUTOFF and the default threshold (docs/SUGGESTIONS.md "Quality, measured").
  */
 export const K1 = 3;
 /** Length normalisation, BM25's usual value. */
