@@ -11,6 +11,7 @@ export const testBindings = {
   LIVECHAT_API_URL: "https://api.livechat.test",
   LIVECHAT_API_VERSION: "3.6",
   TOKEN_ENCRYPTION_KEY: "AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wMfO1dw=",
+  TOKEN_ENCRYPTION_KEY_PREVIOUS: "",
   ADMIN_TOKEN: "test-admin-token-0123456789-abcdefghij",
   PUBLIC_URL: "https://edge.example.test",
   REPLY_TIMEOUT_SECONDS: "120",

@@ -12,20 +12,26 @@ const required = (name: string) =>
     z.minLength(1, `${name} is empty`),
   );
 
-const httpUrl = (name: string, fallback: string) =>
+/** A LiveChat base URL: https, or http to a loopback host only (the local simulator): tokens and the client secret travel to it. */
+const liveChatUrl = (name: string, fallback: string) =>
   z._default(
     z.string().check(
       z.trim(),
       z.refine((v) => isHttpUrl(v), `${name} must be an http(s) URL`),
+      z.refine((v) => !isHttpUrl(v) || isSecureOrLoopback(v), `${name} must use https (http only for a loopback host such as 127.0.0.1)`),
     ),
     fallback,
   );
 
 /** 32 random bytes, base64 (standard or url-safe alphabet). */
-const encryptionKey = z.string({ error: "TOKEN_ENCRYPTION_KEY is not set" }).check(
-  z.trim(),
-  z.refine((v) => decodeBase64(v)?.length === 32, "TOKEN_ENCRYPTION_KEY must be 32 random bytes, base64-encoded"),
-);
+const encryptionKey = (name: string) =>
+  z.string({ error: `${name} is not set` }).check(
+    z.trim(),
+    z.refine((v) => decodeBase64(v)?.length === 32, `${name} must be 32 random bytes, base64-encoded`),
+  );
+
+/** Shortest webhook secret not reported as weak (a secret LiveChat sends in every body, docs/LIVECHAT.md §1.3). */
+export const MIN_WEBHOOK_SECRET_LENGTH = 16;
 
 /**
  * Shortest `ADMIN_TOKEN` accepted: it is guessable online (`/admin/login`, Bearer), so it must be a
@@ -57,14 +63,15 @@ const envSchema = z.object({
   LIVECHAT_CLIENT_SECRET: required("LIVECHAT_CLIENT_SECRET"),
   LIVECHAT_WEBHOOK_SECRET: required("LIVECHAT_WEBHOOK_SECRET"),
   LIVECHAT_WEBHOOK_SECRET_PREVIOUS: z.optional(z.string()),
-  LIVECHAT_ACCOUNTS_URL: httpUrl("LIVECHAT_ACCOUNTS_URL", "https://accounts.livechat.com"),
-  LIVECHAT_API_URL: httpUrl("LIVECHAT_API_URL", "https://api.livechatinc.com"),
+  LIVECHAT_ACCOUNTS_URL: liveChatUrl("LIVECHAT_ACCOUNTS_URL", "https://accounts.livechat.com"),
+  LIVECHAT_API_URL: liveChatUrl("LIVECHAT_API_URL", "https://api.livechatinc.com"),
   LIVECHAT_API_VERSION: z._default(
     z.enum(SUPPORTED_API_VERSIONS, `LIVECHAT_API_VERSION must be one of the versions the code supports: ${SUPPORTED_API_VERSIONS.join(", ")}`),
     "3.6",
   ),
   BOT_WEBHOOK_TYPE: z._default(z.enum(["bot", "license"], 'BOT_WEBHOOK_TYPE must be "bot" or "license"'), "bot"),
-  TOKEN_ENCRYPTION_KEY: encryptionKey,
+  TOKEN_ENCRYPTION_KEY: encryptionKey("TOKEN_ENCRYPTION_KEY"),
+  TOKEN_ENCRYPTION_KEY_PREVIOUS: z.optional(encryptionKey("TOKEN_ENCRYPTION_KEY_PREVIOUS")),
   ADMIN_TOKEN: required("ADMIN_TOKEN").check(
     z.minLength(MIN_ADMIN_TOKEN_LENGTH, `ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters; generate one with \`openssl rand -base64 32\``),
   ),
@@ -99,6 +106,7 @@ export const SECRET_NAMES: readonly string[] = [
   "LIVECHAT_WEBHOOK_SECRET",
   "LIVECHAT_WEBHOOK_SECRET_PREVIOUS",
   "TOKEN_ENCRYPTION_KEY",
+  "TOKEN_ENCRYPTION_KEY_PREVIOUS",
   "ADMIN_TOKEN",
 ];
 
@@ -140,6 +148,8 @@ export interface Config {
    */
   botWebhookType: "bot" | "license";
   tokenEncryptionKey: string;
+  /** The key being rotated away from: opens what it sealed, which is then sealed again with the current one. */
+  tokenEncryptionKeyPrevious: string | undefined;
   adminToken: string;
   /** Public origin of the Worker when set; otherwise routes derive it from the request. */
   publicUrl: string | undefined;
@@ -152,6 +162,8 @@ export interface Config {
   deadLetterRetentionDays: number;
   /** Lowest log level written; applied to every logger when the config loads. */
   logLevel: LogLevel;
+  /** Accepted but weak values (named, never shown), for `/healthz` and the admin overview. */
+  warnings: ConfigProblem[];
 }
 
 /** One configuration problem: the variable's name and what is wrong with it, never its value. */
@@ -224,6 +236,7 @@ function parseConfig(env: Record<string, unknown>): ConfigResult {
       apiVersion: v.LIVECHAT_API_VERSION,
       botWebhookType: v.BOT_WEBHOOK_TYPE,
       tokenEncryptionKey: v.TOKEN_ENCRYPTION_KEY,
+      tokenEncryptionKeyPrevious: v.TOKEN_ENCRYPTION_KEY_PREVIOUS,
       adminToken: v.ADMIN_TOKEN,
       publicUrl: v.PUBLIC_URL ? v.PUBLIC_URL.replace(/\/+$/, "") : undefined,
       replyTimeoutSeconds: Number(v.REPLY_TIMEOUT_SECONDS),
@@ -231,8 +244,20 @@ function parseConfig(env: Record<string, unknown>): ConfigResult {
       deliveryRetentionDays: Number(v.DELIVERY_RETENTION_DAYS),
       deadLetterRetentionDays: Number(v.DEAD_LETTER_RETENTION_DAYS),
       logLevel: v.LOG_LEVEL,
+      warnings: weakSecrets({ LIVECHAT_WEBHOOK_SECRET: v.LIVECHAT_WEBHOOK_SECRET, LIVECHAT_WEBHOOK_SECRET_PREVIOUS: previous }),
     },
   };
+}
+
+/**
+ * Webhook secrets short enough to guess: LiveChat accepts any `secret_key` the app registers, so
+ * nothing else stops a short one (docs/SECURITY.md "Limits"). Named as weak, not refused: a
+ * running app keeps receiving its webhooks while the operator rotates to a longer one.
+ */
+function weakSecrets(secrets: Record<string, string | undefined>): ConfigProblem[] {
+  return Object.entries(secrets)
+    .filter(([, value]) => value !== undefined && value !== "" && value.length < MIN_WEBHOOK_SECRET_LENGTH)
+    .map(([name]) => ({ name, problem: `${name} is shorter than ${MIN_WEBHOOK_SECRET_LENGTH} characters: easy to guess, rotate it` }));
 }
 
 /** Decode standard or url-safe base64; undefined when malformed. */
@@ -244,6 +269,14 @@ export function decodeBase64(value: string): Uint8Array | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** True for an https URL, or an http one whose host is a loopback address (127.0.0.0/8, ::1, localhost). */
+export function isSecureOrLoopback(value: string): boolean {
+  const url = new URL(value);
+  if (url.protocol === "https:") return true;
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /** True for an absolute http(s) URL. */

@@ -9,6 +9,7 @@ declare namespace Cloudflare {
     LIVECHAT_WEBHOOK_SECRET?: string;
     LIVECHAT_WEBHOOK_SECRET_PREVIOUS?: string;
     TOKEN_ENCRYPTION_KEY?: string;
+    TOKEN_ENCRYPTION_KEY_PREVIOUS?: string;
     ADMIN_TOKEN?: string;
     PUBLIC_URL?: string;
   }

@@ -1,10 +1,11 @@
 import { env } from "cloudflare:workers";
-import { SELF } from "cloudflare:test";
+import { createExecutionContext, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { configNames, loadConfig, requireConfig, ConfigError, SECRET_NAMES } from "../src/config";
 import { parseWranglerVars } from "../src/setup/sources";
 import readme from "../README.md?raw";
 import wranglerToml from "../wrangler.toml?raw";
+import worker from "../src/index";
 import { fixtureNames } from "./helpers/fixtures";
 
 describe("config", () => {
@@ -53,6 +54,42 @@ describe("config", () => {
   it("accepts a previous webhook secret for rotation", () => {
     const config = requireConfig({ ...env, LIVECHAT_WEBHOOK_SECRET_PREVIOUS: "old-secret" });
     expect(config.webhookSecrets).toEqual(["test-webhook-secret", "old-secret"]);
+  });
+
+  it("accepts a previous TOKEN_ENCRYPTION_KEY (decrypt only) and names a malformed one", () => {
+    const previous = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)));
+    expect(requireConfig({ ...env, TOKEN_ENCRYPTION_KEY_PREVIOUS: previous }).tokenEncryptionKeyPrevious).toBe(previous);
+    expect(requireConfig(env).tokenEncryptionKeyPrevious).toBeUndefined(); // "" is unset
+    const bad = loadConfig({ ...env, TOKEN_ENCRYPTION_KEY_PREVIOUS: "c2hvcnQ=" });
+    expect(bad.ok ? [] : bad.problems).toEqual([
+      { name: "TOKEN_ENCRYPTION_KEY_PREVIOUS", problem: "TOKEN_ENCRYPTION_KEY_PREVIOUS must be 32 random bytes, base64-encoded" },
+    ]);
+  });
+
+  it("LiveChat URLs must be https, except http to a loopback host (the local simulator)", () => {
+    const names = (vars: Record<string, string>) => {
+      const result = loadConfig({ ...env, ...vars });
+      return result.ok ? [] : result.problems.map((p) => p.name);
+    };
+    expect(names({ LIVECHAT_ACCOUNTS_URL: "http://accounts.livechat.com", LIVECHAT_API_URL: "http://10.0.0.5:8788" })).toEqual([
+      "LIVECHAT_ACCOUNTS_URL",
+      "LIVECHAT_API_URL",
+    ]);
+    expect(names({ LIVECHAT_API_URL: "http://127.0.0.1.example.com" })).toEqual(["LIVECHAT_API_URL"]);
+    for (const url of ["http://127.0.0.1:8788", "http://localhost:8788", "http://[::1]:8788", "https://api.livechatinc.com"]) {
+      expect(names({ LIVECHAT_ACCOUNTS_URL: url, LIVECHAT_API_URL: url }), url).toEqual([]);
+    }
+  });
+
+  it("names a webhook secret shorter than 16 characters as weak, in /healthz too, without its value", async () => {
+    expect(requireConfig(env).warnings).toEqual([]);
+    const weak = { ...env, LIVECHAT_WEBHOOK_SECRET: "abc123", LIVECHAT_WEBHOOK_SECRET_PREVIOUS: "0123456789abcdef" };
+    expect(requireConfig(weak).warnings.map((w) => w.name)).toEqual(["LIVECHAT_WEBHOOK_SECRET"]);
+    const res = await worker.fetch(new Request("https://edge.example.test/healthz"), weak, createExecutionContext());
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    expect(JSON.parse(body)).toMatchObject({ ok: true, warnings: [{ name: "LIVECHAT_WEBHOOK_SECRET" }] });
+    expect(body).not.toContain("abc123");
   });
 
   it("throws a ConfigError from requireConfig", () => {

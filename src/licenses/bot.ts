@@ -4,13 +4,17 @@ import type { ConfigurationApi } from "../livechat/configuration";
 import { LiveChatError } from "../livechat/errors";
 import type { RoutingStatus } from "../livechat/schemas/agent-chat";
 import type { Logger } from "../log";
-import { importSealingKey, seal, unseal } from "./crypto";
+import { openSealed, type SealingKeys, sealWith } from "./crypto";
 
 /** Bot tokens live 24 h (docs/LIVECHAT.md §3.3 "Issue Bot Token"); renew this long before. */
 export const BOT_TOKEN_TTL_MS = 24 * 3600_000;
 export const BOT_TOKEN_RENEW_MARGIN_MS = 2 * 3600_000;
 
-/** What is stored about the license's bot; the secret and token are sealed. */
+/**
+ * What is stored about the license's bot. The secret and token are sealed bound to the
+ * organization and the bot (`["bot-secret", organization, bot id]`), so a sealed value copied into
+ * another license's storage does not open there.
+ */
 interface BotRecord {
   id: string;
   name: string;
@@ -58,7 +62,7 @@ export class LicenseBot {
 
   constructor(
     private readonly storage: DurableObjectStorage,
-    private readonly encryptionKey: string,
+    private readonly keys: SealingKeys,
     private readonly clientId: string,
     private readonly asLicense: () => LicenseApis,
     private readonly log: Logger,
@@ -109,11 +113,15 @@ export class LicenseBot {
     if (stored && stored.deletedAt === undefined) {
       try {
         await configuration.getBot({ id: stored.id });
-        if (!(await this.opens(stored.sealedSecret, "secret"))) {
+        if (!(await this.opens(stored, "secret", organizationId))) {
           // Sealed with another TOKEN_ENCRYPTION_KEY: the secret is lost, so get a new one for the same bot.
           const { secret } = await configuration.resetBotSecret({ id: stored.id });
           // The old token is unreadable too; the next credentials() call issues one with the new secret.
-          await this.update(stored.id, { sealedSecret: await this.seal(secret, "secret"), sealedToken: undefined, tokenExpiresAt: undefined });
+          await this.update(stored.id, {
+            sealedSecret: await this.seal(secret, "secret", organizationId, stored.id),
+            sealedToken: undefined,
+            tokenExpiresAt: undefined,
+          });
           this.log.warn("bot secret unreadable (sealed with another TOKEN_ENCRYPTION_KEY?); reset", { organization_id: organizationId, bot_id: stored.id });
         }
         if (stored.name !== name) {
@@ -139,7 +147,7 @@ export class LicenseBot {
       const created = await configuration.createBot({ name, default_group_priority: "supervisor", max_chats_count: 500 });
       ({ id, secret } = created);
     }
-    await this.save({ id, name, sealedSecret: await this.seal(secret, "secret"), createdAt: Date.now() });
+    await this.save({ id, name, sealedSecret: await this.seal(secret, "secret", organizationId, id), createdAt: Date.now() });
     this.log.info(ours ? "bot adopted" : "bot created", { organization_id: organizationId, bot_id: id });
     return (await this.info())!;
   }
@@ -148,12 +156,12 @@ export class LicenseBot {
   async credentials(organizationId: string, region: string | undefined, rejectedToken?: string): Promise<Credentials> {
     let bot = await this.record();
     if (!bot) throw new LiveChatError({ status: 0, type: "bot_not_provisioned", message: "The license has no bot yet" });
-    const rejected = rejectedToken !== undefined && bot.sealedToken !== undefined && rejectedToken === (await this.unseal(bot.sealedToken, "token"));
+    const rejected = rejectedToken !== undefined && bot.sealedToken !== undefined && rejectedToken === (await this.unseal(bot, "token", organizationId));
     if (rejected || !bot.sealedToken || (bot.tokenExpiresAt ?? 0) - Date.now() <= BOT_TOKEN_RENEW_MARGIN_MS) {
       bot = await this.renewToken(organizationId);
     }
     // Bot JWTs carry no region prefix: use the license's (docs/LIVECHAT.md §6.3).
-    return { kind: "bearer", token: await this.unseal(bot.sealedToken!, "token"), region };
+    return { kind: "bearer", token: await this.unseal(bot, "token", organizationId), region };
   }
 
   /** Issue a fresh bot token now (single-flight). */
@@ -211,13 +219,13 @@ export class LicenseBot {
     const { token } = await this.asLicense().configuration.issueBotToken({
       bot_id: bot.id,
       client_id: this.clientId,
-      bot_secret: await this.unseal(bot.sealedSecret, "secret"),
+      bot_secret: await this.unseal(bot, "secret", organizationId),
       organization_id: organizationId,
     });
     const tokenExpiresAt = Date.now() + BOT_TOKEN_TTL_MS;
     // The DO served other calls while LiveChat answered: write only the token fields, and only to
     // the same bot, so a routing status recorded meanwhile stays.
-    const next = await this.update(bot.id, { sealedToken: await this.seal(token, "token"), tokenExpiresAt });
+    const next = await this.update(bot.id, { sealedToken: await this.seal(token, "token", organizationId, bot.id), tokenExpiresAt });
     if (!next) {
       // Forgotten (uninstall) or replaced (re-created) meanwhile: the token is another bot's, and bot
       // tokens cannot be revoked (docs/LIVECHAT.md §3.3), so it is dropped. A replacement gets its own.
@@ -248,19 +256,57 @@ export class LicenseBot {
     await this.storage.put("bot", record);
   }
 
-  private async seal(value: string, what: string): Promise<string> {
-    return seal(await importSealingKey(this.encryptionKey), value, `bot-${what}`);
+  /**
+   * Seal the bot's secret and token again where they are under the previous TOKEN_ENCRYPTION_KEY or
+   * in the unbound form of an older version (first read does it too; the cron's reconcile calls
+   * this before the grant's own re-seal). A value that does not open at all is left for the paths
+   * that replace it (`ensure()` resets an unreadable secret).
+   */
+  async reseal(organizationId: string): Promise<void> {
+    const bot = await this.record();
+    if (!bot) return;
+    for (const what of ["secret", "token"] as const) {
+      if (bot[FIELDS[what]] !== undefined) await this.unseal(bot, what, organizationId).catch(() => undefined);
+    }
   }
 
-  /** Whether a sealed value opens with the current key. */
-  private async opens(value: string, what: string): Promise<boolean> {
-    return this.unseal(value, what).then(
+  private async seal(value: string, what: Sealed, organizationId: string, botId: string): Promise<string> {
+    return sealWith(this.keys, value, sealingContext(what, organizationId, botId));
+  }
+
+  /** Whether the record's sealed value opens (with the current or the previous key). */
+  private async opens(bot: BotRecord, what: Sealed, organizationId: string): Promise<boolean> {
+    return this.unseal(bot, what, organizationId).then(
       () => true,
       () => false,
     );
   }
 
-  private async unseal(value: string, what: string): Promise<string> {
-    return unseal(await importSealingKey(this.encryptionKey), value, `bot-${what}`);
+  /**
+   * Open the record's sealed secret or token. One under the previous key or in the older unbound
+   * form (`bot-secret`) is sealed again at once, unless it changed meanwhile (a renewed token).
+   */
+  private async unseal(bot: BotRecord, what: Sealed, organizationId: string): Promise<string> {
+    const field = FIELDS[what];
+    const sealed = bot[field];
+    if (sealed === undefined) throw new LiveChatError({ status: 0, type: "bot_not_provisioned", message: `The bot has no ${what}` });
+    const opened = await openSealed(this.keys, sealed, sealingContext(what, organizationId, bot.id), [`bot-${what}`]);
+    if (opened.stale) {
+      const resealed = await this.seal(opened.plaintext, what, organizationId, bot.id);
+      const current = await this.record();
+      if (current?.id === bot.id && current[field] === sealed) {
+        await this.save({ ...current, [field]: resealed });
+        this.log.info("bot credential sealed again with the current key", { organization_id: organizationId, bot_id: bot.id, what });
+      }
+    }
+    return opened.plaintext;
   }
+}
+
+type Sealed = "secret" | "token";
+const FIELDS = { secret: "sealedSecret", token: "sealedToken" } as const;
+
+/** The associated data a bot value is sealed with: what it is, whose, and which bot (a JSON array: unambiguous). */
+function sealingContext(what: Sealed, organizationId: string, botId: string): string {
+  return JSON.stringify([`bot-${what}`, organizationId, botId]);
 }

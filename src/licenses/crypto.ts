@@ -49,6 +49,76 @@ export async function unseal(key: CryptoKey, sealed: string, context: string): P
   return new TextDecoder().decode(plain);
 }
 
+/**
+ * The keys values are sealed with: `current` seals and opens; `previous` (during a rotation of
+ * TOKEN_ENCRYPTION_KEY, docs/SECURITY.md) only opens, and what it opens is sealed again with `current`.
+ */
+export interface SealingKeys {
+  current: string;
+  previous?: string;
+}
+
+/** A value opened by {@link openSealed}; `stale` when it should be sealed again (old key or old context). */
+export interface Opened {
+  plaintext: string;
+  stale: boolean;
+}
+
+/** The sealing keys a validated configuration names. */
+export function sealingKeys(config: { tokenEncryptionKey: string; tokenEncryptionKeyPrevious?: string }): SealingKeys {
+  return config.tokenEncryptionKeyPrevious
+    ? { current: config.tokenEncryptionKey, previous: config.tokenEncryptionKeyPrevious }
+    : { current: config.tokenEncryptionKey };
+}
+
+/** Seal with the current key (see {@link seal}). */
+export async function sealWith(keys: SealingKeys, plaintext: string, context: string): Promise<string> {
+  return seal(await importSealingKey(keys.current), plaintext, context);
+}
+
+/**
+ * Open a sealed value with the current key, else the previous one, bound to `context`, else to one
+ * of `legacyContexts` (a binding an older version used). Anything but the current key and `context`
+ * is `stale`: the caller seals it again. Throws when nothing opens it.
+ *
+ * @example
+ * const { plaintext, stale } = await openSealed(keys, record.sealedSecret, `bot-secret:${org}:${id}`, ["bot-secret"]);
+ * if (stale) record.sealedSecret = await sealWith(keys, plaintext, `bot-secret:${org}:${id}`);
+ */
+export async function openSealed(keys: SealingKeys, sealed: string, context: string, legacyContexts: readonly string[] = []): Promise<Opened> {
+  const candidates = keys.previous && keys.previous !== keys.current ? [keys.current, keys.previous] : [keys.current];
+  let failure: unknown;
+  for (const ctx of [context, ...legacyContexts]) {
+    for (const base64Key of candidates) {
+      try {
+        const plaintext = await unseal(await importSealingKey(base64Key), sealed, ctx);
+        return { plaintext, stale: ctx !== context || base64Key !== keys.current };
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  }
+  throw failure;
+}
+
+const keyIds = new Map<string, Promise<string>>();
+
+/**
+ * A short public name of a sealing key (8 characters, from a labelled SHA-256 of the key): stored
+ * next to what it sealed, so an operator can count what is still under the previous key without
+ * decrypting anything. It reveals nothing usable about the key.
+ */
+export function keyId(base64Key: string): Promise<string> {
+  let id = keyIds.get(base64Key);
+  if (!id) {
+    const raw = decodeBase64(base64Key) ?? new Uint8Array(0);
+    const labelled = new Uint8Array([...encoder.encode("livechat-edge key id\0"), ...raw]);
+    id = crypto.subtle.digest("SHA-256", labelled).then((d) => toBase64Url(new Uint8Array(d).slice(0, 6)));
+    keyIds.set(base64Key, id);
+  }
+  return id;
+}
+
 const encoder = new TextEncoder();
 
 /** Bytes → unpadded base64url. */

@@ -1,5 +1,6 @@
 import { requireConfig } from "../config";
 import { createLogger } from "../log";
+import { sealingKeys } from "./crypto";
 import { licenseStub } from "./stub";
 import { TokenStore } from "./token-store";
 
@@ -21,7 +22,7 @@ export interface FleetReport {
  * The cron invocation thus makes about two subrequests per 1,000 licenses, each page leader at
  * most 1,000 (Workers' per-invocation subrequest limit), and every license does its own LiveChat
  * calls in its own alarm invocation. Licenses marked as needing reinstall are skipped until they
- * reinstall. A page whose leader fails is retried with another leader (up to three, starting at
+ * reinstall (while TOKEN_ENCRYPTION_KEY_PREVIOUS is set, not those still sealed with an old key). A page whose leader fails is retried with another leader (up to three, starting at
  * `rotation`, which the cron picks anew every run); a failing license never stops the others.
  */
 export async function reconcileFleet(
@@ -29,7 +30,9 @@ export async function reconcileFleet(
   options: { pageSize?: number; spreadMs?: number; rotation?: number } = {},
 ): Promise<FleetReport> {
   const config = requireConfig(env);
-  const store = new TokenStore(env.TOKENS, config.tokenEncryptionKey);
+  const keys = sealingKeys(config);
+  const store = new TokenStore(env.TOKENS, keys);
+  const rotating = keys.previous !== undefined;
   const log = createLogger({ component: "cron" });
   const report: FleetReport = { pages: 0, licenses: 0, scheduled: 0, skippedNeedsReinstall: 0, failed: [] };
   let cursor: string | undefined;
@@ -37,7 +40,8 @@ export async function reconcileFleet(
     const page = await store.list({ cursor, limit: options.pageSize ?? FLEET_PAGE_SIZE });
     report.pages++;
     report.licenses += page.licenses.length;
-    const orgs = page.licenses.filter((l) => !l.needsReinstall).map((l) => l.organizationId);
+    // A license waiting for its reinstall is skipped, unless a key rotation still has to re-seal it.
+    const orgs = page.licenses.filter((l) => !l.needsReinstall || (rotating && l.oldKey)).map((l) => l.organizationId);
     report.skippedNeedsReinstall += page.licenses.length - orgs.length;
     let handled = orgs.length === 0;
     // Leaders start at a position that moves with every run: a license whose DO keeps failing must

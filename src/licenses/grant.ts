@@ -3,7 +3,7 @@ import type { Credentials } from "../livechat/auth";
 import { LiveChatError } from "../livechat/errors";
 import { regionFromToken } from "../livechat/region";
 import type { Logger } from "../log";
-import { importSealingKey, seal, unseal } from "./crypto";
+import { keyId, type SealingKeys, sealWith } from "./crypto";
 import { licenseKey, type LicenseTokens, TokenStore } from "./token-store";
 
 /** Refresh an access token this long before it expires. */
@@ -56,13 +56,17 @@ export class LicenseGrant {
    * its outcome when the grant changed. Memory suffices: a refresh never outlives this object.
    */
   private generation = 0;
+  /** Bumped by every write of the grant: a re-seal writes only when nothing was written since it read. */
+  private writes = 0;
 
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly store: TokenStore,
-    private readonly encryptionKey: string,
+    private readonly keys: SealingKeys,
     private readonly accounts: AccountsClient,
     private readonly log: Logger,
+    /** Runs before the grant is sealed again (the License DO re-seals its bot's values there first). */
+    private readonly beforeReseal: (organizationId: string) => Promise<void> = async () => {},
   ) {}
 
   /** Store tokens from a code exchange; a reinstall replaces the previous grant. */
@@ -191,7 +195,7 @@ export class LicenseGrant {
     // drops (and revokes) what it minted instead of writing it back.
     this.supersede();
     this.cached = null;
-    await this.storage.delete(["grant", "grant-status"]);
+    await this.storage.delete(["grant", "grant-status", "grant-key"]);
     if (organizationId) await this.store.delete(organizationId);
     if (tokens) {
       await this.revokeQuietly(tokens.accessToken);
@@ -323,21 +327,56 @@ export class LicenseGrant {
     if (this.cached !== undefined) return this.cached;
     const sealed = await this.storage.get<string>("grant");
     const organizationId = await this.storage.get<string>("organization-id");
-    this.cached = sealed && organizationId ? await this.store.open(organizationId, sealed) : null;
+    if (!sealed || !organizationId) return (this.cached = null);
+    this.cached = await this.store.open(organizationId, sealed);
+    // First read of a grant not marked with the current key (under the previous one, or written by
+    // an older version): seal it again.
+    if ((await this.storage.get<string>("grant-key")) !== (await keyId(this.keys.current))) {
+      await this.reseal().catch((err: unknown) => {
+        this.log.warn("could not seal the grant again with the current key", { organization_id: organizationId, error: errorType(err) });
+      });
+    }
     return this.cached;
   }
 
   /**
-   * Store the grant. With `generation` (a refresh), only while the grant has not been replaced or
-   * deleted since: false when it was, and nothing is written.
+   * Seal the stored grant again with the current TOKEN_ENCRYPTION_KEY when it is not marked with
+   * the current key's id (`grant-key`, written with every seal, and in the KV listing as
+   * `sealedWith`): under the previous key, or written by an older version. Nothing is decrypted
+   * when the mark is current. The bot's values go first (`beforeReseal`), so the listing says "current key"
+   * only once all of the license's sealed values are. Writes only when nothing else wrote the
+   * grant meanwhile. True when it sealed again. Runs on first read and from the cron's reconcile.
    */
-  private async save(tokens: LicenseTokens, status: GrantStatus, generation?: number): Promise<boolean> {
+  async reseal(): Promise<boolean> {
+    const generation = this.generation;
+    const writes = this.writes;
+    const sealed = await this.storage.get<string>("grant");
+    const organizationId = await this.storage.get<string>("organization-id");
+    if (!sealed || !organizationId) return false;
+    if ((await this.storage.get<string>("grant-key")) === (await keyId(this.keys.current))) return false;
+    const tokens = await this.store.open(organizationId, sealed);
+    await this.beforeReseal(organizationId);
+    const status = (await this.storage.get<GrantStatus>("grant-status")) ?? { needsReinstall: false };
+    const saved = await this.save(tokens, status, generation, writes);
+    if (saved) this.log.info("grant sealed again with the current key", { organization_id: organizationId });
+    return saved;
+  }
+
+  /**
+   * Store the grant. With `generation` (a refresh), only while the grant has not been replaced or
+   * deleted since; with `writes` (a re-seal), only while it has not been written at all since:
+   * false when it was, and nothing is written.
+   */
+  private async save(tokens: LicenseTokens, status: GrantStatus, generation?: number, writes?: number): Promise<boolean> {
     const context = licenseKey(tokens.organizationId);
-    const sealed = await seal(await importSealingKey(this.encryptionKey), JSON.stringify(tokens), context);
+    const sealed = await sealWith(this.keys, JSON.stringify(tokens), context);
+    const sealedWith = await keyId(this.keys.current);
     // Checked after the last await before the write, so nothing runs in between.
     if (generation !== undefined && generation !== this.generation) return false;
+    if (writes !== undefined && writes !== this.writes) return false;
+    this.writes++;
     // DO storage first: it is the source of truth; KV is the edge-readable copy.
-    await this.storage.put({ grant: sealed, "organization-id": tokens.organizationId, "grant-status": status });
+    await this.storage.put({ grant: sealed, "organization-id": tokens.organizationId, "grant-status": status, "grant-key": sealedWith });
     this.cached = tokens;
     await this.store.put(tokens, status.needsReinstall);
     return true;

@@ -4,6 +4,7 @@ import type { Credentials } from "../livechat/auth";
 import { createLogger } from "../log";
 import { AppEventLog, type AppEventRecord, type IncomingAppEvent } from "./app-events";
 import { LicenseGrant, type Installation } from "./grant";
+import { sealingKeys } from "./crypto";
 import { TokenStore } from "./token-store";
 import { UninstallCheck, type UninstallOutcome } from "./uninstall-check";
 // Webhook deliveries (issue 3): inbox, dispatch, bot routing status.
@@ -54,7 +55,9 @@ export class License extends InboxObject {
       clientId: config.clientId,
       clientSecret: config.clientSecret,
     });
-    this.grant = new LicenseGrant(ctx.storage, new TokenStore(env.TOKENS, config.tokenEncryptionKey), config.tokenEncryptionKey, accounts, log);
+    const keys = sealingKeys(config);
+    // The bot's sealed values are sealed again before the grant, which marks the license as done.
+    this.grant = new LicenseGrant(ctx.storage, new TokenStore(env.TOKENS, keys), keys, accounts, log, (org) => this.bot.reseal(org));
     this.appEvents = new AppEventLog(ctx.storage);
     this.uninstallCheck = new UninstallCheck({
       storage: ctx.storage,
@@ -65,7 +68,7 @@ export class License extends InboxObject {
       log,
     });
     this.alarms = namedAlarms(ctx.storage, log);
-    this.bot = new LicenseBot(ctx.storage, config.tokenEncryptionKey, config.clientId, () => liveChatApis(config, this), log);
+    this.bot = new LicenseBot(ctx.storage, keys, config.clientId, () => liveChatApis(config, this), log);
     this.settingsStore = new SettingsStore(ctx.storage, () => defaultSettings(config));
     this.provisioning = new LicenseProvisioning({
       grant: this.grant,

@@ -154,6 +154,13 @@ export class LicenseReconciler {
     // An uninstall hint LiveChat could not confirm yet is asked about again first (src/licenses/uninstall-check.ts).
     if (await this.deps.retryUninstall?.()) return { ...report, skipped: "not_installed" };
 
+    // 0. Sealed values under the previous TOKEN_ENCRYPTION_KEY are sealed again, also for a license
+    // waiting for its reinstall (docs/SECURITY.md "Rotating secrets without downtime").
+    try {
+      if (await grant.reseal()) report.fixed.push("sealed again with the current key");
+    } catch (err) {
+      report.failed.push({ step: "seal", error: describe(err) });
+    }
     const installation = await grant.installation();
     if (!installation.installed || !installation.organizationId) report.skipped = "not_installed";
     else if (installation.needsReinstall) report.skipped = "needs_reinstall";

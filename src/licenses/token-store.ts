@@ -1,15 +1,17 @@
 import * as z from "zod/mini";
-import { importSealingKey, seal, unseal } from "./crypto";
+import { keyId, openSealed, type SealingKeys, sealWith } from "./crypto";
 
 /**
  * KV `TOKENS` schema (read at the edge; written only by the license's License DO):
  *
  * | key                      | value                                   | metadata (plain, listable)          |
  * |--------------------------|-----------------------------------------|-------------------------------------|
- * | `license:<organization>` | AES-GCM sealed JSON {@link LicenseTokens} | `{ expiresAt, installedAt, needsReinstall }` |
+ * | `license:<organization>` | AES-GCM sealed JSON {@link LicenseTokens} | `{ expiresAt, installedAt, needsReinstall, sealedWith }` |
  *
  * The sealed value is bound to its key (AES-GCM associated data), so a raw KV read shows no
- * token and a value copied to another license's key does not decrypt.
+ * token and a value copied to another license's key does not decrypt. `sealedWith` is the
+ * sealing key's public id (`keyId`), so what is still under a previous key is counted from a
+ * listing, without decrypting (docs/SECURITY.md "Rotating secrets without downtime").
  */
 
 const tokensSchema = z.object({
@@ -35,7 +37,11 @@ export interface LicenseListing {
   expiresAt: number;
   installedAt: number;
   needsReinstall: boolean;
+  /** Sealed with a key other than the current TOKEN_ENCRYPTION_KEY (or by a version that did not say). */
+  oldKey: boolean;
 }
+
+type ListingMetadata = Omit<LicenseListing, "organizationId" | "oldKey"> & { sealedWith?: string };
 
 const PREFIX = "license:";
 
@@ -48,7 +54,7 @@ export function licenseKey(organizationId: string): string {
 export class TokenStore {
   constructor(
     private readonly kv: KVNamespace,
-    private readonly encryptionKey: string,
+    private readonly keys: SealingKeys,
   ) {}
 
   /** The license's tokens, or null when it is not installed. */
@@ -61,11 +67,12 @@ export class TokenStore {
   /** Replace the license's tokens (reinstalls and refreshes overwrite idempotently). */
   async put(tokens: LicenseTokens, needsReinstall = false): Promise<void> {
     const key = licenseKey(tokens.organizationId);
-    const sealed = await seal(await importSealingKey(this.encryptionKey), JSON.stringify(tokens), key);
-    const metadata: Omit<LicenseListing, "organizationId"> = {
+    const sealed = await sealWith(this.keys, JSON.stringify(tokens), key);
+    const metadata: ListingMetadata = {
       expiresAt: tokens.expiresAt,
       installedAt: tokens.installedAt,
       needsReinstall,
+      sealedWith: await keyId(this.keys.current),
     };
     await this.kv.put(key, sealed, { metadata });
   }
@@ -77,7 +84,8 @@ export class TokenStore {
 
   /** One page of installed licenses, for the reconcile cron and the admin overview. */
   async list(options: { cursor?: string; limit?: number } = {}): Promise<{ licenses: LicenseListing[]; cursor?: string }> {
-    const page = await this.kv.list<Omit<LicenseListing, "organizationId">>({
+    const current = await keyId(this.keys.current);
+    const page = await this.kv.list<ListingMetadata>({
       prefix: PREFIX,
       cursor: options.cursor,
       limit: options.limit ?? 1000,
@@ -87,13 +95,29 @@ export class TokenStore {
       expiresAt: k.metadata?.expiresAt ?? 0,
       installedAt: k.metadata?.installedAt ?? 0,
       needsReinstall: k.metadata?.needsReinstall ?? false,
+      oldKey: k.metadata?.sealedWith !== current,
     }));
     return { licenses, cursor: page.list_complete ? undefined : page.cursor };
   }
 
-  /** Decrypt and validate a sealed record. */
+  /** Decrypt (with the current or the previous key) and validate a sealed record. */
   async open(organizationId: string, sealed: string): Promise<LicenseTokens> {
-    const plain = await unseal(await importSealingKey(this.encryptionKey), sealed, licenseKey(organizationId));
-    return tokensSchema.parse(JSON.parse(plain));
+    const opened = await openSealed(this.keys, sealed, licenseKey(organizationId));
+    return tokensSchema.parse(JSON.parse(opened.plaintext));
+  }
+
+  /**
+   * How many stored licenses are sealed with a key other than the current one, over every page of
+   * the listing (one KV list per 1,000 licenses): what a key rotation still has to re-seal.
+   */
+  async countOldKey(): Promise<number> {
+    let count = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ cursor });
+      count += page.licenses.filter((l) => l.oldKey).length;
+      cursor = page.cursor;
+    } while (cursor);
+    return count;
   }
 }

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { sealWith } from "../../src/licenses/crypto";
 import { licenseStub } from "../../src/licenses/stub";
 import { fakeLiveChat } from "../helpers/fake-livechat";
 import { heldReply } from "../helpers/held-reply";
@@ -69,10 +70,11 @@ describe("bot token renewal racing other writes of the bot record", () => {
     lc.on("POST", "/configuration/action/issue_bot_token", held.reply);
     const renewing = stub.botCredentials(current);
     await held.reached();
-    // Meanwhile the bot is replaced (as `ensure` does when LiveChat lost it): another id, no token yet.
+    // Meanwhile the bot is replaced (as `ensure` does when LiveChat lost it): another id, its own secret, no token yet.
+    const sealedSecret = await sealWith({ current: env.TOKEN_ENCRYPTION_KEY! }, "secret-2", JSON.stringify(["bot-secret", org, "bot-replacement"]));
     await runInDurableObject(stub, async (_instance, state) => {
       const stored = (await state.storage.get<{ sealedSecret: string; name: string }>("bot"))!;
-      await state.storage.put("bot", { id: "bot-replacement", name: stored.name, sealedSecret: stored.sealedSecret, createdAt: Date.now() });
+      await state.storage.put("bot", { id: "bot-replacement", name: stored.name, sealedSecret, createdAt: Date.now() });
     });
     held.release(() => Response.json({ token: "bot-jwt-issued" }));
     await renewing;

@@ -23,9 +23,9 @@ const refreshCalls = () =>
 /** The revocations the DO sent to LiveChat (`DELETE /v2/token`), by the token revoked. */
 const revoked = () => lc.calls("/v2/token").filter((c) => c.method === "DELETE").map((c) => c.headers.get("authorization"));
 
-const kvTokens = (org: string) => new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org);
+const kvTokens = (org: string) => new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).get(org);
 const kvListing = async (org: string) =>
-  (await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).list()).licenses.find((l) => l.organizationId === org);
+  (await new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).list()).licenses.find((l) => l.organizationId === org);
 
 /**
  * Install against a working fake LiveChat and wait until the provisioning alarm is done, so the
@@ -73,7 +73,7 @@ describe("License DO grant", () => {
     const body = refreshCalls()[0].body as Record<string, string>;
     expect(body).toMatchObject({ refresh_token: tokens.refresh_token, client_id: "test-client-id", client_secret: "test-client-secret" });
     // The rotated refresh token is what is stored now.
-    const stored = await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org);
+    const stored = await new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).get(org);
     expect(stored).toMatchObject({ accessToken: "fra:refreshed-token", refreshToken: "rotated-refresh", region: "fra" });
   });
 
@@ -83,7 +83,7 @@ describe("License DO grant", () => {
     const { refresh_token: _omit, ...noRefresh } = tokenResponse(org, { access_token: "dal:new" });
     lc.on("POST", "/v2/token", Response.json(noRefresh));
     await licenseStub(env, org).credentials();
-    const stored = await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org);
+    const stored = await new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).get(org);
     expect(stored).toMatchObject({ accessToken: "dal:new", refreshToken: tokens.refresh_token });
   });
 
@@ -98,7 +98,7 @@ describe("License DO grant", () => {
     // Later calls fail fast without asking LiveChat again.
     expect((await rpcError(stub.credentials())).message).toMatch(/reinstall/);
     expect(refreshCalls()).toHaveLength(1);
-    const listed = await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).list();
+    const listed = await new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).list();
     expect(listed.licenses.find((l) => l.organizationId === org)?.needsReinstall).toBe(true);
     // Reinstalling clears the mark.
     await installLicense(lc, org);

@@ -49,7 +49,7 @@ describe("a license whose state was sealed with another TOKEN_ENCRYPTION_KEY", (
     const { stub } = await installedUnderOtherKey(org);
     const { res, tokens } = await installLicense(lc, org);
     expect(res.status).toBe(200);
-    expect(await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org)).toMatchObject({ accessToken: tokens.access_token });
+    expect(await new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).get(org)).toMatchObject({ accessToken: tokens.access_token });
     expect((await stub.credentials()).token).toBe(tokens.access_token);
   });
 

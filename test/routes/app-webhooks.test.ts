@@ -38,7 +38,7 @@ const revocations = () => lc.calls("/v2/token").filter((c) => c.method === "DELE
 
 /** Whether the license still has its tokens (KV copy and License DO), and how its last App Webhook event was recorded. */
 async function expectLicense(org: string, installed: boolean, lastOutcome: string) {
-  const stored = await new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org);
+  const stored = await new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).get(org);
   if (installed) expect(stored).not.toBeNull();
   else expect(stored).toBeNull();
   const stub = licenseStub(env, org);

@@ -18,7 +18,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const store = () => new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!);
+const store = () => new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! });
 
 /** GET a path of the Worker from a fresh client (the install limit counts per client). */
 const get = (path: string, headers: HeadersInit = {}) => SELF.fetch(`${ORIGIN}${path}`, { redirect: "manual", headers: fromAnyClient(headers) });

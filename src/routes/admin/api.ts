@@ -6,6 +6,7 @@ import type { JournalOutcome } from "../../licenses/journal";
 import { licenseStub } from "../../licenses/stub";
 import type { AdminEnv } from "./auth";
 import {
+  configurationNotes,
   deliveryDetail,
   ID_PATTERN,
   licenseDetail,
@@ -22,7 +23,7 @@ import {
  *
  * | route | what |
  * |---|---|
- * | `GET /licenses?cursor=&limit=` | installed licenses: installed at, token expiry, needs-reinstall, bot, last reconcile, 24 h counts |
+ * | `GET /licenses?cursor=&limit=` | installed licenses: installed at, token expiry, needs-reinstall, sealed with an old key, bot, last reconcile, 24 h counts; the first page adds `configuration` (weak secrets named, licenses still under the previous TOKEN_ENCRYPTION_KEY) |
  * | `GET /licenses/:org` | installation, bot, settings, inbox, last reconcile (drift), hourly outcomes (24 h), app events |
  * | `GET /licenses/:org/settings` · `PUT` (JSON patch) | per-license settings (`rating.reviewUrl: null` removes the link); invalid or over a limit (src/licenses/settings.ts) → 400 with `problems` |
  * | `GET /licenses/:org/deliveries?limit=&status=&chat=` | the license's delivery journal, newest first |
@@ -61,7 +62,12 @@ adminApi.get("/licenses", async (c) => {
   const limit = intQuery(c, "limit", 50, 100);
   if (limit === undefined) return problem(c, 400, "invalid_query", "limit must be an integer");
   const cursor = c.req.query("cursor") || undefined;
-  return c.json(await listLicenses(c.env, c.var.config.tokenEncryptionKey, { cursor, limit }));
+  const [page, configuration] = await Promise.all([
+    listLicenses(c.env, c.var.config, { cursor, limit }),
+    // The whole fleet's count: once, with the first page.
+    cursor ? undefined : configurationNotes(c.env, c.var.config),
+  ]);
+  return c.json({ ...page, ...(configuration ? { configuration } : {}) });
 });
 
 adminApi.get("/licenses/:org", async (c) => {

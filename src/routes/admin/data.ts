@@ -4,6 +4,8 @@ import type { RerunResult, StoredDelivery } from "../../deliveries/types";
 import type { AppEventRecord } from "../../licenses/app-events";
 import type { JournalEntry, JournalOutcome } from "../../licenses/journal";
 import { licenseStub } from "../../licenses/stub";
+import type { Config, ConfigProblem } from "../../config";
+import { sealingKeys } from "../../licenses/crypto";
 import { TokenStore } from "../../licenses/token-store";
 import { redact } from "../../log";
 
@@ -47,6 +49,8 @@ export interface LicenseRow {
   installedAt: number;
   expiresAt: number;
   needsReinstall: boolean;
+  /** Sealed with a key other than the current TOKEN_ENCRYPTION_KEY. */
+  oldKey: boolean;
   bot: { id: string; name: string; routingStatus?: string } | null;
   lastReconcile: { at: number; drift: string[]; failed: number } | null;
   last24h: Partial<Record<JournalOutcome, number>>;
@@ -55,11 +59,11 @@ export interface LicenseRow {
 /** One page of installed licenses (KV listing) with their bot, last reconcile and 24-hour counts. */
 export async function listLicenses(
   env: Env,
-  encryptionKey: string,
+  config: Config,
   options: { cursor?: string; limit?: number },
 ): Promise<{ licenses: LicenseRow[]; cursor?: string }> {
   const limit = Math.max(1, Math.min(100, options.limit ?? 50));
-  const page = await new TokenStore(env.TOKENS, encryptionKey).list({ cursor: options.cursor, limit });
+  const page = await new TokenStore(env.TOKENS, sealingKeys(config)).list({ cursor: options.cursor, limit });
   const licenses = await Promise.all(
     page.licenses.map(async (l): Promise<LicenseRow> => {
       const stub = licenseStub(env, l.organizationId);
@@ -76,6 +80,24 @@ export async function listLicenses(
     }),
   );
   return { licenses, ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+/** What the overview tells an operator about the configuration itself. */
+export interface ConfigurationNotes {
+  /** Accepted but weak values, named (never shown): a short webhook secret. */
+  warnings: ConfigProblem[];
+  /**
+   * While TOKEN_ENCRYPTION_KEY_PREVIOUS is set: licenses whose sealed values are still under a key
+   * other than the current one (the cron seals them again; remove the previous key at 0).
+   */
+  keyRotation?: { remaining: number };
+}
+
+/** Weak configuration and, during a key rotation, how many licenses remain under the old key (every KV page). */
+export async function configurationNotes(env: Env, config: Config): Promise<ConfigurationNotes> {
+  const keys = sealingKeys(config);
+  if (!keys.previous) return { warnings: config.warnings };
+  return { warnings: config.warnings, keyRotation: { remaining: await new TokenStore(env.TOKENS, keys).countOldKey() } };
 }
 
 /** Everything about one license: installation, bot, settings, inbox, last reconcile, 24-hour chart, app events. */

@@ -18,6 +18,7 @@ import {
   listDeadLetters,
   listDeliveries,
   listLicenses,
+  configurationNotes,
   OUTCOMES,
   replayDelivery,
   validIdSegments,
@@ -167,8 +168,11 @@ admin.post("/logout", (c) => {
 
 admin.get("/", async (c) => {
   const cursor = c.req.query("cursor") || undefined;
-  const { licenses, cursor: nextCursor } = await listLicenses(c.env, c.var.config.tokenEncryptionKey, { cursor, limit: 50 });
-  return render(c, <OverviewPage nonce={c.var.nonce} csrf={csrfOf(c)} licenses={licenses} cursor={nextCursor} />);
+  const [{ licenses, cursor: nextCursor }, notes] = await Promise.all([
+    listLicenses(c.env, c.var.config, { cursor, limit: 50 }),
+    configurationNotes(c.env, c.var.config),
+  ]);
+  return render(c, <OverviewPage nonce={c.var.nonce} csrf={csrfOf(c)} licenses={licenses} cursor={nextCursor} notes={notes} />);
 });
 
 const NOTICES: Record<string, { text: string; error?: boolean }> = {

@@ -1,13 +1,24 @@
 import type { JournalOutcome } from "../../../licenses/journal";
-import type { LicenseRow } from "../data";
+import type { ConfigurationNotes, LicenseRow } from "../data";
 import { Badge, Layout, Time } from "./layout";
 
 /** `/admin`: every installed license (one KV page) with its token, bot, last reconcile and 24-hour counts. */
-export function OverviewPage(props: { nonce: string; csrf: string; licenses: LicenseRow[]; cursor?: string }) {
+export function OverviewPage(props: { nonce: string; csrf: string; licenses: LicenseRow[]; cursor?: string; notes: ConfigurationNotes }) {
   const count = (row: LicenseRow, key: JournalOutcome) => row.last24h[key] ?? 0;
+  const rotation = props.notes.keyRotation;
   return (
     <Layout title="Licenses" nonce={props.nonce} csrf={props.csrf}>
       <h1>Licenses</h1>
+      {props.notes.warnings.map((w) => (
+        <p class="notice error">Weak configuration: {w.problem}.</p>
+      ))}
+      {rotation && (
+        <p class="notice" id="key-rotation">
+          {rotation.remaining > 0
+            ? `Key rotation: ${rotation.remaining} ${rotation.remaining === 1 ? "license is" : "licenses are"} still sealed with the previous TOKEN_ENCRYPTION_KEY; the cron seals them again.`
+            : "Key rotation: every license is sealed with the current TOKEN_ENCRYPTION_KEY. TOKEN_ENCRYPTION_KEY_PREVIOUS can be removed."}
+        </p>
+      )}
       {props.licenses.length === 0 ? (
         <p class="muted">No license has installed the app yet. Install it through /install (locally: npm start installs a demo license on the simulator).</p>
       ) : (
@@ -39,7 +50,10 @@ export function OverviewPage(props: { nonce: string; csrf: string; licenses: Lic
                 <td>
                   <Time at={l.expiresAt} />
                 </td>
-                <td>{l.needsReinstall ? <Badge status="bad" label="needs reinstall" /> : <Badge status="ok" label="ok" />}</td>
+                <td>
+                  {l.needsReinstall ? <Badge status="bad" label="needs reinstall" /> : <Badge status="ok" label="ok" />}
+                  {rotation && l.oldKey && <Badge status="warn" label="previous key" />}
+                </td>
                 <td>
                   {l.bot ? (
                     <>
