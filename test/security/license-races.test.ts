@@ -23,7 +23,7 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 const revoked = () => lc.calls("/v2/token").filter((c) => c.method === "DELETE").map((c) => c.headers.get("authorization"));
-const kvTokens = (org: string) => new TokenStore(env.TOKENS, env.TOKEN_ENCRYPTION_KEY!).get(org);
+const kvTokens = (org: string) => new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).get(org);
 
 async function provisioned(org: string) {
   const { tokens } = await installLicense(lc, org);
