@@ -16,10 +16,9 @@ import { suggestionsFor, TAG_SUGGESTED_PREFIX } from "./tag-suggestions";
  * the chat is active and the bot on duty.
  *
  * Once per tag and thread: a tag suggested here, or by tagging the thread (tag-suggestions.ts,
- * same chat-store key), is not suggested in that thread again, whatever the redeliveries (license
- * and bot webhooks both bring the event, docs/LIVECHAT.md §1.4). A response an agent already
- * wrote in the thread is left out. Matching comes first and needs no LiveChat call, so the many
- * messages that fit nothing cost none.
+ * same chat-store key), is not suggested in that thread again, whatever the redeliveries
+ * (docs/LIVECHAT.md §1.4). A response an agent already wrote in the thread is left out.
+ * Matching comes first and needs no LiveChat call, so the many messages that fit nothing cost none.
  */
 
 /** The library's indexes, one per license in this isolate, rebuilt when its settings change. */
