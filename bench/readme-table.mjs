@@ -1,16 +1,23 @@
 #!/usr/bin/env node
 /**
- * Print the README's benchmark table from a results file (default bench/results/latest.json),
- * so the README and the committed results cannot drift apart:
+ * The benchmark's results as text, from a results file (default bench/results/latest.json), so
+ * the documents and the committed results cannot drift apart:
  *
- *   node bench/readme-table.mjs [results.json]
+ *   node bench/readme-table.mjs [results.json]           print everything
+ *   node bench/readme-table.mjs --write [results.json]   put it into README.md (the table and the
+ *                                                        budget lines) and docs/BENCHMARK.md (all)
+ *   node bench/readme-table.mjs --check [results.json]   exit 1 when either differs (CI)
+ *
+ * Each document holds its part between `<!-- bench:results -->` and `<!-- /bench:results -->`.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const file = resolve(root, process.argv[2] ?? "bench/results/latest.json");
+const args = process.argv.slice(2);
+const mode = args.includes("--write") ? "write" : args.includes("--check") ? "check" : "print";
+const file = resolve(root, args.find((a) => !a.startsWith("--")) ?? "bench/results/latest.json");
 const r = JSON.parse(readFileSync(file, "utf8"));
 const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
 const m = r.machine;
@@ -37,7 +44,7 @@ for (const [key, l] of Object.entries(r.load)) {
 for (const [k, v] of Object.entries(r.ratios)) {
   out.push(`| livechat-edge ÷ ${k === "app_vs_bare" ? "baseline (a)" : "baseline (b)"} | ${v.rps}× | ${v.p50}× | ${v.p99}× | | | | |`);
 }
-out.push("");
+const head = out.splice(0);
 const s = r.bundle.sizes;
 out.push(
   `Bundle: ${kib(s.raw_bytes)} raw (gzip ${kib(s.raw_gzip_bytes)}), ${kib(s.minified_bytes)} minified (gzip ${kib(s.minified_gzip_bytes)}); ` +
@@ -73,8 +80,34 @@ if (r.ack_cost?.targets) {
       `baseline (b) ${b.p10_us} µs per ack (p10; median ${b.median_us}), livechat-edge ${a.p10_us} µs (median ${a.median_us}).`,
   );
 }
-out.push("");
-for (const b of r.budgets) {
-  out.push(b.gated === false ? `- ${b.name}: ${b.actual} (reported, not gated)` : `- **${b.pass ? "PASS" : "FAIL"}** ${b.name}: ${b.actual}`);
+const details = out.splice(0);
+const budgets = r.budgets.map((b) =>
+  b.gated === false ? `- ${b.name}: ${b.actual} (reported, not gated)` : `- **${b.pass ? "PASS" : "FAIL"}** ${b.name}: ${b.actual}`,
+);
+
+const everything = [...head, "", ...details, "", ...budgets].join("\n");
+if (mode === "print") {
+  process.stdout.write(`${everything}\n`);
+} else {
+  const blocks = { "README.md": [...head, "", ...budgets].join("\n"), "docs/BENCHMARK.md": everything };
+  let stale = 0;
+  for (const [name, block] of Object.entries(blocks)) {
+    const path = resolve(root, name);
+    const text = readFileSync(path, "utf8");
+    const m = /(<!-- bench:results -->\n)([\s\S]*?)(\n<!-- \/bench:results -->)/.exec(text);
+    if (!m) {
+      console.error(`${name}: no <!-- bench:results --> … <!-- /bench:results --> block`);
+      stale++;
+      continue;
+    }
+    if (m[2] === block) continue;
+    if (mode === "write") {
+      writeFileSync(path, text.slice(0, m.index) + m[1] + block + m[3] + text.slice(m.index + m[0].length));
+      console.log(`${name}: results of ${String(r.commit).slice(0, 7)} written`);
+    } else {
+      console.error(`${name}: its benchmark results differ from ${args.find((a) => !a.startsWith("--")) ?? "bench/results/latest.json"}; run node bench/readme-table.mjs --write`);
+      stale++;
+    }
+  }
+  process.exitCode = stale ? 1 : 0;
 }
-process.stdout.write(`${out.join("\n")}\n`);

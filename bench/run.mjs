@@ -315,7 +315,7 @@ async function main() {
   }
 
   // ── 5. ack cost ────────────────────────────────────────────────────────────
-  // Under load a round runs at one of two speeds (README "Benchmark"), so throughput and p99
+  // Under load a round runs at one of two speeds (docs/BENCHMARK.md), so throughput and p99
   // ratios of single rounds range from 0.09 to 3.6; the sequential cost of one ack, loops
   // interleaved in one workerd, moves by ~10 µs. It is the gated measure of the ack's speed.
   let ackCost;
@@ -487,7 +487,7 @@ function sumOf(rows, key) {
 }
 
 /**
- * The budgets `npm run bench` gates (README "Benchmark"). The ack-cost floor is raised to what
+ * The budgets `npm run bench` gates (docs/BENCHMARK.md "Budgets"). The ack-cost floor is raised to what
  * the ack's redesign reached once it lands (its goal: 0.83); no change may lower the measured
  * ratio by more than 5 % without saying why in its commit.
  */

@@ -9,7 +9,7 @@
  * logs and the `cf` blob). On the same workerd thread as the target, it cost ~140 µs per request
  * (baseline (a) ~16k req/s direct, ~5k through it), and in about one 8 s wrk run in five it closed
  * all 50 connections at once, mid-run (baseline (a): 16 of 84 runs through it, 0 of 30 direct;
- * direct, it happened in 2 of ~21 livechat-edge rounds; README "Benchmark"). BENCH_VIA_ENTRY=1
+ * direct, it happened in 2 of ~21 livechat-edge rounds; docs/BENCHMARK.md). BENCH_VIA_ENTRY=1
  * goes through it, as the bench did before.
  */
 import { closeSync, openSync, readFileSync } from "node:fs";
@@ -84,7 +84,7 @@ const realWorkerd = () => {
  * and `logs.refresh()` reads what is new. Through a pipe, every log line cost the Worker under load
  * ~150 µs of workerd CPU whenever this Node process (also the LiveChat mock and the samplers) did not
  * drain it at once; a Worker that logs per request paid for the harness's reader, not for its log
- * line (measured: README "Benchmark"). Without it, `refresh()` does nothing and lines are counted
+ * line (measured: docs/BENCHMARK.md). Without it, `refresh()` does nothing and lines are counted
  * as they arrive.
  */
 export async function startTarget({ base, scriptPath, bindings, persistRoot, durableObjects = true, stdoutFile }) {
@@ -95,7 +95,7 @@ export async function startTarget({ base, scriptPath, bindings, persistRoot, dur
     name: "bench-target",
     // The bundle's modules, listed: with `modules: true` Miniflare finds them by parsing the entry
     // script in Node (acorn), which took ~150 ms of livechat-edge's "cold start" (~3 ms of a
-    // baseline's) and is not part of any Worker's start at the edge (measured: README "Benchmark").
+    // baseline's) and is not part of any Worker's start at the edge (measured: docs/BENCHMARK.md).
     modules: bundleModules(scriptPath),
     modulesRoot: dirname(scriptPath),
     bindings: { ...base.bindings, ...bindings },

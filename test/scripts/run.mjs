@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Tests of the Node scripts in scripts/ (node:test, each file *.test.mjs here), as .ci/run runs
+// Tests of the Node scripts (scripts/, bench/readme-table.mjs) with node:test, each file *.test.mjs here, as .ci/run runs
 // them: prints every result and the totals; with --json FILE, FILE gets {"passed":N,"failed":N}.
 //
 //   node test/scripts/run.mjs [--json FILE]
