@@ -171,7 +171,10 @@ async function checkHealth(url: string): Promise<{ check: DoctorCheck; apiVersio
       },
     };
   }
-  const warnings = (body.warnings ?? []).map((w) => (typeof w === "string" ? w : JSON.stringify(w)));
+  // Accepted but weak values (e.g. a short webhook secret) are named as warnings, never shown.
+  const warnings = (body.warnings ?? []).map((w) =>
+    typeof w === "string" ? w : ((w as { problem?: string; name?: string })?.problem ?? (w as { name?: string })?.name ?? JSON.stringify(w)),
+  );
   const detail = `configured (LiveChat API v${body.apiVersion ?? "?"})${warnings.length ? `; ${warnings.join("; ")}` : ""}`;
   return { check: { name: "healthz", status: warnings.length ? "warn" : "ok", detail }, apiVersion: body.apiVersion };
 }
