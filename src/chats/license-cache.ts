@@ -48,8 +48,8 @@ interface Entry {
  * The snapshot is kept as its JSON text, and each read parses its own copy: one string instead
  * of the RPC's promise, its runtime wrappers and the result's objects, which every Chat DO that
  * ever processed a delivery would otherwise hold until evicted. What thousands of idle DOs hold is
- * what every full garbage collection of the isolate walks, and the ack p99 grows with it (README
- * "Benchmark"). Copies also keep one handler's edits out of the next one's read.
+ * what every full garbage collection of the isolate walks, and the ack p99 grows with it
+ * (docs/BENCHMARK.md "What the run says"). Copies also keep one handler's edits out of the next one's read.
  */
 export class LicenseCache {
   private readonly entries = new Map<string, Entry>();
