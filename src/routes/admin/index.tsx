@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono/tiny";
-import type { JSX } from "hono/jsx/jsx-runtime";
+import type { JSX } from "#jsx/jsx-runtime";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { chatStub } from "../../chats/stub";
 import { withConfig } from "../../http/config-middleware";
@@ -33,7 +33,7 @@ import { formPatch, formValues, readForm, type SettingsFormValues } from "./sett
 
 /**
  * `/admin`: the operations API (`/admin/api/...`, see ./api.ts) and the server-rendered dashboard
- * (hono/jsx, no script, no external asset). Only `GET`/`POST /admin/login` are open; everything
+ * (JSX rendered by src/http/jsx, no script, no external asset). Only `GET`/`POST /admin/login` are open; everything
  * else answers 401 without a bearer token or session (./auth.ts).
  */
 export const admin = new Hono<AdminEnv>();
