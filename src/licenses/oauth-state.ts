@@ -14,7 +14,7 @@ import { importSealingKey, randomToken, seal, sha256Base64Url, unseal } from "./
 /** How long an authorization started by `/install` stays valid (the cookie's lifetime too). */
 export const STATE_TTL_SECONDS = 600;
 
-/** The cookie's name as hono's helpers take it with `prefix: "host"` (sent as `__Host-oauth`). */
+/** The cookie's name without its prefix, as src/http/cookies.ts takes it (sent as `__Host-oauth`). */
 export const STATE_COOKIE = "oauth";
 
 /** Associated data of the sealed cookie: a value sealed for anything else does not open as one. */

@@ -1,5 +1,5 @@
 import { Hono } from "hono/tiny";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { clearHostCookie, getHostCookie, setHostCookie } from "../http/cookies";
 import { withConfig } from "../http/config-middleware";
 import { resultPage } from "../http/page";
 import { clientKey, retryAfterSeconds, spend } from "../http/rate-limit";
@@ -66,7 +66,7 @@ export const install = new Hono<AppEnv>().get("/install", withConfig("html"), as
   if (!code) {
     const started = await startAuthorization(config.tokenEncryptionKey, redirectUri);
     // Lax, not Strict: LiveChat's redirect back is a cross-site top-level navigation.
-    setCookie(c, STATE_COOKIE, started.cookie, { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: STATE_TTL_SECONDS, prefix: "host" });
+    setHostCookie(c, STATE_COOKIE, started.cookie, { httpOnly: true, sameSite: "Lax", maxAge: STATE_TTL_SECONDS });
     const authorize = new URL(`${config.accountsUrl}/`);
     authorize.search = new URLSearchParams({
       response_type: "code",
@@ -85,8 +85,8 @@ export const install = new Hono<AppEnv>().get("/install", withConfig("html"), as
   // outcome. Without a state, LiveChat's Marketplace started the flow (no PKCE then).
   let codeVerifier: string | undefined;
   if (state !== undefined) {
-    const cookie = getCookie(c, STATE_COOKIE, "host");
-    deleteCookie(c, STATE_COOKIE, { path: "/", secure: true, prefix: "host" });
+    const cookie = getHostCookie(c, STATE_COOKIE);
+    clearHostCookie(c, STATE_COOKIE);
     const pending = await consumeAuthorization(config.tokenEncryptionKey, cookie, state, redirectUri);
     if (!pending) {
       log.warn("install with a state this browser did not start, or an expired one", { cookie: cookie ? "present" : "absent" });

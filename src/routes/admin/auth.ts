@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { clearHostCookie, getHostCookie, setHostCookie } from "../../http/cookies";
 import { clientKey, exhausted, FLEET_KEY, spend } from "../../http/rate-limit";
 import type { AppEnv } from "../../http/types";
 import { randomToken, toBase64Url } from "../../licenses/crypto";
@@ -22,7 +22,7 @@ import { secretMatches } from "../../livechat/webhooks/verify";
 
 /** Session cookie name; the `__Host-` prefix pins it to this origin, Secure, Path=/. */
 export const SESSION_COOKIE = "__Host-admin";
-/** The name hono's cookie helper takes together with `prefix: "host"`. */
+/** The name without its prefix, as src/http/cookies.ts takes it. */
 const COOKIE_NAME = "admin";
 /** How long a login lasts. */
 export const SESSION_TTL_SECONDS = 8 * 3600;
@@ -98,19 +98,12 @@ export async function verifySession(
 
 /** Set the session cookie for a successful login. */
 export async function startSession(c: Context<AdminEnv>): Promise<void> {
-  setCookie(c, COOKIE_NAME, await createSession(c.var.config.adminToken), {
-    path: "/",
-    secure: true,
-    httpOnly: true,
-    sameSite: "Strict",
-    maxAge: SESSION_TTL_SECONDS,
-    prefix: "host",
-  });
+  setHostCookie(c, COOKIE_NAME, await createSession(c.var.config.adminToken), { httpOnly: true, sameSite: "Strict", maxAge: SESSION_TTL_SECONDS });
 }
 
 /** Clear the session cookie. */
 export function endSession(c: Context<AdminEnv>): void {
-  deleteCookie(c, COOKIE_NAME, { path: "/", secure: true, prefix: "host" });
+  clearHostCookie(c, COOKIE_NAME);
 }
 
 /**
@@ -158,7 +151,7 @@ export function requireAdmin(
       c.set("admin", { via: "bearer" });
       return next();
     }
-    const session = await verifySession(getCookie(c, COOKIE_NAME, "host"), adminToken);
+    const session = await verifySession(getHostCookie(c, COOKIE_NAME), adminToken);
     if (!session) return unauthorized(c);
     if (!SAFE.has(c.req.method)) {
       if (!sameOrigin(c)) return forbidden(c, "cross-origin request refused");
