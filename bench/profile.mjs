@@ -142,6 +142,7 @@ async function main() {
   try {
     await installOrgs(t.url);
     const primed = await postAll(t.url, chatStarts(templates, 1), connections);
+    t.logs.noteAcked(primed.count - primed.errors);
     log(`primed ${primed.count} chats (${primed.errors} errors)`);
     await settleAll();
     const url = new URL(WEBHOOK_PATH, t.url).href;
@@ -149,7 +150,8 @@ async function main() {
     // Chat DOs idle for ~10 s are evicted by workerd, so the priming and drain leave most of them
     // cold: a short unmeasured load reopens them, as the bench's warm-up does.
     if (warmupSeconds > 0) {
-      await runWrk({ ...common, seconds: warmupSeconds, run: 9 });
+      const warm = await runWrk({ ...common, seconds: warmupSeconds, run: 9 });
+      t.logs.noteAcked(warm.outcomes?.accepted ?? 0);
       await settleAll();
     }
     let session;
@@ -166,6 +168,7 @@ async function main() {
       const meter = startCpuMeter();
       const result = await runWrk({ ...common, seconds, run: 10 + run });
       const ack = meter.stop();
+      t.logs.noteAcked(result.outcomes?.accepted ?? 0);
       await settleAll();
       const all = meter.stop();
       const acked = result.outcomes?.accepted ?? 0;

@@ -196,19 +196,21 @@ async function main() {
         let installs;
         if (target.key === "app") installs = await installOrgs(t.url);
         const probe = await post(t.url, nextBodies()().body);
+        if (probe.status === 200 && target.key === "app") t.logs.noteAcked(1);
         if (probe.status !== 200) {
           unavailable[target.key] = `probe POST ${settings.path} answered ${probe.status}: ${probe.text.slice(0, 200)}`;
           log(`  ${target.key} unavailable: ${unavailable[target.key]}`);
           continue;
         }
         const prime = await primeChats(t.url, chatStarts(templates, runId++));
+        if (target.key === "app") t.logs.noteAcked(prime.chats - prime.errors);
         // The priming is setup: its deliveries' processing (held back by the burst it is, see
         // src/deliveries/pressure.ts) finishes before the warm-up, not inside the measured window.
         const primeDrain = await drainBacklog(t.logs, DRAIN_LIMIT_S);
         prime.drain_s = primeDrain.seconds;
         log(`  primed ${prime.chats} chats in ${prime.seconds} s (${prime.rps} new-chat webhooks/s, ${prime.errors} errors), processed ${primeDrain.drained ? "" : "not all "}in ${primeDrain.seconds} s more`);
         mock.takeCalls();
-        const eventsBefore = { ...t.logs.refresh().events };
+        const eventsBefore = { ...t.logs.refresh().events, acked: t.logs.acked };
         const url = new URL(settings.path, t.url).href;
         const common = { bin: wrkBin, script: luaScript, url, connections: settings.connections, threads: settings.wrkThreads };
         const warm = await runWrk({ ...common, seconds: settings.warmupSeconds, run: runId++ });
@@ -218,15 +220,16 @@ async function main() {
         const workerdPid = descendantsNamed("workerd")[0];
         const sampler = settings.perf && workerdPid ? startPerf(workerdPid, perfFile) : undefined;
         const result = await runWrk({ ...common, seconds: settings.seconds, run: runId++ });
+        if (target.key === "app") t.logs.noteAcked((warm.outcomes?.accepted ?? 0) + (result.outcomes?.accepted ?? 0));
         await sampler?.stop();
         const cpu = cpuMeter.stop();
         const mem = memory.stop();
-        const processing = processingDuring(eventsBefore, t.logs.refresh().events);
+        const processing = processingDuring(eventsBefore, { ...t.logs.refresh().events, acked: t.logs.acked });
         if (processing) {
           // Let post-ack processing finish what the load left behind, then rate it end to end.
           const loadSeconds = settings.warmupSeconds + result.seconds;
           const drain = await drainBacklog(t.logs, DRAIN_LIMIT_S);
-          const after = processingDuring(eventsBefore, t.logs.events);
+          const after = processingDuring(eventsBefore, { ...t.logs.events, acked: t.logs.acked });
           processing.drain_s = drain.seconds;
           // Of the drain, the 100 ms polls in which deliveries got processed: how fast the backlog goes once it runs.
           processing.drain_busy_s = drain.busy_s;
@@ -454,8 +457,8 @@ async function main() {
 const DRAIN_LIMIT_S = 45;
 
 /**
- * How far post-ack processing kept up during warm-up + measurement, from the Worker's own log
- * lines ("webhook" with outcome accepted, "delivery processed" / retry / dead-letter). An ack
+ * How far post-ack processing kept up during warm-up + measurement: the acks the harness counted
+ * (`acked`) against the Worker's own log lines ("delivery processed" / retry / dead-letter). An ack
  * rate bought by deferring all processing is a backlog, not throughput; this makes it visible.
  * Undefined for targets that do not log (the baselines process nothing after the ack).
  */
@@ -464,7 +467,7 @@ function processingDuring(before, after) {
     Object.entries(after)
       .filter(([k]) => match(k))
       .reduce((sum, [k, v]) => sum + v - (before[k] ?? 0), 0);
-  const accepted = delta((k) => k === "webhook:accepted");
+  const accepted = delta((k) => k === "acked");
   if (accepted === 0) return undefined;
   const processed = delta((k) => k.startsWith("delivery processed"));
   const retried = delta((k) => k.startsWith("delivery failed"));

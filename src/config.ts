@@ -193,6 +193,37 @@ export function loadConfig(env: object): ConfigResult {
   return result;
 }
 
+const secretsSchema = z.object({
+  LIVECHAT_WEBHOOK_SECRET: envSchema.shape.LIVECHAT_WEBHOOK_SECRET,
+  LIVECHAT_WEBHOOK_SECRET_PREVIOUS: envSchema.shape.LIVECHAT_WEBHOOK_SECRET_PREVIOUS,
+});
+
+export type WebhookSecretsResult = { ok: true; secrets: readonly string[] } | { ok: false; problems: ConfigProblem[] };
+
+const secretsCache = new WeakMap<object, WebhookSecretsResult>();
+
+/**
+ * The accepted webhook secrets alone (current first, then the previous one during a rotation),
+ * validated once per env: what the webhook ack needs. A problem in any other variable does not
+ * stop webhooks from being stored; it stops their processing, which waits (and retries) until it
+ * is fixed, while `/healthz` names it (docs/ARCHITECTURE.md "Ack only what is durable").
+ */
+export function loadWebhookSecrets(env: object): WebhookSecretsResult {
+  const hit = secretsCache.get(env);
+  if (hit) return hit;
+  const full = loadConfig(env);
+  let result: WebhookSecretsResult;
+  if (full.ok) result = { ok: true, secrets: full.config.webhookSecrets };
+  else {
+    const parsed = secretsSchema.safeParse(inputOf(env as Record<string, unknown>, ["LIVECHAT_WEBHOOK_SECRET", "LIVECHAT_WEBHOOK_SECRET_PREVIOUS"]));
+    result = parsed.success
+      ? { ok: true, secrets: secretsOf(parsed.data.LIVECHAT_WEBHOOK_SECRET, parsed.data.LIVECHAT_WEBHOOK_SECRET_PREVIOUS) }
+      : { ok: false, problems: problemsOf(parsed.error.issues) };
+  }
+  secretsCache.set(env, result);
+  return result;
+}
+
 /** Like {@link loadConfig} but throws a {@link ConfigError} naming every problem. */
 export function requireConfig(env: object): Config {
   const result = loadConfig(env);
@@ -208,29 +239,35 @@ export class ConfigError extends Error {
   }
 }
 
-function parseConfig(env: Record<string, unknown>): ConfigResult {
-  // Vars may arrive as numbers (wrangler.toml); an empty string counts as "not set".
+/** The env's values of `keys`: vars may arrive as numbers (wrangler.toml); an empty string counts as "not set". */
+function inputOf(env: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   const input: Record<string, unknown> = {};
-  for (const key of Object.keys(envSchema.shape)) {
+  for (const key of keys) {
     const value = env[key];
     input[key] = typeof value === "number" ? String(value) : value === "" ? undefined : value;
   }
-  const parsed = envSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => ({
-      name: String(issue.path[0] ?? "config"),
-      problem: issue.message,
-    }));
-    return { ok: false, problems };
-  }
+  return input;
+}
+
+function problemsOf(issues: readonly { path: readonly PropertyKey[]; message: string }[]): ConfigProblem[] {
+  return issues.map((issue) => ({ name: String(issue.path[0] ?? "config"), problem: issue.message }));
+}
+
+function secretsOf(current: string, previous: string | undefined): string[] {
+  const old = previous?.trim();
+  return old ? [current, old] : [current];
+}
+
+function parseConfig(env: Record<string, unknown>): ConfigResult {
+  const parsed = envSchema.safeParse(inputOf(env, Object.keys(envSchema.shape)));
+  if (!parsed.success) return { ok: false, problems: problemsOf(parsed.error.issues) };
   const v = parsed.data;
-  const previous = v.LIVECHAT_WEBHOOK_SECRET_PREVIOUS?.trim();
   return {
     ok: true,
     config: {
       clientId: v.LIVECHAT_CLIENT_ID,
       clientSecret: v.LIVECHAT_CLIENT_SECRET,
-      webhookSecrets: previous ? [v.LIVECHAT_WEBHOOK_SECRET, previous] : [v.LIVECHAT_WEBHOOK_SECRET],
+      webhookSecrets: secretsOf(v.LIVECHAT_WEBHOOK_SECRET, v.LIVECHAT_WEBHOOK_SECRET_PREVIOUS),
       accountsUrl: v.LIVECHAT_ACCOUNTS_URL.replace(/\/+$/, ""),
       apiUrl: v.LIVECHAT_API_URL.replace(/\/+$/, ""),
       apiVersion: v.LIVECHAT_API_VERSION,
@@ -244,7 +281,7 @@ function parseConfig(env: Record<string, unknown>): ConfigResult {
       deliveryRetentionDays: Number(v.DELIVERY_RETENTION_DAYS),
       deadLetterRetentionDays: Number(v.DEAD_LETTER_RETENTION_DAYS),
       logLevel: v.LOG_LEVEL,
-      warnings: weakSecrets({ LIVECHAT_WEBHOOK_SECRET: v.LIVECHAT_WEBHOOK_SECRET, LIVECHAT_WEBHOOK_SECRET_PREVIOUS: previous }),
+      warnings: weakSecrets({ LIVECHAT_WEBHOOK_SECRET: v.LIVECHAT_WEBHOOK_SECRET, LIVECHAT_WEBHOOK_SECRET_PREVIOUS: v.LIVECHAT_WEBHOOK_SECRET_PREVIOUS?.trim() }),
     },
   };
 }

@@ -96,6 +96,7 @@ export async function measureAckCost({ root, targets, n, rounds, newChats: newCh
       const res = await t.worker.fetch("http://ab/__ab_loop", { method: "POST", body: JSON.stringify(bodies) });
       const statuses = await res.json();
       if (statuses["200"] !== bodies.length) throw new Error(`${t.name}: answers ${JSON.stringify(statuses)}`);
+      if (t.app) logs.noteAcked(bodies.length);
     };
     for (const [i, t] of runs.entries()) {
       t.worker = await mf.getWorker(`target-${i}`);

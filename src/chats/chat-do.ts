@@ -1,9 +1,9 @@
-import { requireConfig } from "../config";
+import { loadConfig, requireConfig } from "../config";
 import type { NamedAlarms } from "../durable/alarms";
 import type { PendingTimer } from "../framework/context";
 import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
-import type { AcceptResult, RerunResult, WireDelivery } from "../deliveries/types";
-import { type JournalReport, journalReport, unprocessableReport } from "../licenses/journal";
+import type { RerunResult, WebhookKind } from "../deliveries/types";
+import { type JournalReport, journalReport } from "../licenses/journal";
 import { router, timers as timers_ } from "../handlers";
 import { licenseStub } from "../licenses/stub";
 import { createLogger, type Logger } from "../log";
@@ -62,7 +62,9 @@ export class Chat extends InboxObject {
     if (this.built) return this.built;
     const { ctx, env } = this;
     const log = this.log;
-    const config = requireConfig(env);
+    // Storing a webhook needs no configuration (src/config.ts loadWebhookSecrets): while it is
+    // invalid, the default retention applies and processing waits (src/framework/host.ts).
+    const config = loadConfig(env);
     const alarms = namedAlarms(ctx.storage, log);
     const store = new SqlChatStore(ctx.storage);
     const timers = new SqlChatTimers({
@@ -74,7 +76,7 @@ export class Chat extends InboxObject {
       config: () => requireConfig(env),
       log,
     });
-    const policy = retentionPolicy(config);
+    const policy = retentionPolicy(config.ok ? config.config : {});
     const retention = new ChatRetention({
       storage: ctx.storage,
       alarms,
@@ -176,13 +178,9 @@ export class Chat extends InboxObject {
 
   // ── Deliveries (src/deliveries) ──────────────────────────────────────────────
 
-  /** Store a chat-scoped delivery (dedupe claim + record, atomically) and schedule processing. */
-  async accept(delivery: WireDelivery): Promise<AcceptResult> {
-    const result = await this.parts().deliveries.inbox.accept(delivery);
-    if (result.outcome === "unprocessable") {
-      this.report(delivery.organizationId, () => unprocessableReport(delivery, result.deliveryId, Date.now()));
-    }
-    return result;
+  /** The webhook's ack for a chat-scoped delivery: store it, schedule processing (src/deliveries/inbox.ts). */
+  append(kind: WebhookKind, body: string): Promise<void> | undefined {
+    return this.parts().deliveries.inbox.append(kind, body);
   }
 
   /** Operator replay of any recorded delivery (dead, or finished: only incomplete handlers run). */

@@ -1,12 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import type { DeliveryHost } from "../framework/host";
-import type { InboxSummary } from "./inbox";
+import type { InboxSummary } from "./records";
 import type { DeadLetter, DeliveryStatus, ReplayResult, StoredDelivery } from "./types";
 
 /**
  * What the License and the Chat DO have in common: a durable inbox on named alarms. The read
  * and replay RPC methods operators use (src/routes/admin) are defined once here; each DO adds
- * its own `accept` (with its own journal reporting) and modules.
+ * its own `append` (the webhook's ack) and modules.
  */
 export abstract class InboxObject extends DurableObject<Env> {
   /** The DO's inbox and named alarms (src/framework/host.ts), set in the subclass constructor. */
@@ -39,6 +39,7 @@ export abstract class InboxObject extends DurableObject<Env> {
 
   /** Runs whatever named deadline is due: delivery processing and pruning, and the DO's own deadlines. */
   override async alarm(): Promise<void> {
+    await this.deliveries.inbox.recover();
     await this.deliveries.alarms.run();
   }
 }

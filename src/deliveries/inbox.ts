@@ -1,53 +1,51 @@
 import type { NamedAlarms } from "../durable/alarms";
 import { redact } from "../log";
 import { type AcceptPressure, isolatePressure, MAX_PROCESSING_LAG_MS } from "./pressure";
+import { deliveryOf, type InboxSummary, InboxRecords, toStored } from "./records";
 import { DEAD_LETTER_TTL_MS, DELIVERY_RETENTION_MS, KEEP_FINISHED_DELIVERIES, type PruneReport, pruneFinished, pruneInbox, type RetentionPolicy } from "./retention";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { type DeadLetterRow, type DeliveryRow, INBOX_DDL, migrateInbox } from "./schema";
 import type {
-  AcceptResult,
+  AdmittedDelivery,
   DeadLetter,
   DeliveryStatus,
   IncomingDelivery,
-  Json,
-  JsonObject,
   Processor,
   ReplayResult,
   RerunResult,
   StoredDelivery,
   WebhookKind,
-  WireDelivery,
+  WebhookRules,
 } from "./types";
-import { toWire } from "./types";
+
+export type { InboxSummary } from "./records";
 
 /** Deadline (over the DO alarm) that runs the processing pass. */
 export const PROCESS_DEADLINE = "inbox:process";
 /** Deadline that drops expired dedupe claims and dead letters in a DO that has gone quiet. */
 export const PRUNE_DEADLINE = "inbox:prune";
 
-/**
- * Dedupe claim of a content-hash key (src/livechat/webhooks/dedupe.ts), the shortest claim:
- * LiveChat retries "up to 3 times within ~1 minute" (docs/LIVECHAT.md §1.4), so 15 minutes recognise a
- * redelivery with a wide margin. Not longer: such a key repeats when the same change genuinely
- * happens again (tag, untag, tag; accepting, not accepting, accepting), and a claim still held then
- * would drop the repeat as a duplicate. A redelivery later than that (the legacy docs' "10 times
- * within 6 hours") is processed again, which handlers are written for (idempotent everywhere).
- */
-export const MIN_DEDUPE_TTL_MS = 15 * 60_000;
-/** Default dedupe claim (keys made of ids LiveChat never reuses can safely be held longer). */
-export const DEDUPE_TTL_MS = 24 * 60 * 60_000;
 export { DEAD_LETTER_TTL_MS, DELIVERY_RETENTION_MS, KEEP_FINISHED_DELIVERIES } from "./retention";
-/** Shortest time between two prune passes: expired claims are harmless meanwhile (accept takes them over). */
+/** Shortest time between two prune passes: expired claims are harmless meanwhile. */
 export const PRUNE_INTERVAL_MS = 60 * 60_000;
 /** Deliveries processed per alarm pass before yielding (the pass re-arms itself). */
 export const PROCESS_BATCH = 50;
+/**
+ * Longest a failing delivery holds its queue (its chat's events, or its license's), from its first
+ * attempt: a retry that would come later (a long Retry-After, docs/LIVECHAT.md §3.6) parks it, and
+ * the deliveries behind it go on (the bot's reply timer waits for them). A parked delivery is
+ * retried on its own schedule, out of order, until it succeeds or is dead-lettered. Two minutes
+ * cover the default backoff (about 15 s over five attempts) many times over.
+ */
+export const MAX_HEAD_BLOCK_MS = 2 * 60_000;
 
-/** Options for {@link Inbox}; every field has a production default. */
+/** Options for {@link Inbox}; every field has a production default but `rules`. */
 export interface InboxOptions {
+  /** What a stored webhook holds and its dedupe key (src/webhooks/admit.ts). */
+  rules: WebhookRules;
   retry?: RetryPolicy;
   now?: () => number;
   newId?: () => string;
-  dedupeTtlMs?: number;
   /** Most finished deliveries kept (the newest). */
   keepFinished?: number;
   /** How long a dead letter is kept (`DEAD_LETTER_RETENTION_DAYS`). */
@@ -65,7 +63,7 @@ export interface InboxOptions {
   onPrune?: (report: PruneReport, now: number) => Promise<void> | void;
 }
 
-/** What happened to one processing attempt. */
+/** What happened to one processing attempt (`duplicate` and `unprocessable` are found in it too). */
 export interface AttemptEvent {
   delivery: StoredDelivery;
   attempt: number;
@@ -77,31 +75,28 @@ export interface AttemptEvent {
   finishedAt: number;
 }
 
-/** Operator's view of one inbox. */
-export interface InboxSummary {
-  pending: number;
-  deadLetters: number;
-  oldestPendingAt?: number;
-}
-
 /**
  * The durable inbox of one Durable Object: deliveries, their dedupe claims and dead letters in
- * SQLite. `accept()` claims the dedupe key and records the delivery in one statement, then
- * schedules a processing pass on the DO alarm; `process()` runs pending deliveries strictly in
- * arrival order, retrying failures with backoff and dead-lettering after the last attempt
+ * SQLite. `append()` is the webhook's ack: one insert of the body as received, then a wake-up for
+ * processing (in memory unless the DO alarm must move). `process()` takes the deliveries strictly
+ * in arrival order and, for each, after the 200: reads what it holds, claims its dedupe key (a
+ * redelivery is recorded as `duplicate`, never run), runs the processor, retries failures with
+ * backoff (parking one that would hold its queue too long) and dead-letters after the last attempt
  * (docs/ARCHITECTURE.md "Ack only what is durable", "Idempotent everywhere").
  *
  * @example
- * const inbox = new Inbox(ctx.storage, alarms);
+ * const inbox = new Inbox(ctx.storage, alarms, { rules: webhookRules });
  * alarms.handle(PROCESS_DEADLINE, () => inbox.process(processor)).handle(PRUNE_DEADLINE, () => inbox.prune());
- * const { outcome } = await inbox.accept(delivery); // "accepted" | "duplicate" | "unprocessable"
+ * await inbox.append("license", body); // stored: the webhook may be answered 200
  */
 export class Inbox {
   /** Retry policy; replaceable (e.g. by tests) for deliveries not yet attempted. */
   retry: RetryPolicy;
+  /** The read side (src/deliveries/records.ts). */
+  readonly records: InboxRecords;
+  private readonly rules: WebhookRules;
   private readonly now: () => number;
   private readonly newId: () => string;
-  private readonly dedupeTtlMs: number;
   /** What is kept and for how long (src/deliveries/retention.ts). */
   readonly retention: RetentionPolicy;
   private readonly batch: number;
@@ -116,16 +111,20 @@ export class Inbox {
    * rerun, which make an older row pending again, reset it. A new instance starts from 0.
    */
   private pendingFrom = 0;
+  /** When the earliest parked delivery is due (null: none); undefined until read once. */
+  private parkedNext: number | null | undefined;
+  /** Whether this instance has looked for deliveries a lost in-memory wake-up left behind. */
+  private recovered = false;
 
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly alarms: NamedAlarms,
-    options: InboxOptions = {},
+    options: InboxOptions,
   ) {
+    this.rules = options.rules;
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.now = options.now ?? Date.now;
     this.newId = options.newId ?? (() => crypto.randomUUID());
-    this.dedupeTtlMs = options.dedupeTtlMs ?? DEDUPE_TTL_MS;
     this.retention = {
       keepFinished: options.keepFinished ?? KEEP_FINISHED_DELIVERIES,
       deadLetterMs: options.deadLetterTtlMs ?? DEAD_LETTER_TTL_MS,
@@ -136,87 +135,53 @@ export class Inbox {
     this.onAttempt = options.onAttempt ?? (() => {});
     this.onPassEnd = options.onPassEnd ?? (() => {});
     this.onPrune = options.onPrune ?? (() => {});
-    migrateInbox(storage.sql);
+    migrateInbox(storage);
     storage.sql.exec(INBOX_DDL);
+    this.records = new InboxRecords(storage.sql, this.rules);
   }
 
   /**
-   * Claim `delivery.dedupeKey` and record the delivery, atomically. A key whose claim has not
-   * expired answers `duplicate` (with the first delivery's id) and records nothing.
-   * Resolves once the record and the processing deadline are durable: only then may the
-   * receiver answer 200.
+   * The webhook's ack: store `body` (the webhook as received, without its secret) as one row, and
+   * make sure a processing pass will come. Resolves once both are durable: only then may the
+   * receiver answer 200. The processing wake-up is kept in memory and the DO alarm armed for it,
+   * so no row but the delivery's is written; a DO restarted before it ran finds the pending rows
+   * again when its alarm fires ({@link recover}).
    */
-  async accept(delivery: IncomingDelivery | WireDelivery): Promise<AcceptResult> {
-    const content = "content" in delivery ? delivery.content : toWire(delivery).content;
+  append(kind: WebhookKind, body: string): Promise<void> | undefined {
     const now = this.now();
-    const id = this.newId();
-    const sql = this.storage.sql;
-    const ttl = Math.max(MIN_DEDUPE_TTL_MS, delivery.dedupeTtlMs ?? this.dedupeTtlMs);
+    this.storage.sql.exec("INSERT INTO deliveries (id, kind, body, received_at) VALUES (?, ?, ?, ?)", this.newId(), kind, body, now);
     this.pressure.noteAccept(now);
-    const unprocessable = delivery.unprocessable;
-    // One statement (atomic by itself): record the delivery unless a live claim holds its key; the
-    // `deliveries_claim` trigger then claims the key (src/deliveries/schema.ts), taking over an expired claim.
-    const recorded = sql.exec(
-      `INSERT INTO deliveries (id, kind, organization_id, license_id, chat_id, action, webhook_id, dedupe_key, body,
-         status, last_error, note, received_at, finished_at, claim_expires_at)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-       WHERE NOT EXISTS (SELECT 1 FROM delivery_dedupe WHERE key = ? AND expires_at > ?)`,
-      id,
-      delivery.kind,
-      delivery.organizationId,
-      delivery.licenseId ?? null,
-      delivery.chatId ?? null,
-      delivery.action,
-      delivery.webhookId,
-      delivery.dedupeKey,
-      content,
-      unprocessable ? "unprocessable" : "pending",
-      unprocessable?.error ?? null,
-      unprocessable?.reason ?? null,
-      delivery.receivedAt,
-      unprocessable ? now : null,
-      now + ttl,
-      delivery.dedupeKey,
-      now,
-    );
-    if (recorded.rowsWritten === 0) {
-      const first = sql
-        .exec<{ delivery_id: string }>("SELECT delivery_id FROM delivery_dedupe WHERE key = ?", delivery.dedupeKey)
-        .one();
-      return { outcome: "duplicate", deliveryId: first.delivery_id };
-    }
-    const result: AcceptResult = { outcome: unprocessable ? "unprocessable" : "accepted", deliveryId: id };
-    // Due now, unless the isolate is in a burst: then later, so that accepts keep the thread, but
+    // Due now, unless the isolate is in a burst: then later, so that acks keep the thread, but
     // never past the lag bound (the hold grows with the burst's length; src/deliveries/pressure.ts).
-    // An older pending delivery's own accept already asked for its bound, and "earliest" keeps that.
-    // A processing pass that threw waits for its retry (NamedAlarms backoff), which takes this
-    // delivery too: pulling it to now would run a failing pass once per delivery.
-    if (result.outcome === "accepted" && !this.alarms.backingOff(PROCESS_DEADLINE)) {
-      const hold = this.pressure.holdMs(now);
-      const at = hold > 0 ? Math.min(now + hold, delivery.receivedAt + MAX_PROCESSING_LAG_MS) : now;
-      await this.alarms.schedule(PROCESS_DEADLINE, at, "earliest");
-    }
-    if (!this.pruneDueBy(now, now + ttl)) {
-      await this.alarms.schedule(PRUNE_DEADLINE, now + ttl, "earliest");
-    }
-    return result;
+    // An earlier wake-up already covers this delivery. A processing pass that threw waits for its
+    // retry (NamedAlarms backoff), which takes this delivery too: pulling it to now would run a
+    // failing pass once per delivery.
+    const hold = this.pressure.holdMs(now);
+    const at = hold > 0 ? now + Math.min(hold, MAX_PROCESSING_LAG_MS) : now;
+    const due = this.alarms.deadline(PROCESS_DEADLINE);
+    if ((due !== undefined && due <= at) || this.alarms.backingOff(PROCESS_DEADLINE)) return undefined;
+    return this.alarms.schedule(PROCESS_DEADLINE, at, "earliest", { volatile: true });
   }
 
   /**
-   * Whether a prune deadline already lies in (now, at]: scheduling `at` with "earliest" would
-   * change nothing, so accept() skips the upsert and the alarm work. A due one (<= now) does not
-   * count: its pass may be running and would delete the row when it ends.
+   * Once per instance, from the DO's alarm: when deliveries wait but no processing deadline is
+   * known (the in-memory wake-up of {@link append} died with the previous instance), schedule one.
    */
-  private pruneDueBy(now: number, at: number): boolean {
-    const existing = this.alarms.deadline(PRUNE_DEADLINE);
-    return existing !== undefined && existing > now && existing <= at;
+  async recover(): Promise<void> {
+    if (this.recovered) return;
+    this.recovered = true;
+    if (this.alarms.deadline(PROCESS_DEADLINE) !== undefined) return;
+    const waiting = this.storage.sql
+      .exec("SELECT 1 FROM deliveries WHERE status IN ('pending', 'parked') LIMIT 1")
+      .toArray().length;
+    if (waiting > 0) await this.alarms.schedule(PROCESS_DEADLINE, this.now());
   }
 
   /**
-   * Process pending deliveries in arrival order. The head of the queue blocks the rest while it
-   * waits for a retry, so a chat's events are never handled out of order. Each attempt is
-   * counted before the processor runs, so a crash mid-handler counts as a failed attempt.
-   * Concurrent calls share one pass.
+   * Process waiting deliveries in arrival order. The head of the queue blocks the rest while it
+   * waits for a retry, so a chat's events are never handled out of order, for at most
+   * {@link MAX_HEAD_BLOCK_MS}; then it is parked. Each attempt is counted before the processor
+   * runs, so a crash mid-handler counts as a failed attempt. Concurrent calls share one pass.
    */
   process(processor: Processor): Promise<void> {
     this.processing ??= this.processPass(processor).finally(() => {
@@ -227,16 +192,17 @@ export class Inbox {
   }
 
   private async processPass(processor: Processor): Promise<void> {
+    this.parkedNext ??= this.earliestParked();
     let done = 0;
     for (; ; done++) {
-      const row = this.storage.sql
-        .exec<DeliveryRow>("SELECT * FROM deliveries WHERE seq >= ? AND status = 'pending' ORDER BY seq LIMIT 1", this.pendingFrom)
-        .toArray()[0];
-      if (!row) break;
-      this.pendingFrom = row.seq;
       const now = this.now();
-      if (row.next_attempt_at !== null && row.next_attempt_at > now) {
-        await this.alarms.schedule(PROCESS_DEADLINE, row.next_attempt_at);
+      const row = this.dueParked(now) ?? this.head();
+      if (!row) {
+        if (this.parkedNext !== null) await this.alarms.schedule(PROCESS_DEADLINE, this.parkedNext);
+        break;
+      }
+      if (row.status === "pending" && row.next_attempt_at !== null && row.next_attempt_at > now) {
+        await this.alarms.schedule(PROCESS_DEADLINE, Math.min(row.next_attempt_at, this.parkedNext ?? Infinity));
         break;
       }
       if (done === 0) {
@@ -252,58 +218,7 @@ export class Inbox {
         await this.alarms.schedule(PROCESS_DEADLINE, now);
         break;
       }
-      const attempt = row.attempts + 1;
-      if (attempt > this.retry.maxAttempts) {
-        // The previous attempt never finished (the DO restarted mid-handler).
-        const error = row.last_error ?? "processing interrupted";
-        await this.deadLetter(row, error, row.attempts);
-        this.onAttempt({ delivery: toDelivery(row), attempt: row.attempts, result: "dead", error, startedAt: now, finishedAt: now });
-        continue;
-      }
-      this.storage.sql.exec(
-        "UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_error = NULL WHERE seq = ?",
-        attempt,
-        now + this.retry.delayMs(attempt),
-        row.seq,
-      );
-      const delivery = toDelivery({ ...row, attempts: attempt });
-      const handled = new Set(delivery.handled);
-      try {
-        const outcome = await processor({
-          delivery,
-          attempt,
-          markHandled: (name) => {
-            handled.add(name);
-            this.storage.sql.exec("UPDATE deliveries SET handled = ? WHERE seq = ?", JSON.stringify([...handled]), row.seq);
-          },
-        });
-        this.storage.sql.exec(
-          "UPDATE deliveries SET status = ?, note = ?, last_error = NULL, next_attempt_at = NULL, finished_at = ? WHERE seq = ?",
-          outcome.status,
-          outcome.note ?? null,
-          this.now(),
-          row.seq,
-        );
-        this.onAttempt({ delivery, attempt, result: outcome.status, note: outcome.note, startedAt: now, finishedAt: this.now() });
-      } catch (error) {
-        const message = errorMessage(error);
-        if (attempt >= this.retry.maxAttempts) {
-          await this.deadLetter(row, message, attempt);
-          this.onAttempt({ delivery, attempt, result: "dead", error: message, startedAt: now, finishedAt: this.now() });
-        } else {
-          // A failure that says how long to wait (a Retry-After on LiveChat's "too many requests", which
-          // "lifts automatically", docs/LIVECHAT.md §3.6) is not retried sooner: retrying into a rate limit
-          // spends the attempts and dead-letters the delivery.
-          const wait = requestedWaitMs(error);
-          this.storage.sql.exec(
-            "UPDATE deliveries SET last_error = ?, next_attempt_at = MAX(next_attempt_at, ?) WHERE seq = ?",
-            message,
-            wait === undefined ? 0 : now + wait,
-            row.seq,
-          );
-          this.onAttempt({ delivery, attempt, result: "retry", error: message, startedAt: now, finishedAt: this.now() });
-        }
-      }
+      await this.attempt(row, processor, now);
     }
     // A pass that ran nothing (held back, or waiting for a retry) finished nothing to prune. One
     // that did makes sure a prune comes by the time what it finished expires ("earliest": usually
@@ -312,6 +227,182 @@ export class Inbox {
       pruneFinished(this.storage.sql, this.retention.keepFinished);
       await this.alarms.schedule(PRUNE_DEADLINE, this.now() + this.retention.deliveryMs, "earliest");
     }
+  }
+
+  /** The first pending delivery in arrival order. */
+  private head(): DeliveryRow | undefined {
+    const row = this.storage.sql
+      .exec<DeliveryRow>("SELECT * FROM deliveries WHERE seq >= ? AND status = 'pending' ORDER BY seq LIMIT 1", this.pendingFrom)
+      .toArray()[0];
+    if (row) this.pendingFrom = row.seq;
+    return row;
+  }
+
+  /** A parked delivery whose retry is due, if any (checked in memory first). */
+  private dueParked(now: number): DeliveryRow | undefined {
+    if (this.parkedNext === null || this.parkedNext === undefined || this.parkedNext > now) return undefined;
+    const row = this.storage.sql
+      .exec<DeliveryRow>(
+        "SELECT * FROM deliveries WHERE status = 'parked' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT 1",
+        now,
+      )
+      .toArray()[0];
+    if (!row) this.parkedNext = this.earliestParked();
+    return row;
+  }
+
+  private earliestParked(): number | null {
+    return this.storage.sql
+      .exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE status = 'parked'")
+      .one().at;
+  }
+
+  /** One attempt at `row`: admit it when it is new, then run the processor; record how it ended. */
+  private async attempt(row: DeliveryRow, processor: Processor, now: number): Promise<void> {
+    const sql = this.storage.sql;
+    const attempt = row.attempts + 1;
+    let described: IncomingDelivery;
+    try {
+      described = deliveryOf(row, this.rules);
+    } catch (error) {
+      // Only a row written outside this code could fail to read; no retry can mend it.
+      await this.deadLetter(row, `stored body unreadable: ${errorMessage(error)}`, row.attempts);
+      return;
+    }
+    const event = (delivery: StoredDelivery, result: AttemptEvent["result"], extra: { error?: string; note?: string } = {}) =>
+      this.onAttempt({ delivery, attempt, result, ...extra, startedAt: now, finishedAt: this.now() });
+    if (attempt > this.retry.maxAttempts) {
+      // The previous attempt never finished (the DO restarted mid-handler).
+      const error = row.last_error ?? "processing interrupted";
+      await this.deadLetter(row, error, row.attempts);
+      this.onAttempt({ delivery: toStored(row, this.rules, described), attempt: row.attempts, result: "dead", error, startedAt: now, finishedAt: now });
+      return;
+    }
+    sql.exec(
+      "UPDATE deliveries SET attempts = ?, first_attempt_at = COALESCE(first_attempt_at, ?), next_attempt_at = ?, last_error = NULL WHERE seq = ?",
+      attempt,
+      now,
+      now + this.retry.delayMs(attempt),
+      row.seq,
+    );
+    const current: DeliveryRow = { ...row, attempts: attempt, first_attempt_at: row.first_attempt_at ?? now };
+    let delivery = toStored(current, this.rules, described);
+    try {
+      if (current.dedupe_key === null) {
+        const admitted = await this.admit(current, described);
+        delivery = { ...delivery, dedupeKey: admitted.key };
+        if (admitted.duplicateOf !== undefined) {
+          const note = `duplicate of ${admitted.duplicateOf}`;
+          this.finish(current, "duplicate", note, null);
+          event({ ...delivery, status: "duplicate", note }, "duplicate", { note });
+          return;
+        }
+      }
+      const handled = new Set(delivery.handled);
+      const outcome = await processor({
+        delivery: delivery as AdmittedDelivery,
+        attempt,
+        markHandled: (name) => {
+          handled.add(name);
+          sql.exec("UPDATE deliveries SET handled = ? WHERE seq = ?", JSON.stringify([...handled]), row.seq);
+        },
+      });
+      const note = outcome.note ?? (row.status === "parked" ? "processed out of order (parked)" : undefined);
+      this.finish(current, outcome.status, note ?? null, outcome.error ?? null);
+      event({ ...delivery, status: outcome.status }, outcome.status, {
+        ...(note !== undefined ? { note } : {}),
+        ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      });
+    } catch (error) {
+      const message = errorMessage(error);
+      if (attempt >= this.retry.maxAttempts) {
+        await this.deadLetter(current, message, attempt);
+        event(delivery, "dead", { error: message });
+        return;
+      }
+      // A failure that says how long to wait (a Retry-After on LiveChat's "too many requests", which
+      // "lifts automatically", docs/LIVECHAT.md §3.6) is not retried sooner: retrying into a rate limit
+      // spends the attempts and dead-letters the delivery. A wait that would hold the queue past
+      // MAX_HEAD_BLOCK_MS parks the delivery instead.
+      const wait = requestedWaitMs(error);
+      const next = Math.max(now + this.retry.delayMs(attempt), wait === undefined ? 0 : now + wait);
+      const park = row.status === "parked" || next > (current.first_attempt_at ?? now) + MAX_HEAD_BLOCK_MS;
+      sql.exec("UPDATE deliveries SET last_error = ?, next_attempt_at = ?, status = ? WHERE seq = ?", message, next, park ? "parked" : "pending", row.seq);
+      if (park) {
+        this.parkedNext = Math.min(this.parkedNext ?? next, next);
+        const note = `parked: retried out of order, next at ${new Date(next).toISOString()}`;
+        if (row.status !== "parked") sql.exec("UPDATE deliveries SET note = ? WHERE seq = ?", note, row.seq);
+        event({ ...delivery, status: "parked" }, row.status === "parked" ? "retry" : "parked", { error: message, note });
+      } else {
+        event(delivery, "retry", { error: message });
+      }
+    }
+  }
+
+  /**
+   * Claim the dedupe key of a new delivery: a live claim of another delivery with the same key
+   * (for a state-like change: its subject's latest state is this key) makes this one its duplicate.
+   * The claim's window counts from the first delivery's arrival and is compared with this one's
+   * arrival, so how late processing runs (a burst, a configuration problem) changes nothing. Sets
+   * the row's admission columns.
+   */
+  private async admit(row: DeliveryRow, delivery: IncomingDelivery): Promise<{ key: string; duplicateOf?: string }> {
+    const sql = this.storage.sql;
+    const { key, windowMs, subject } = await this.rules.dedupe(delivery);
+    sql.exec(
+      "UPDATE deliveries SET dedupe_key = ?, organization_id = ?, license_id = ?, chat_id = ?, action = ?, webhook_id = ? WHERE seq = ?",
+      key,
+      delivery.organizationId,
+      delivery.licenseId ?? null,
+      delivery.chatId ?? null,
+      delivery.action,
+      delivery.webhookId,
+      row.seq,
+    );
+    // A subject's claim holds its latest state: `state` is the key that set it.
+    const claimKey = subject ?? key;
+    const claim = sql
+      .exec<{ delivery_id: string; claimed_at: number; expires_at: number; state: string | null }>(
+        "SELECT delivery_id, claimed_at, expires_at, state FROM delivery_dedupe WHERE key = ?",
+        claimKey,
+      )
+      .toArray()[0];
+    if (
+      claim &&
+      claim.delivery_id !== row.id &&
+      (claim.state ?? claimKey) === key &&
+      claim.claimed_at <= row.received_at &&
+      claim.expires_at > row.received_at
+    ) {
+      return { key, duplicateOf: claim.delivery_id };
+    }
+    // An older claim is taken over; a claim of a later arrival (admitted first: a replay) is kept.
+    sql.exec(
+      `INSERT INTO delivery_dedupe (key, delivery_id, claimed_at, expires_at, state) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET delivery_id = excluded.delivery_id, claimed_at = excluded.claimed_at,
+         expires_at = excluded.expires_at, state = excluded.state WHERE excluded.claimed_at >= delivery_dedupe.claimed_at`,
+      claimKey,
+      row.id,
+      row.received_at,
+      row.received_at + windowMs,
+      subject !== undefined ? key : null,
+    );
+    // Claims are dropped by the prune deadline within the hour (an expired one is harmless meanwhile).
+    const pruneBy = this.now() + PRUNE_INTERVAL_MS;
+    const prune = this.alarms.deadline(PRUNE_DEADLINE);
+    if (prune === undefined || prune > pruneBy) await this.alarms.schedule(PRUNE_DEADLINE, pruneBy, "earliest");
+    return { key };
+  }
+
+  private finish(row: DeliveryRow, status: DeliveryStatus, note: string | null, error: string | null): void {
+    this.storage.sql.exec(
+      "UPDATE deliveries SET status = ?, note = ?, last_error = ?, next_attempt_at = NULL, finished_at = ? WHERE seq = ?",
+      status,
+      note,
+      error,
+      this.now(),
+      row.seq,
+    );
   }
 
   /**
@@ -333,13 +424,17 @@ export class Inbox {
     try {
       this.storage.transactionSync(() => {
         markDead(error);
+        // The admission columns as they are now (a row may die before it was admitted: no key yet).
+        const current = this.storage.sql
+          .exec<Pick<DeliveryRow, "action" | "chat_id" | "dedupe_key">>("SELECT action, chat_id, dedupe_key FROM deliveries WHERE seq = ?", row.seq)
+          .one();
         this.storage.sql.exec(
           `INSERT OR REPLACE INTO delivery_dead_letters (delivery_id, action, chat_id, dedupe_key, error, attempts, dead_at, delivery)
            VALUES (?, ?, ?, ?, ?, ?, ?, '')`,
           row.id,
-          row.action,
-          row.chat_id,
-          row.dedupe_key,
+          current.action ?? "",
+          current.chat_id,
+          current.dedupe_key ?? "",
           error,
           attempts,
           now,
@@ -369,7 +464,7 @@ export class Inbox {
       const stored = this.storage.sql.exec("SELECT 1 FROM deliveries WHERE id = ?", deliveryId).toArray().length > 0;
       if (stored) {
         this.storage.sql.exec(
-          "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL, finished_at = NULL WHERE id = ?",
+          "UPDATE deliveries SET status = 'pending', attempts = 0, first_attempt_at = NULL, next_attempt_at = NULL, finished_at = NULL WHERE id = ?",
           deliveryId,
         );
       } else {
@@ -406,10 +501,10 @@ export class Inbox {
 
   /**
    * Operator replay of any recorded delivery. A dead letter is replayed as by {@link replay}. A
-   * finished one (processed, skipped, not_installed, unprocessable) is queued again with fresh
-   * attempts but keeps its `handled` list, so only handlers that did not complete run: handlers
+   * finished one (processed, duplicate, skipped, not_installed, unprocessable) is queued again with
+   * fresh attempts but keeps its `handled` list, so only handlers that did not complete run: handlers
    * never run twice for one delivery, and re-running a fully handled delivery changes nothing.
-   * The dedupe claim is untouched (redeliveries stay duplicates). A pending delivery is refused.
+   * The dedupe claim is untouched (redeliveries stay duplicates). A waiting delivery is refused.
    */
   async rerun(deliveryId: string): Promise<RerunResult> {
     const row = this.storage.sql.exec<DeliveryRow>("SELECT * FROM deliveries WHERE id = ?", deliveryId).toArray()[0];
@@ -420,9 +515,9 @@ export class Inbox {
     }
     if (!row) return { ok: false, reason: "not_found" };
     // A dead row whose dead letter expired is still recorded: it is re-run like a finished one.
-    if (row.status === "pending") return { ok: false, reason: "pending" };
+    if (row.status === "pending" || row.status === "parked") return { ok: false, reason: "pending" };
     this.storage.sql.exec(
-      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL, finished_at = NULL,
+      `UPDATE deliveries SET status = 'pending', attempts = 0, first_attempt_at = NULL, next_attempt_at = NULL, finished_at = NULL,
          last_error = NULL, note = NULL WHERE id = ? AND status = ?`,
       deliveryId,
       row.status,
@@ -434,55 +529,30 @@ export class Inbox {
 
   /** One delivery by id. */
   get(deliveryId: string): StoredDelivery | undefined {
-    const row = this.storage.sql.exec<DeliveryRow>("SELECT * FROM deliveries WHERE id = ?", deliveryId).toArray()[0];
-    return row && toDelivery(row);
+    return this.records.get(deliveryId);
   }
 
-  /** The newest deliveries first (pending and the last finished ones), optionally of one status. */
+  /** The newest deliveries first (waiting and the last finished ones), optionally of one status. */
   recent(options: { limit?: number; status?: DeliveryStatus } = {}): StoredDelivery[] {
-    const limit = clampLimit(options.limit);
-    const rows = options.status
-      ? this.storage.sql.exec<DeliveryRow>(
-          "SELECT * FROM deliveries WHERE status = ? ORDER BY seq DESC LIMIT ?",
-          options.status,
-          limit,
-        )
-      : this.storage.sql.exec<DeliveryRow>("SELECT * FROM deliveries ORDER BY seq DESC LIMIT ?", limit);
-    return rows.toArray().map(toDelivery);
+    return this.records.recent(options);
   }
 
   /** Dead letters, newest first. */
   deadLetters(limit?: number): DeadLetter[] {
-    return this.storage.sql
-      .exec<DeadLetterRow>("SELECT * FROM delivery_dead_letters ORDER BY dead_at DESC LIMIT ?", clampLimit(limit))
-      .toArray()
-      .map((r) => ({
-        deliveryId: r.delivery_id,
-        action: r.action,
-        ...(r.chat_id !== null ? { chatId: r.chat_id } : {}),
-        dedupeKey: r.dedupe_key,
-        error: r.error,
-        attempts: r.attempts,
-        deadAt: r.dead_at,
-      }));
+    return this.records.deadLetters(limit);
   }
 
   /** Counts for an operator's overview. */
   summary(): InboxSummary {
-    const pending = this.storage.sql
-      .exec<{ n: number; oldest: number | null }>(
-        "SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM deliveries WHERE status = 'pending'",
-      )
-      .one();
-    const dead = this.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM delivery_dead_letters").one();
-    return { pending: pending.n, deadLetters: dead.n, ...(pending.oldest !== null ? { oldestPendingAt: pending.oldest } : {}) };
+    return this.records.summary();
   }
 
   /**
-   * Drop what is past its retention (src/deliveries/retention.ts): expired dedupe claims, old dead
-   * letters, old finished deliveries and all but the newest finished ones. While anything is left
-   * the deadline stays armed for its expiry, at most once per {@link PRUNE_INTERVAL_MS}, so an
-   * inbox that hears nothing more still empties itself. Idempotent (runs on the prune deadline).
+   * Drop what is past its retention (src/deliveries/retention.ts): dedupe claims no waiting
+   * delivery can still be a redelivery for, old dead letters, old finished deliveries and all but
+   * the newest finished ones. While anything is left the deadline stays armed for its expiry, at
+   * most once per {@link PRUNE_INTERVAL_MS}, so an inbox that hears nothing more still empties
+   * itself. Idempotent (runs on the prune deadline).
    */
   async prune(): Promise<PruneReport> {
     const now = this.now();
@@ -493,39 +563,6 @@ export class Inbox {
     await this.onPrune(report, now);
     return report;
   }
-}
-
-function toDelivery(row: DeliveryRow): StoredDelivery {
-  const body = JSON.parse(row.body) as {
-    payload: Json;
-    additionalData?: JsonObject;
-    requester?: Record<string, string>;
-  };
-  return {
-    id: row.id,
-    seq: row.seq,
-    kind: row.kind as WebhookKind,
-    organizationId: row.organization_id,
-    ...(row.license_id !== null ? { licenseId: row.license_id } : {}),
-    ...(row.chat_id !== null ? { chatId: row.chat_id } : {}),
-    action: row.action,
-    webhookId: row.webhook_id,
-    dedupeKey: row.dedupe_key,
-    payload: body.payload,
-    ...(body.additionalData !== undefined ? { additionalData: body.additionalData } : {}),
-    ...(body.requester !== undefined ? { requester: body.requester } : {}),
-    receivedAt: row.received_at,
-    ...(row.status === "unprocessable" && row.last_error !== null
-      ? { unprocessable: { reason: row.note ?? "invalid_payload", error: row.last_error } }
-      : {}),
-    status: row.status as DeliveryStatus,
-    attempts: row.attempts,
-    ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),
-    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
-    ...(row.note !== null ? { note: row.note } : {}),
-    ...(row.finished_at !== null ? { finishedAt: row.finished_at } : {}),
-    handled: JSON.parse(row.handled) as string[],
-  };
 }
 
 /** Longest wait a failure can ask for before its next attempt. */
@@ -543,10 +580,6 @@ function requestedWaitMs(error: unknown): number | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
-}
-
-function clampLimit(limit: number | undefined): number {
-  return Math.max(1, Math.min(500, Math.floor(limit ?? 50)));
 }
 
 /** An error's message for storage and logs: no stack, token-like strings masked, bounded length. */

@@ -53,21 +53,26 @@ export interface PruneReport {
 /**
  * Drop expired dedupe claims, dead letters past `policy.deadLetterMs`, finished deliveries past
  * `policy.deliveryMs` and all but the newest `policy.keepFinished` finished ones (a row a dead
- * letter refers to goes with its letter). Pending
+ * letter refers to goes with its letter). Waiting (pending or parked)
  * deliveries are never dropped (the processing pass that finishes one asks for a prune by its expiry).
  */
 export function pruneInbox(sql: SqlStorage, now: number, policy: RetentionPolicy): PruneReport {
   const newest = sql.exec<{ at: number | null }>("SELECT MAX(received_at) AS at FROM deliveries").one().at;
-  sql.exec("DELETE FROM delivery_dedupe WHERE expires_at <= ?", now);
+  // A claim is compared with a delivery's arrival (src/deliveries/inbox.ts): one that expired may
+  // still decide a delivery that arrived before its expiry and waits (a burst, a configuration problem).
+  const oldestWaiting = sql
+    .exec<{ at: number | null }>("SELECT MIN(received_at) AS at FROM deliveries WHERE status IN ('pending', 'parked')")
+    .one().at;
+  sql.exec("DELETE FROM delivery_dedupe WHERE expires_at <= ?", Math.min(now, oldestWaiting ?? now));
   sql.exec("DELETE FROM delivery_dead_letters WHERE dead_at <= ?", now - policy.deadLetterMs);
-  sql.exec(`DELETE FROM deliveries WHERE status != 'pending' AND finished_at <= ? AND ${NO_LETTER}`, now - policy.deliveryMs);
+  sql.exec(`DELETE FROM deliveries WHERE status NOT IN ('pending', 'parked') AND finished_at <= ? AND ${NO_LETTER}`, now - policy.deliveryMs);
   pruneFinished(sql, policy.keepFinished);
   const next = sql
     .exec<{ claim: number | null; dead: number | null; finished: number | null; pending: number }>(
       `SELECT (SELECT MIN(expires_at) FROM delivery_dedupe) AS claim,
               (SELECT MIN(dead_at) FROM delivery_dead_letters) AS dead,
-              (SELECT MIN(finished_at) FROM deliveries WHERE status != 'pending' AND ${NO_LETTER}) AS finished,
-              (SELECT COUNT(*) FROM deliveries WHERE status = 'pending') AS pending`,
+              (SELECT MIN(finished_at) FROM deliveries WHERE status NOT IN ('pending', 'parked') AND ${NO_LETTER}) AS finished,
+              (SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'parked')) AS pending`,
     )
     .one();
   const candidates = [
@@ -82,11 +87,11 @@ export function pruneInbox(sql: SqlStorage, now: number, policy: RetentionPolicy
   };
 }
 
-/** Keep only the newest `keep` finished deliveries, and every row a live dead letter refers to (pending ones are never touched). */
+/** Keep only the newest `keep` finished deliveries, and every row a live dead letter refers to (waiting ones are never touched). */
 export function pruneFinished(sql: SqlStorage, keep: number): void {
   sql.exec(
-    `DELETE FROM deliveries WHERE status != 'pending' AND seq <= (
-       SELECT seq FROM deliveries WHERE status != 'pending' ORDER BY seq DESC LIMIT 1 OFFSET ?)
+    `DELETE FROM deliveries WHERE status NOT IN ('pending', 'parked') AND seq <= (
+       SELECT seq FROM deliveries WHERE status NOT IN ('pending', 'parked') ORDER BY seq DESC LIMIT 1 OFFSET ?)
      AND ${NO_LETTER}`,
     keep,
   );

@@ -1,5 +1,5 @@
 /**
- * The durable inbox's records. A delivery is one webhook as the receiver accepted it, minus
+ * The durable inbox's records. A delivery is one webhook as the receiver stored it, minus
  * `secret_key` (docs/ARCHITECTURE.md "Secrets stay secret"): it is what handlers are run from.
  */
 
@@ -19,32 +19,29 @@ export type WebhookKind = "license" | "bot";
 
 /**
  * Where a delivery is in its life:
- * - `pending`: stored, waiting for (another) processing attempt;
+ * - `pending`: stored, waiting for (another) processing attempt, in its queue's order;
+ * - `parked`: its retries would have held its queue too long; retried later, out of order;
  * - `processed`: handlers ran to completion;
+ * - `duplicate`: a redelivery of a webhook stored before (same dedupe key, received within the
+ *   key's window); never run;
  * - `skipped`: a bot delivery while the bot was not accepting chats (no gated handler ran);
  * - `not_installed`: the organization has no installation; recorded, no handler ran;
- * - `unprocessable`: authentic, but unknown action or payload failing its schema; never processed;
+ * - `unprocessable`: authentic, but unknown action or payload failing its schema; never run;
  * - `dead`: every attempt failed; a dead letter holds it until replayed or expired.
  */
-export type DeliveryStatus = "pending" | "processed" | "skipped" | "not_installed" | "unprocessable" | "dead";
+export type DeliveryStatus = "pending" | "parked" | "processed" | "duplicate" | "skipped" | "not_installed" | "unprocessable" | "dead";
 
-/** A webhook the receiver hands to a DO's inbox (structured-cloneable: it crosses RPC). */
+/** A webhook as processing reads it from its stored body (structured-cloneable: it crosses RPC). */
 export interface IncomingDelivery {
   kind: WebhookKind;
   organizationId: string;
   /** v3.5-and-older numeric license id, when the envelope carried one (docs/LIVECHAT.md §1.2). */
   licenseId?: number;
   chatId?: string;
+  /** The canonical action name (aliases resolved), or the raw one when unknown. */
   action: string;
   webhookId: string;
-  /** Idempotency key; claimed atomically on accept (docs/ARCHITECTURE.md "Idempotent everywhere"). */
-  dedupeKey: string;
-  /**
-   * How long the claim on `dedupeKey` holds (ms); the inbox default when absent. Never below
-   * `MIN_DEDUPE_TTL_MS`, 15 minutes (docs/ARCHITECTURE.md "Idempotent everywhere"; docs/LIVECHAT.md §1.4).
-   */
-  dedupeTtlMs?: number;
-  /** The action's payload as validated (and normalised) by the receiver; `secret_key` never. */
+  /** The action's payload as received; `secret_key` never. */
   payload: Json;
   additionalData?: JsonObject;
   /** v3.6 configuration webhooks: who made the change (`user_id`, `account_id`, `client_id`). */
@@ -55,25 +52,19 @@ export interface IncomingDelivery {
 }
 
 /**
- * A delivery as it crosses RPC from the receiver to its DO: the content (`payload`,
- * `additionalData`, `requester`) serialized once, by the receiver, into the JSON the inbox stores.
- * A string is copied across RPC for a fraction of the cost of structured-cloning the object graph.
+ * LiveChat's rules the inbox applies after the 200, supplied by its host (src/webhooks/admit.ts):
+ * what a stored body holds, and its dedupe key.
  */
-export type WireDelivery = Omit<IncomingDelivery, "payload" | "additionalData" | "requester"> & {
-  /** `JSON.stringify({ payload, additionalData, requester })`: see {@link toWire}. */
-  content: string;
-};
-
-/**
- * The wire form of `delivery` (see {@link WireDelivery}). `stringify` serialises the content; the
- * receiver passes one that drops any `secret_key` (`stringifyRedacted`).
- */
-export function toWire(
-  delivery: IncomingDelivery,
-  stringify: (content: Record<string, unknown>) => string = JSON.stringify,
-): WireDelivery {
-  const { payload, additionalData, requester, ...rest } = delivery;
-  return { ...rest, content: stringify({ payload, additionalData, requester }) };
+export interface WebhookRules {
+  /** The delivery a stored webhook body holds (the ack checked its envelope). Never throws for such a body. */
+  describe(kind: WebhookKind, body: JsonObject, receivedAt: number): IncomingDelivery;
+  /**
+   * Its dedupe key, and for how long after its arrival a webhook with the same key is a redelivery
+   * of it (docs/ARCHITECTURE.md "Idempotent everywhere"). With a `subject` (what a state-like change
+   * changes), only the subject's latest state is claimed: the same key after another state of the
+   * subject is a genuine repeat, not a redelivery.
+   */
+  dedupe(delivery: IncomingDelivery): Promise<{ key: string; windowMs: number; subject?: string }>;
 }
 
 /** A delivery as stored. */
@@ -81,6 +72,8 @@ export interface StoredDelivery extends IncomingDelivery {
   id: string;
   /** Arrival order within the DO. */
   seq: number;
+  /** Idempotency key, set once processing admitted the delivery (docs/ARCHITECTURE.md "Idempotent everywhere"). */
+  dedupeKey?: string;
   status: DeliveryStatus;
   attempts: number;
   nextAttemptAt?: number;
@@ -92,11 +85,8 @@ export interface StoredDelivery extends IncomingDelivery {
   handled: string[];
 }
 
-/** Answer of `accept()`. `duplicate` carries the id of the delivery that claimed the key first. */
-export interface AcceptResult {
-  outcome: "accepted" | "duplicate" | "unprocessable";
-  deliveryId: string;
-}
+/** A delivery processing admitted: its dedupe key is known. */
+export type AdmittedDelivery = StoredDelivery & { dedupeKey: string };
 
 /** A delivery whose every attempt failed. */
 export interface DeadLetter {
@@ -127,11 +117,13 @@ export type RerunResult =
 export interface ProcessOutcome {
   status: "processed" | "skipped" | "not_installed" | "unprocessable";
   note?: string;
+  /** What made it unprocessable (recorded as its `lastError`). */
+  error?: string;
 }
 
 /** One processing attempt, as the inbox hands it to the processor. */
 export interface ProcessAttempt {
-  delivery: StoredDelivery;
+  delivery: AdmittedDelivery;
   /** 1-based attempt number. */
   attempt: number;
   /** Record that handler `name` completed, so a retry does not run it again. */

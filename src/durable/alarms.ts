@@ -54,7 +54,9 @@ export interface Deadline {
   at: number;
 }
 
-type Row = { name: string; at: number; version: number; failures: number };
+/** A deadline; `volatile` ones live in memory only (see {@link NamedAlarms.schedule}). */
+type Row = { name: string; at: number; version: number; failures: number; volatile?: boolean };
+type StoredRow = Omit<Row, "volatile">;
 
 const DDL = `CREATE TABLE IF NOT EXISTS alarm_deadlines (
   name TEXT PRIMARY KEY,
@@ -102,7 +104,7 @@ export class NamedAlarms {
     this.retryDelayMs = options.retryDelayMs ?? defaultRetryDelay;
     this.onError = options.onError ?? (() => {});
     storage.sql.exec(DDL);
-    for (const row of storage.sql.exec<Row>("SELECT name, at, version, failures FROM alarm_deadlines")) {
+    for (const row of storage.sql.exec<StoredRow>("SELECT name, at, version, failures FROM alarm_deadlines")) {
       this.rows.set(row.name, row);
       this.lastVersion = Math.max(this.lastVersion, row.version);
     }
@@ -121,22 +123,26 @@ export class NamedAlarms {
   /**
    * Set deadline `name` to `at` (ms since epoch) and re-arm the DO alarm if needed.
    * `mode: "earliest"` keeps an existing earlier deadline instead of moving it later.
+   * `volatile`: keep the deadline in memory only (unless a stored one exists), arming the storage
+   * alarm alone: for work whose own storage says it is due, which its owner finds again after a
+   * restart (the inbox's pending deliveries, Inbox.recover). Then the webhook's ack writes no row.
    */
-  async schedule(name: string, at: number, mode: "replace" | "earliest" = "replace"): Promise<void> {
+  async schedule(name: string, at: number, mode: "replace" | "earliest" = "replace", options: { volatile?: boolean } = {}): Promise<void> {
     const before = this.earliest();
     const existing = this.rows.get(name);
     const when = Math.floor(at);
+    const volatile = options.volatile === true && (!existing || existing.volatile === true);
     const row: Row = {
       name,
       at: existing && mode === "earliest" ? Math.min(existing.at, when) : when,
       version: ++this.lastVersion,
       failures: 0,
+      ...(volatile ? { volatile } : {}),
     };
     // The version bump is what keeps a running pass from deleting this deadline when its handler
     // returns (see runOnce()); it is compared in memory only, so a row whose time and failure count
-    // stay the same is not written again (on the ack path: every delivery after the first one
-    // that arrives before the processing pass).
-    if (!existing || existing.at !== row.at || existing.failures !== 0) {
+    // stay the same is not written again.
+    if (!volatile && (!existing || existing.volatile || existing.at !== row.at || existing.failures !== 0)) {
       this.storage.sql.exec(
         `INSERT INTO alarm_deadlines (name, at, version, failures) VALUES (?, ?, ?, 0)
          ON CONFLICT(name) DO UPDATE SET at = excluded.at, version = excluded.version, failures = 0`,
@@ -157,8 +163,10 @@ export class NamedAlarms {
 
   /** Remove deadline `name` (no-op when absent) and re-arm for the next one. */
   async cancel(name: string): Promise<void> {
-    if (!this.rows.delete(name)) return;
-    this.storage.sql.exec("DELETE FROM alarm_deadlines WHERE name = ?", name);
+    const row = this.rows.get(name);
+    if (!row) return;
+    this.rows.delete(name);
+    if (!row.volatile) this.storage.sql.exec("DELETE FROM alarm_deadlines WHERE name = ?", name);
     await this.arm();
   }
 
@@ -231,7 +239,7 @@ export class NamedAlarms {
         await handler(row.name, row.at, row.failures);
         // Remove only the version we ran: a handler (or a request meanwhile) may have rescheduled it.
         if (this.rows.get(row.name)?.version !== row.version) continue;
-        this.storage.sql.exec("DELETE FROM alarm_deadlines WHERE name = ?", row.name);
+        if (!row.volatile) this.storage.sql.exec("DELETE FROM alarm_deadlines WHERE name = ?", row.name);
         this.rows.delete(row.name);
       } catch (error) {
         // The count and the backoff go to the row as it is now: scheduled again during the pass
@@ -241,8 +249,16 @@ export class NamedAlarms {
         if (current) {
           const failures = row.failures + 1;
           const at = Math.max(current.at, this.now() + this.retryDelayMs(failures));
-          this.storage.sql.exec("UPDATE alarm_deadlines SET at = ?, failures = ? WHERE name = ?", at, failures, row.name);
-          this.rows.set(row.name, { ...current, at, failures });
+          // A volatile deadline whose handler failed is stored from now on: its backoff must survive a restart.
+          this.storage.sql.exec(
+            `INSERT INTO alarm_deadlines (name, at, version, failures) VALUES (?, ?, ?, ?)
+             ON CONFLICT(name) DO UPDATE SET at = excluded.at, failures = excluded.failures`,
+            row.name,
+            at,
+            current.version,
+            failures,
+          );
+          this.rows.set(row.name, { name: row.name, at, version: current.version, failures });
         }
         this.onError(row.name, error);
       }

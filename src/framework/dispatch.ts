@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import type { ProcessOutcome, Processor, StoredDelivery } from "../deliveries/types";
+import type { AdmittedDelivery, ProcessOutcome, Processor, StoredDelivery } from "../deliveries/types";
 import { parseAction, type WebhookAction } from "../livechat/webhooks";
 import type { Logger } from "../log";
 import { type ChatHandle, type HandlerContext, type LicenseRpc, liveChatApis } from "./context";
@@ -34,16 +34,17 @@ export class HandlerError extends Error {
 }
 
 /**
- * The inbox processor: re-validate the stored payload, skip organizations without an
+ * The inbox processor: validate the stored payload (unprocessable: recorded with the validation
+ * error, never run), skip organizations without an
  * installation, gate bot deliveries on the bot accepting chats, then run the matching handlers
  * in registration order, skipping those a previous attempt completed. A throwing handler fails
  * the attempt (the inbox retries, then dead-letters).
  */
 export function createProcessor(deps: ProcessorDeps): Processor {
   return async ({ delivery, attempt, markHandled }): Promise<ProcessOutcome> => {
-    // Validated on receipt; validated again because the code may have changed since (redeploy).
+    // Validated here, after the 200 (docs/ARCHITECTURE.md "Webhook answers": recorded, not bounced).
     const parsed = parseAction(delivery.action, delivery.payload);
-    if (!parsed.ok) return { status: "unprocessable", note: `${parsed.reason}: ${parsed.error}` };
+    if (!parsed.ok) return { status: "unprocessable", note: parsed.reason, error: parsed.error };
 
     const rpc = deps.license(delivery.organizationId);
     const installation = await rpc.installation();
@@ -82,7 +83,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
 
 function handlerContext(
   deps: ProcessorDeps,
-  delivery: StoredDelivery,
+  delivery: AdmittedDelivery,
   attempt: number,
   action: WebhookAction,
   rpc: LicenseRpc,

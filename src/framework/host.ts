@@ -1,6 +1,7 @@
 import { NamedAlarms } from "../durable/alarms";
 import { Inbox, type InboxOptions, PROCESS_DEADLINE, PRUNE_DEADLINE } from "../deliveries/inbox";
 import type { Logger } from "../log";
+import { webhookRules } from "../webhooks/admit";
 import { createProcessor, type ProcessorDeps } from "./dispatch";
 
 /** The delivery machinery one DO hosts: its inbox, processed on the DO's named alarms. */
@@ -18,59 +19,53 @@ export function namedAlarms(storage: DurableObjectStorage, log: Logger): NamedAl
 
 /**
  * Compose the durable inbox and the handler dispatch over one DO's storage: the inbox's
- * processing and pruning run as deadlines on `alarms`; each attempt is logged. Both the License
- * and the Chat DO call this in their constructor and delegate `alarm()` to `alarms.run()`.
+ * processing and pruning run as deadlines on `alarms`, with LiveChat's rules for stored webhooks
+ * (src/webhooks/admit.ts). Every attempt writes the delivery's one structured log line, `webhook`
+ * (the ack writes none: its cost would delay LiveChat). A pass needs a valid configuration: while
+ * it is not, the pass fails and backs off (logged each time, named by `/healthz`), and the
+ * deliveries wait, stored. Both the License and the Chat DO call this in their constructor and
+ * delegate `alarm()` to it (src/deliveries/inbox-object.ts).
  */
 export function deliveryHost(
   storage: DurableObjectStorage,
   alarms: NamedAlarms,
   deps: ProcessorDeps,
-  inboxOptions: InboxOptions = {},
+  inboxOptions: Partial<InboxOptions> = {},
 ): DeliveryHost {
   const log = deps.log;
-  // Finished deliveries are summed per processing pass and logged once per pass (one line per
-  // delivery cost more than the ack itself under load); failures are still logged one by one.
-  let pass: { organization_id: string; chat_id?: string; processed: number; outcomes: Record<string, number> } | undefined;
   const inbox = new Inbox(storage, alarms, {
+    rules: webhookRules,
     ...inboxOptions,
-    onPassEnd: () => {
-      if (pass) log.info("deliveries processed", pass);
-      pass = undefined;
-      inboxOptions.onPassEnd?.();
-    },
     onAttempt: (event) => {
       const { delivery } = event;
-      if (event.result !== "dead" && event.result !== "retry") {
-        pass ??= {
-          organization_id: delivery.organizationId,
-          ...(delivery.chatId !== undefined ? { chat_id: delivery.chatId } : {}),
-          processed: 0,
-          outcomes: {},
-        };
-        pass.processed++;
-        pass.outcomes[event.result] = (pass.outcomes[event.result] ?? 0) + 1;
-      }
       const fields = {
+        kind: delivery.kind,
         organization_id: delivery.organizationId,
         ...(delivery.chatId !== undefined ? { chat_id: delivery.chatId } : {}),
         action: delivery.action,
-        kind: delivery.kind,
+        ...(delivery.dedupeKey !== undefined ? { dedupe_key: delivery.dedupeKey } : {}),
         delivery_id: delivery.id,
-        dedupe_key: delivery.dedupeKey,
+        outcome: event.result,
         attempt: event.attempt,
-        result: event.result,
+        lag_ms: Math.max(0, event.startedAt - delivery.receivedAt),
+        duration_ms: Math.max(0, event.finishedAt - event.startedAt),
         ...(event.note !== undefined ? { note: event.note } : {}),
         ...(event.error !== undefined ? { error: event.error } : {}),
       };
-      if (event.result === "dead") log.error("delivery dead-lettered", fields);
-      else if (event.result === "retry") log.warn("delivery failed, will retry", fields);
-      else log.debug("delivery processed", fields); // the receive line and the journal already tell
+      if (event.result === "dead") log.error("webhook", fields);
+      else if (event.result === "retry" || event.result === "parked") log.warn("webhook", fields);
+      else log.info("webhook", fields);
       inboxOptions.onAttempt?.(event);
     },
   });
   const processor = createProcessor(deps);
-  alarms.handle(PROCESS_DEADLINE, () => inbox.process(processor)).handle(PRUNE_DEADLINE, async () => {
-    await inbox.prune();
-  });
+  alarms
+    .handle(PROCESS_DEADLINE, () => {
+      deps.config(); // throws ConfigError while the configuration is invalid: the pass backs off
+      return inbox.process(processor);
+    })
+    .handle(PRUNE_DEADLINE, async () => {
+      await inbox.prune();
+    });
   return { alarms, inbox };
 }

@@ -11,7 +11,7 @@ export interface BodyRejection {
 /** Strict UTF-8: invalid bytes are a 400, not U+FFFD. Reusable: a non-streaming decode() starts afresh. */
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-export type JsonBody = { ok: true; value: unknown; bytes: number } | ({ ok: false } & BodyRejection);
+export type JsonBody = { ok: true; value: unknown; text: string; bytes: number } | ({ ok: false } & BodyRejection);
 
 /**
  * Read a JSON request body, cheapest checks first: declared size (413), content type (415),
@@ -42,7 +42,7 @@ export async function readJsonBody(request: Request, limit = MAX_BODY_BYTES): Pr
     return invalid("Body is not valid UTF-8");
   }
   try {
-    return { ok: true, value: JSON.parse(text), bytes: bytes.byteLength };
+    return { ok: true, value: JSON.parse(text), text, bytes: bytes.byteLength };
   } catch {
     return invalid(text.trim() === "" ? "Body is empty" : "Body is not valid JSON");
   }

@@ -12,7 +12,6 @@
  * {@link JOURNAL_HOURS_KEPT} hours.
  */
 import type { AttemptEvent } from "../deliveries/inbox";
-import type { WireDelivery } from "../deliveries/types";
 
 /** Entries kept per license (the newest by first report). */
 export const JOURNAL_KEEP = 1000;
@@ -20,8 +19,17 @@ export const JOURNAL_KEEP = 1000;
 export const JOURNAL_HOURS_KEPT = 48;
 const HOUR_MS = 3_600_000;
 
-/** What an attempt ended in: an inbox status, or `retry` (failed, will be tried again). */
-export type JournalOutcome = "pending" | "processed" | "skipped" | "not_installed" | "unprocessable" | "dead" | "retry";
+/** What an attempt ended in: an inbox status (`duplicate`: a redelivery, counted), or `retry` (failed, will be tried again). */
+export type JournalOutcome =
+  | "pending"
+  | "parked"
+  | "processed"
+  | "duplicate"
+  | "skipped"
+  | "not_installed"
+  | "unprocessable"
+  | "dead"
+  | "retry";
 
 /** One processing attempt as a DO reports it. */
 export interface JournalReport {
@@ -306,20 +314,5 @@ export function journalReport(event: AttemptEvent): JournalReport {
     durationMs: Math.max(0, event.finishedAt - event.startedAt),
     ...(event.error !== undefined ? { error: event.error } : {}),
     ...(event.note !== undefined ? { note: event.note } : {}),
-  };
-}
-
-/** The journal report of a delivery recorded as unprocessable on accept (never attempted). */
-export function unprocessableReport(delivery: WireDelivery, deliveryId: string, at: number): JournalReport {
-  return {
-    deliveryId,
-    ...(delivery.chatId !== undefined ? { chatId: delivery.chatId } : {}),
-    action: delivery.action,
-    kind: delivery.kind,
-    outcome: "unprocessable",
-    attempt: 0,
-    receivedAt: delivery.receivedAt,
-    at,
-    ...(delivery.unprocessable ? { error: delivery.unprocessable.error, note: delivery.unprocessable.reason } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { requireConfig } from "../config";
+import { loadConfig, requireConfig } from "../config";
 import { AccountsClient, type TokenResponse } from "../livechat/accounts";
 import type { Credentials } from "../livechat/auth";
 import { createLogger } from "../log";
@@ -9,7 +9,7 @@ import { TokenStore } from "./token-store";
 import { UninstallCheck, type UninstallOutcome } from "./uninstall-check";
 // Webhook deliveries (issue 3): inbox, dispatch, bot routing status.
 import type { NamedAlarms } from "../durable/alarms";
-import type { AcceptResult, WireDelivery } from "../deliveries/types";
+import type { WebhookKind } from "../deliveries/types";
 import { type BotRoutingState, liveChatApis, type RoutingStatusUpdate } from "../framework/context";
 import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
 import { router } from "../handlers";
@@ -19,11 +19,24 @@ import { LicenseReconciler, type ReconcileReport } from "./reconcile";
 import { licenseStub } from "./stub";
 import { defaultSettings, type Settings, SettingsStore } from "./settings";
 // Operations (issue 7): the license's delivery journal.
-import { DeliveryJournal, type HourlyCounts, type JournalEntry, type JournalOutcome, type JournalReport, journalReport, unprocessableReport } from "./journal";
+import { DeliveryJournal, type HourlyCounts, type JournalEntry, type JournalOutcome, type JournalReport, journalReport } from "./journal";
 import type { RerunResult } from "../deliveries/types";
 import { InboxObject } from "../deliveries/inbox-object";
-import { DAY_MS } from "../deliveries/retention";
+import { retentionPolicy } from "../deliveries/retention";
 import type { LicenseSnapshot } from "../chats/license-cache";
+
+/** The modules of a License DO that need the configuration. */
+interface LicenseParts {
+  grant: LicenseGrant;
+  appEvents: AppEventLog;
+  /** Whether an `application_uninstalled` hint is real (src/licenses/uninstall-check.ts). */
+  uninstallCheck: UninstallCheck;
+  /** The license's bot (src/licenses/bot.ts); its routing status gates bot webhooks. */
+  bot: LicenseBot;
+  settingsStore: SettingsStore;
+  provisioning: LicenseProvisioning;
+  reconciler: LicenseReconciler;
+}
 
 /**
  * License Durable Object: one per organization_id, the single writer of that license's
@@ -31,23 +44,46 @@ import type { LicenseSnapshot } from "../chats/license-cache";
  * license"). The class is a thin RPC shell; each concern lives in its own module.
  */
 export class License extends InboxObject {
-  private readonly grant: LicenseGrant;
-  private readonly appEvents: AppEventLog;
-  /** Whether an `application_uninstalled` hint is real (src/licenses/uninstall-check.ts). */
-  private readonly uninstallCheck: UninstallCheck;
-  /** Named deadlines over the DO's one alarm: delivery processing now; refresh/reconcile can add theirs. */
+  /** Named deadlines over the DO's one alarm: delivery processing, provisioning, reconcile. */
   private readonly alarms: NamedAlarms;
   protected readonly deliveries: DeliveryHost;
-  /** The license's bot (src/licenses/bot.ts); here its routing status gates bot webhooks. */
-  private readonly bot: LicenseBot;
-  private readonly settingsStore: SettingsStore;
-  private readonly provisioning: LicenseProvisioning;
-  private readonly reconciler: LicenseReconciler;
   /** Bounded index of every delivery of the license, wherever processed (src/licenses/journal.ts). */
   private readonly journal: DeliveryJournal;
+  private parts: LicenseParts | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const log = createLogger({ component: "license" });
+    // While the configuration is invalid, the default retention applies (and processing waits).
+    const config = loadConfig(env);
+    const retention = retentionPolicy(config.ok ? config.config : {});
+    this.alarms = namedAlarms(ctx.storage, log);
+    // License-scoped deliveries are processed here, with this DO as the handlers' license. The inbox
+    // needs no configuration to store a webhook; processing reads it (and waits while it is invalid).
+    this.journal = new DeliveryJournal(ctx.storage);
+    this.deliveries = deliveryHost(
+      ctx.storage,
+      this.alarms,
+      { router, config: () => requireConfig(env), license: () => this, log },
+      {
+        deliveryRetentionMs: retention.deliveryMs,
+        deadLetterTtlMs: retention.deadLetterMs,
+        // Journal each attempt; a journal failure never fails the delivery.
+        onAttempt: (event) => this.journalSafely(() => this.journal.record(journalReport(event)), log),
+      },
+    );
+  }
+
+  /**
+   * The license's modules, built on first use: they all need the configuration, and a DO that
+   * cannot build them must still store its webhooks (src/config.ts `loadWebhookSecrets`).
+   */
+  private get m(): LicenseParts {
+    return (this.parts ??= this.build());
+  }
+
+  private build(): LicenseParts {
+    const { ctx, env } = this;
     const config = requireConfig(env);
     const log = createLogger({ component: "license" });
     const accounts = new AccountsClient({
@@ -57,72 +93,71 @@ export class License extends InboxObject {
     });
     const keys = sealingKeys(config);
     // The bot's sealed values are sealed again before the grant, which marks the license as done.
-    this.grant = new LicenseGrant(ctx.storage, new TokenStore(env.TOKENS, keys), keys, accounts, log, (org) => this.bot.reseal(org));
-    this.appEvents = new AppEventLog(ctx.storage);
-    this.uninstallCheck = new UninstallCheck({
+    const grant = new LicenseGrant(ctx.storage, new TokenStore(env.TOKENS, keys), keys, accounts, log, (org) => bot.reseal(org));
+    const appEvents = new AppEventLog(ctx.storage);
+    const uninstallCheck = new UninstallCheck({
       storage: ctx.storage,
-      installed: async () => (await this.grant.installation()).installed,
-      generation: () => this.grant.version(),
-      liveness: () => this.grant.liveness(),
+      installed: async () => (await grant.installation()).installed,
+      generation: () => grant.version(),
+      liveness: () => grant.liveness(),
       uninstall: (generation) => this.uninstallGrant(generation),
       log,
     });
-    this.alarms = namedAlarms(ctx.storage, log);
-    this.bot = new LicenseBot(ctx.storage, keys, config.clientId, () => liveChatApis(config, this), log);
-    this.settingsStore = new SettingsStore(ctx.storage, () => defaultSettings(config));
-    this.provisioning = new LicenseProvisioning({
-      grant: this.grant,
-      bot: this.bot,
-      settings: this.settingsStore,
+    const bot = new LicenseBot(ctx.storage, keys, config.clientId, () => liveChatApis(config, this), log);
+    const settingsStore = new SettingsStore(ctx.storage, () => defaultSettings(config));
+    const provisioning = new LicenseProvisioning({
+      grant,
+      bot,
+      settings: settingsStore,
       alarms: this.alarms,
       apis: () => liveChatApis(config, this),
       log,
     });
-    this.reconciler = new LicenseReconciler({
+    const reconciler = new LicenseReconciler({
       storage: ctx.storage,
-      grant: this.grant,
-      bot: this.bot,
-      settings: this.settingsStore,
-      provisioning: this.provisioning,
+      grant,
+      bot,
+      settings: settingsStore,
+      provisioning,
       alarms: this.alarms,
       apis: () => liveChatApis(config, this),
       log,
-      retryUninstall: async () => (await this.uninstallCheck.retryPending()) === "uninstalled",
+      retryUninstall: async () => (await uninstallCheck.retryPending()) === "uninstalled",
     });
-    // License-scoped deliveries are processed here, with this DO as the handlers' license.
-    this.journal = new DeliveryJournal(ctx.storage);
-    this.deliveries = deliveryHost(
-      ctx.storage,
-      this.alarms,
-      { router, config: () => config, license: () => this, log },
-      // Journal each attempt; a journal failure never fails the delivery.
-      {
-        deliveryRetentionMs: config.deliveryRetentionDays * DAY_MS,
-        deadLetterTtlMs: config.deadLetterRetentionDays * DAY_MS,
-        onAttempt: (event) => this.journalSafely(() => this.journal.record(journalReport(event)), log) },
-    );
+    return { grant, appEvents, uninstallCheck, bot, settingsStore, provisioning, reconciler };
+  }
+
+  /** Deadlines of the license's modules (provisioning, reconcile) have their handlers once the modules are built. */
+  override async alarm(): Promise<void> {
+    try {
+      void this.m;
+    } catch (error) {
+      // Configuration invalid: the deadlines fail and back off until it is fixed; /healthz names it.
+      createLogger({ component: "license" }).error("license modules unavailable", { error });
+    }
+    await super.alarm();
   }
 
   // ── OAuth grant ──────────────────────────────────────────────────────────────
 
   /** Store the grant from a code exchange (install or reinstall), then provision the bot (on the alarm, retried). */
   async install(response: TokenResponse): Promise<Installation> {
-    const installation = await this.grant.install(response);
+    const installation = await this.m.grant.install(response);
     // A new grant: an uninstall that was under way no longer stands, nor does a pending hint.
-    this.bot.reopen();
-    await this.uninstallCheck.clear();
-    await this.provisioning.schedule();
+    this.m.bot.reopen();
+    await this.m.uninstallCheck.clear();
+    await this.m.provisioning.schedule();
     return installation;
   }
 
   /** Installation state without any token. */
   installation(): Promise<Installation> {
-    return this.grant.installation();
+    return this.m.grant.installation();
   }
 
   /** Credentials to call LiveChat as the license; refreshed single-flight when close to expiry or rejected by LiveChat. */
   credentials(rejected?: Credentials): Promise<Credentials> {
-    return this.grant.credentials(undefined, rejected?.token);
+    return this.m.grant.credentials(undefined, rejected?.token);
   }
 
   /**
@@ -131,7 +166,7 @@ export class License extends InboxObject {
    * new installation is touched.
    */
   uninstall(): Promise<boolean> {
-    return this.uninstallGrant(this.grant.version());
+    return this.uninstallGrant(this.m.grant.version());
   }
 
   /**
@@ -140,7 +175,7 @@ export class License extends InboxObject {
    * minutes and retried by the cron while undecided (src/licenses/uninstall-check.ts).
    */
   uninstallIfRevoked(): Promise<UninstallOutcome> {
-    return this.uninstallCheck.hint();
+    return this.m.uninstallCheck.hint();
   }
 
   /**
@@ -150,35 +185,35 @@ export class License extends InboxObject {
    * forgotten with the rest instead of outliving the grant.
    */
   private async uninstallGrant(generation: number): Promise<boolean> {
-    const current = () => this.grant.version() === generation;
+    const current = () => this.m.grant.version() === generation;
     const abandon = () => {
-      this.bot.reopen();
+      this.m.bot.reopen();
       return false;
     };
-    await this.bot.close();
-    await this.provisioning.settled();
+    await this.m.bot.close();
+    await this.m.provisioning.settled();
     if (!current()) return abandon();
-    if (!(await this.provisioning.stop(current))) return abandon();
-    await this.reconciler.cancel();
+    if (!(await this.m.provisioning.stop(current))) return abandon();
+    await this.m.reconciler.cancel();
     if (!current()) return abandon();
-    return (await this.grant.uninstall(generation)) || abandon();
+    return (await this.m.grant.uninstall(generation)) || abandon();
   }
 
   // ── Reconcile (src/licenses/reconcile.ts; issue 5) ───────────────────────────
 
   /** Reconcile now; the report is also kept in the history. */
   reconcile(): Promise<ReconcileReport> {
-    return this.reconciler.run();
+    return this.m.reconciler.run();
   }
 
   /** Schedule a reconcile on this license's own alarm after `delayMs` (cheap: the cron's fan-out calls this). */
   scheduleReconcile(delayMs = 0): Promise<void> {
-    return this.reconciler.schedule(delayMs);
+    return this.m.reconciler.schedule(delayMs);
   }
 
   /** Reconcile reports, newest first. */
   reconcileHistory(): Promise<ReconcileReport[]> {
-    return this.reconciler.history();
+    return this.m.reconciler.history();
   }
 
   /**
@@ -190,7 +225,7 @@ export class License extends InboxObject {
     // 50 ms per license, at most a minute: a full page of 1,000 spreads over 50 s, one license runs at once.
     const spread = spreadMs ?? Math.min(60_000, others.length * 50);
     const jitter = () => Math.floor(Math.random() * spread);
-    await this.reconciler.schedule(jitter());
+    await this.m.reconciler.schedule(jitter());
     const failed: string[] = [];
     for (let i = 0; i < others.length; i += 50) {
       const batch = others.slice(i, i + 50);
@@ -204,24 +239,24 @@ export class License extends InboxObject {
 
   /** Provision the bot now (idempotent): create or reuse it, issue its token, set its routing status. */
   provisionBot(): Promise<BotInfo> {
-    return this.provisioning.run();
+    return this.m.provisioning.run();
   }
 
   /** The bot's own credentials; its 24 h token is renewed single-flight ahead of expiry. */
   async botCredentials(rejected?: Credentials): Promise<Credentials> {
-    const installation = await this.grant.installation();
+    const installation = await this.m.grant.installation();
     if (!installation.organizationId) throw new Error("LiveChat failed (not_installed): The app is not installed on this license");
-    return this.bot.credentials(installation.organizationId, installation.region, rejected?.token);
+    return this.m.bot.credentials(installation.organizationId, installation.region, rejected?.token);
   }
 
   /** The bot without secrets, or null before provisioning. */
   botInfo(): Promise<BotInfo | null> {
-    return this.bot.info();
+    return this.m.bot.info();
   }
 
   /** Per-license settings, defaults merged. */
   settings(): Promise<Settings> {
-    return this.settingsStore.get();
+    return this.m.settingsStore.get();
   }
 
   /**
@@ -229,9 +264,9 @@ export class License extends InboxObject {
    * re-run provisioning (in managed mode it re-applies the bot's routing status).
    */
   async updateSettings(patch: unknown): Promise<{ ok: true; settings: Settings } | { ok: false; problems: string[] }> {
-    const result = await this.settingsStore.update(patch);
+    const result = await this.m.settingsStore.update(patch);
     if (result.ok && patch && typeof patch === "object" && ("workingHours" in patch || "botName" in patch || "routingMode" in patch)) {
-      await this.provisioning.schedule();
+      await this.m.provisioning.schedule();
     }
     return result;
   }
@@ -244,38 +279,34 @@ export class License extends InboxObject {
    * LiveChat. Recorded for operators, except a hint throttled during a flood (one record per check).
    */
   async receiveAppEvent(event: Omit<IncomingAppEvent, "outcome">): Promise<UninstallOutcome | "recorded" | "ignored_stale"> {
-    const installation = await this.grant.installation();
+    const installation = await this.m.grant.installation();
     if (!installation.installed) return "not_installed";
     let outcome: UninstallOutcome | "recorded" | "ignored_stale" = "recorded";
     if (event.event === "application_uninstalled") {
       const eventTime = event.date ? Date.parse(event.date) : NaN;
-      outcome = installation.installedAt && eventTime < installation.installedAt ? "ignored_stale" : await this.uninstallCheck.hint();
+      outcome = installation.installedAt && eventTime < installation.installedAt ? "ignored_stale" : await this.m.uninstallCheck.hint();
     }
     if (outcome !== "throttled" && outcome !== "not_installed") {
-      await this.appEvents.record({ ...event, outcome });
+      await this.m.appEvents.record({ ...event, outcome });
     }
     return outcome;
   }
 
   /** Record an App Webhook event (install, uninstall, payment) for operators. */
   recordAppEvent(event: IncomingAppEvent): Promise<void> {
-    return this.appEvents.record(event);
+    return this.m.appEvents.record(event);
   }
 
   /** Recent App Webhook events, newest first. */
   listAppEvents(): Promise<AppEventRecord[]> {
-    return this.appEvents.list();
+    return this.m.appEvents.list();
   }
 
   // ── Webhook deliveries (src/deliveries, src/framework; issue 3) ──────────────
 
-  /** Store a license-scoped delivery (or an unprocessable one without a readable chat id): dedupe claim + record, atomically; schedule processing. */
-  async accept(delivery: WireDelivery): Promise<AcceptResult> {
-    const result = await this.deliveries.inbox.accept(delivery);
-    if (result.outcome === "unprocessable") {
-      this.journalSafely(() => this.journal.record(unprocessableReport(delivery, result.deliveryId, Date.now())));
-    }
-    return result;
+  /** The webhook's ack for a license-scoped delivery (or one without a readable chat id): store it, schedule processing. */
+  append(kind: WebhookKind, body: string): Promise<void> | undefined {
+    return this.deliveries.inbox.append(kind, body);
   }
 
   /** Operator replay of any recorded license-scoped delivery (dead, or finished: only incomplete handlers run). */
@@ -326,7 +357,7 @@ export class License extends InboxObject {
 
   /** The bot's routing status as last set or reported; bot webhooks act only while accepting chats (docs/LIVECHAT.md §1.5). */
   async botRoutingStatus(): Promise<BotRoutingState> {
-    return routingState(await this.bot.info());
+    return routingState(await this.m.bot.info());
   }
 
   /**
@@ -334,7 +365,7 @@ export class License extends InboxObject {
    * seconds (src/chats/license-cache.ts) instead of one RPC per read.
    */
   async handlerSnapshot(): Promise<LicenseSnapshot> {
-    const [installation, botInfo, settings] = await Promise.all([this.grant.installation(), this.bot.info(), this.settingsStore.get()]);
+    const [installation, botInfo, settings] = await Promise.all([this.m.grant.installation(), this.m.bot.info(), this.m.settingsStore.get()]);
     return { installation, botInfo, settings, botRoutingStatus: routingState(botInfo) };
   }
 
@@ -344,8 +375,8 @@ export class License extends InboxObject {
    * otherwise it is confirmed with LiveChat shortly (src/licenses/reconcile.ts `onReport`).
    */
   async recordRoutingStatus(update: RoutingStatusUpdate): Promise<boolean> {
-    const ours = await this.bot.noteRoutingStatus(update.agentId, update.status, update.at);
-    if (ours) await this.reconciler.onReport();
+    const ours = await this.m.bot.noteRoutingStatus(update.agentId, update.status, update.at);
+    if (ours) await this.m.reconciler.onReport();
     return ours;
   }
 
@@ -355,12 +386,12 @@ export class License extends InboxObject {
    * for the operator to see (license page) and to fix with a forced reconcile.
    */
   async recordBotDeleted(update: { agentId: string; at: number }): Promise<boolean> {
-    if (!(await this.bot.noteDeleted(update.agentId, update.at))) return false;
-    const { routingMode } = await this.settingsStore.get();
+    if (!(await this.m.bot.noteDeleted(update.agentId, update.at))) return false;
+    const { routingMode } = await this.m.settingsStore.get();
     const log = createLogger({ component: "license" });
     if (routingMode === "managed") {
       log.warn("bot deleted in LiveChat; provisioning a new one", { bot_id: update.agentId });
-      await this.provisioning.schedule();
+      await this.m.provisioning.schedule();
     } else {
       log.warn("bot deleted in LiveChat; owner routing mode: not re-created", { bot_id: update.agentId });
     }

@@ -1,6 +1,6 @@
 import { Hono } from "hono/tiny";
 import { chatStub } from "../chats/stub";
-import { loadConfig } from "../config";
+import { loadWebhookSecrets } from "../config";
 import type { WebhookKind } from "../deliveries/types";
 import { configErrorResponse } from "../http/config-middleware";
 import { internalError } from "../http/internal-error";
@@ -8,7 +8,7 @@ import { MAX_BODY_BYTES, readJsonBody } from "../http/json-body";
 import type { AppEnv } from "../http/types";
 import { licenseStub } from "../licenses/stub";
 import { createLogger } from "../log";
-import { logDelivery, reject, type WebhookResult } from "../webhooks/answer";
+import { logRejection, reject, type WebhookResult } from "../webhooks/answer";
 import { type ReceiveDeps, receiveWebhook } from "../webhooks/receive";
 
 /** Largest webhook body accepted (bytes). */
@@ -42,22 +42,22 @@ export function webhookKindOf(request: Request): WebhookKind | undefined {
 /**
  * Serve one webhook request: HTTP transport only, cheapest check first: body size (413, from
  * Content-Length, then a capped read), content type (415), JSON (400); the rest is the receive
- * pipeline in `src/webhooks/`. One log line per request. Never rejects: a misconfigured Worker
- * answers 500 naming the variables, an unexpected failure (e.g. storage) 500, and LiveChat
+ * pipeline in `src/webhooks/`. A rejection is logged; a stored webhook is logged by its processing.
+ * Never rejects: a Worker without webhook secrets answers 500 naming them (any other configuration
+ * problem only holds processing back), an unexpected failure (e.g. storage) 500, and LiveChat
  * retries both (docs/LIVECHAT.md §1.4).
  */
 export async function serveWebhook(kind: WebhookKind, request: Request, env: Env): Promise<Response> {
   const started = Date.now();
   try {
-    const config = loadConfig(env);
-    if (!config.ok) return configErrorResponse(config.problems);
+    const secrets = loadWebhookSecrets(env);
+    if (!secrets.ok) return configErrorResponse(secrets.problems);
     const result = await handle(kind, request, {
-      secrets: config.config.webhookSecrets,
-      // Chat-scoped deliveries go to the chat's DO, everything else to the license's.
-      accept: (d) =>
-        d.chatId !== undefined ? chatStub(env, d.organizationId, d.chatId).accept(d) : licenseStub(env, d.organizationId).accept(d),
+      secrets: secrets.secrets,
+      append: ({ kind, organizationId, chatId, body }) =>
+        chatId !== undefined ? chatStub(env, organizationId, chatId).append(kind, body) : licenseStub(env, organizationId).append(kind, body),
     });
-    logDelivery(log, result, Date.now() - started);
+    logRejection(log, result, Date.now() - started);
     return Response.json(result.body, { status: result.status });
   } catch (error) {
     return internalError(`/webhooks/${kind}`, error);
@@ -67,5 +67,5 @@ export async function serveWebhook(kind: WebhookKind, request: Request, env: Env
 async function handle(kind: WebhookKind, request: Request, deps: ReceiveDeps): Promise<WebhookResult> {
   const body = await readJsonBody(request, MAX_WEBHOOK_BODY_BYTES);
   if (!body.ok) return reject(kind, body.type, body.message);
-  return receiveWebhook(kind, body.value, deps);
+  return receiveWebhook(kind, body.value, body.text, deps);
 }

@@ -1,12 +1,10 @@
 /**
- * Webhook answers (docs/ARCHITECTURE.md "Webhook answers") and the one log line per delivery.
+ * Webhook answers (docs/ARCHITECTURE.md "Webhook answers") and the log line of a rejected request.
  * LiveChat retries anything but 200 and then drops the webhook (docs/LIVECHAT.md §1.4), so authentic
- * webhooks always get 200; 4xx only for requests that are not (verifiably) LiveChat's.
+ * webhooks always get 200; 4xx only for requests that are not (verifiably) LiveChat's. A stored
+ * webhook's own log line is written once, by its processing (src/framework/host.ts).
  */
 import type { Logger } from "../log";
-
-/** Outcome of one webhook request, as logged. */
-export type DeliveryOutcome = "accepted" | "duplicate" | "unprocessable" | "rejected";
 
 /** Why a request was rejected (the `type` of the error answer). */
 export type RejectionType =
@@ -24,31 +22,31 @@ const statusOf: Record<RejectionType, 400 | 401 | 413 | 415> = {
   unauthorized: 401,
 };
 
-/** The fields of the per-delivery log line; never a secret or body. */
-export interface DeliveryLog {
+/** The fields of a rejection's log line; never a secret or body. */
+export interface RejectionLog {
   kind: "license" | "bot";
-  outcome: DeliveryOutcome;
+  outcome: "rejected";
   status: number;
   organization_id?: string;
   action?: string;
-  chat_id?: string;
-  dedupe_key?: string;
-  delivery_id?: string;
-  /** Rejection type, or the reason a webhook is unprocessable. */
-  reason?: string;
+  /** Rejection type. */
+  reason: RejectionType;
   /** Short, value-free description of the problem (field names only). */
   detail?: string;
 }
 
-/** HTTP answer plus its log line. */
-export interface WebhookResult {
-  status: 200 | 400 | 401 | 413 | 415;
-  body: { ok: true; outcome: "accepted" | "duplicate" | "unprocessable" } | { ok: false; error: { type: RejectionType; message: string } };
-  log: DeliveryLog;
-}
+/** HTTP answer, plus the log line when it is a rejection. */
+export type WebhookResult =
+  | { status: 200; body: { ok: true; outcome: "accepted" } }
+  | { status: 400 | 401 | 413 | 415; body: { ok: false; error: { type: RejectionType; message: string } }; log: RejectionLog };
 
 /** A 4xx answer. `message` must not contain the secret or body values. */
-export function reject(kind: "license" | "bot", type: RejectionType, message: string, log: Partial<DeliveryLog> = {}): WebhookResult {
+export function reject(
+  kind: "license" | "bot",
+  type: RejectionType,
+  message: string,
+  log: Pick<RejectionLog, "organization_id" | "action"> = {},
+): WebhookResult {
   const status = statusOf[type];
   return {
     status,
@@ -57,12 +55,7 @@ export function reject(kind: "license" | "bot", type: RejectionType, message: st
   };
 }
 
-/**
- * Write the one structured line for a webhook request: organization, action, chat, dedupe key,
- * outcome and duration (issue 3 "Observability"). Rejections log at `warn`.
- */
-export function logDelivery(log: Logger, result: WebhookResult, durationMs: number): void {
-  const fields = { ...result.log, duration_ms: durationMs };
-  if (result.log.outcome === "rejected") log.warn("webhook", fields);
-  else log.info("webhook", fields);
+/** Write the one line of a rejected webhook request, at `warn`: organization, action, reason, duration. */
+export function logRejection(log: Logger, result: WebhookResult, durationMs: number): void {
+  if (result.status !== 200) log.warn("webhook", { ...result.log, duration_ms: durationMs });
 }

@@ -36,10 +36,12 @@ describe("Chat DO", () => {
     const responses = await Promise.all([...ids, ...redeliveries].map((id) => post("license", incomingEvent(org, "BURST", id))));
     const outcomes = await Promise.all(responses.map(async (r) => ((await r.json()) as { outcome: string }).outcome));
     expect(responses.every((r) => r.status === 200)).toBe(true);
-    expect(outcomes.filter((o) => o === "accepted")).toHaveLength(100);
-    expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(redeliveries.length);
+    // Every one is stored; the redeliveries are found out after the 200, and never run.
+    expect(outcomes.filter((o) => o === "accepted")).toHaveLength(100 + redeliveries.length);
 
-    const list = await settled(() => chatDeliveries(org, "BURST"), 100, 20_000);
+    const all = await settled(() => chatDeliveries(org, "BURST"), 100 + redeliveries.length, 20_000);
+    expect(all.filter((d) => d.status === "duplicate")).toHaveLength(redeliveries.length);
+    const list = all.filter((d) => d.status !== "duplicate");
     expect(list).toHaveLength(100);
     expect(list.every((d) => d.status === "processed" && d.attempts === 1)).toBe(true);
     const arrival = [...list].sort((a, b) => a.seq - b.seq).map((d) => (d.payload as { event: { id: string } }).event.id);
@@ -118,8 +120,11 @@ describe("Chat DO", () => {
     expect(attempts.at(-1)).toBe("BAD#1");
     expect(await stub.deadLetters()).toEqual([]);
     expect(await stub.replayDelivery(bad.id)).toEqual({ ok: false, reason: "not_dead" });
-    // Still a duplicate for LiveChat's redeliveries.
-    expect(await (await post("license", incomingEvent(org, "DL", "BAD"))).json()).toEqual({ ok: true, outcome: "duplicate" });
+    // Still a duplicate for LiveChat's redeliveries: stored, and never run.
+    expect(await (await post("license", incomingEvent(org, "DL", "BAD"))).json()).toEqual({ ok: true, outcome: "accepted" });
+    const again = await settled(() => chatDeliveries(org, "DL"), 3);
+    expect(again[0]).toMatchObject({ status: "duplicate", note: `duplicate of ${bad.id}` });
+    expect(attempts.at(-1)).toBe("BAD#1");
   });
 
   it("a handler that fails once succeeds on the retry (default backoff ≈ 1 s)", async () => {

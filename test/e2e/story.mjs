@@ -146,12 +146,13 @@ ${await ctx.transcriptText(s.chat3)}`,
       await sleep(2_000);
       const notes = await ctx.agentNotes(s.chat3);
       expect(notes.length === 1, `expected one agents-only note, found ${notes.length}: ${notes.map((n) => JSON.stringify(n.text)).join(", ")}`);
-      const retries = ctx.proxy.find((a) => a.texts.some((t) => t.includes("[content]")) && a.workerOutcome === "duplicate").length;
-      expect(retries > 0, `the redelivered first message never reached the Worker as a duplicate: ${describeAttempts(ctx.proxy.find((a) => a.texts.some((t) => t.includes("[content]"))))}`);
+      // Each redelivery is stored (200) and recorded as a duplicate after it: one suggestion, above.
+      const retries = ctx.proxy.find((a) => a.texts.some((t) => t.includes("[content]")) && a.workerStatus === 200 && a.attempt > 1).length;
+      expect(retries > 0, `the redelivered first message never reached the Worker again: ${describeAttempts(ctx.proxy.find((a) => a.texts.some((t) => t.includes("[content]"))))}`);
       const text = await ctx.transcriptText(s.chat3);
       const shown = /^.*\[agents only\]: Suggested replies for the customer's message:\n.*$/m.exec(text)?.[0];
       expect(shown?.includes(suggestion), `the transcript shows no agents-only suggestion:\n${text}`);
-      return `transcript: ${shown.trim().replace(/\s*\n\s*/, " ⏎ ")} (${retries} redeliveries answered duplicate; later messages added nothing); event ${note.id}`;
+      return `transcript: ${shown.trim().replace(/\s*\n\s*/, " ⏎ ")} (${retries} redeliveries stored and found duplicates; later messages added nothing); event ${note.id}`;
     } finally {
       ctx.proxy.clearRules();
     }

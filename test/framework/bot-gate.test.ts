@@ -22,7 +22,7 @@ async function orgWithBot(botId: string): Promise<string> {
   const lc = mockLiveChat();
   lc.on("POST", "/configuration/action/list_bots", Response.json([]));
   lc.on("POST", "/configuration/action/create_bot", Response.json({ id: botId, secret: "bot-secret" }));
-  await runInDurableObject(licenseStub(env, org), (instance) => (instance as unknown as { bot: LicenseBot }).bot.ensure(org, "Edge bot"));
+  await runInDurableObject(licenseStub(env, org), (instance) => (instance as unknown as { m: { bot: LicenseBot } }).m.bot.ensure(org, "Edge bot"));
   vi.restoreAllMocks();
   return org;
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { JsonObject, ProcessAttempt, StoredDelivery } from "../../src/deliveries";
+import type { AdmittedDelivery, JsonObject, ProcessAttempt } from "../../src/deliveries";
 import {
   BOT_NOT_ACCEPTING,
   type ChatHandle,
@@ -37,7 +37,7 @@ function fakeLicense(options: { installed?: boolean; accepting?: boolean } = {})
   return { rpc, calls };
 }
 
-function stored(overrides: Partial<StoredDelivery> = {}): StoredDelivery {
+function stored(overrides: Partial<AdmittedDelivery> = {}): AdmittedDelivery {
   return {
     id: "d-1",
     seq: 1,
@@ -58,7 +58,7 @@ function stored(overrides: Partial<StoredDelivery> = {}): StoredDelivery {
   };
 }
 
-function attempt(delivery: StoredDelivery, n = 1): ProcessAttempt & { marked: string[] } {
+function attempt(delivery: AdmittedDelivery, n = 1): ProcessAttempt & { marked: string[] } {
   const marked: string[] = [];
   return { delivery, attempt: n, markHandled: (name) => void marked.push(name), marked };
 }
@@ -185,13 +185,13 @@ describe("createProcessor", () => {
     expect(license.calls.installation).toBe(1);
   });
 
-  it("re-validates the stored payload: one that no longer parses is unprocessable", async () => {
+  it("validates the stored payload: one that does not parse is unprocessable, with its validation error", async () => {
     const { router, processor } = setup();
     const handler = vi.fn();
     router.on("incoming_event", handler);
     const outcome = await processor(attempt(stored({ payload: { chat_id: 1 } })));
     expect(outcome.status).toBe("unprocessable");
-    expect(outcome.note).toMatch(/^invalid_payload: /);
+    expect(outcome).toMatchObject({ note: "invalid_payload", error: expect.stringMatching(/^chat_id: /) });
     expect(handler).not.toHaveBeenCalled();
   });
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { isJsonContentType, readCapped } from "../../src/http/json-body";
 import { MAX_WEBHOOK_BODY_BYTES, serveWebhook, webhookKindOf } from "../../src/routes/webhooks";
-import { incomingEvent, ORIGIN, post, sample, SECRET, uniqueOrg } from "../webhooks/helpers";
+import { chatDeliveries, incomingEvent, licenseDeliveries, ORIGIN, post, sample, SECRET, settled, uniqueOrg } from "../webhooks/helpers";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -246,7 +246,7 @@ describe("POST /webhooks/{license,bot}: transport", () => {
   it("500 'internal' when the inbox fails (LiveChat retries), logging the error but never the body or secret", async () => {
     const failing = {
       idFromName: (name: string) => name,
-      get: () => ({ accept: () => Promise.reject(new Error("storage unavailable")) }),
+      get: () => ({ append: () => Promise.reject(new Error("storage unavailable")) }),
     };
     const broken = { ...env, CHATS: failing, LICENSES: failing } as unknown as Env;
     const { result: res, lines } = await captureLogs(() =>
@@ -289,30 +289,38 @@ describe("POST /webhooks/{license,bot}: transport", () => {
 });
 
 describe("the per-delivery log line", () => {
-  it("one JSON line per request: organization, action, chat, dedupe key, outcome, duration; never the secret", async () => {
+  it("one JSON line per delivery, written by its processing: organization, action, chat, dedupe key, outcome, durations; never the secret", async () => {
     const org = uniqueOrg();
     const { lines } = await captureLogs(async () => {
       await post("license", incomingEvent(org, "LOGCHAT", "E1"));
       await post("license", incomingEvent(org, "LOGCHAT", "E1"));
       await post("license", sample("webhook.v3.6.incoming_event", org, { action: "no_such_action" }));
       await post("license", "nope");
+      await settled(() => chatDeliveries(org, "LOGCHAT"), 2);
+      await settled(() => licenseDeliveries(org), 1);
     });
-    const webhook = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "webhook");
-    expect(webhook.map((l) => l.outcome)).toEqual(["accepted", "duplicate", "unprocessable", "rejected"]);
-    expect(webhook[0]).toMatchObject({
+    const webhook = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "webhook" && (l.organization_id === org || l.outcome === "rejected"));
+    expect(webhook.map((l) => l.outcome).sort()).toEqual(["duplicate", "not_installed", "rejected", "unprocessable"]);
+    const first = webhook.find((l) => l.outcome === "not_installed");
+    expect(first).toMatchObject({
       level: "info",
-      component: "webhooks",
+      component: "chat",
       kind: "license",
       organization_id: org,
       action: "incoming_event",
       chat_id: "LOGCHAT",
       dedupe_key: "license:incoming_event:LOGCHAT:THREAD1:E1",
-      status: 200,
+      attempt: 1,
     });
-    expect(typeof webhook[0].duration_ms).toBe("number");
-    expect(webhook[0].delivery_id).toBe(webhook[1].delivery_id);
-    expect(webhook[2]).toMatchObject({ reason: "unknown_action", detail: "unknown action no_such_action", action: "no_such_action" });
-    expect(webhook[3]).toMatchObject({ level: "warn", status: 400, reason: "invalid_json" });
+    expect(typeof first.duration_ms).toBe("number");
+    expect(typeof first.lag_ms).toBe("number");
+    expect(webhook.find((l) => l.outcome === "duplicate")).toMatchObject({ note: `duplicate of ${first.delivery_id}` });
+    expect(webhook.find((l) => l.outcome === "unprocessable")).toMatchObject({
+      note: "unknown_action",
+      error: "unknown action no_such_action",
+      action: "no_such_action",
+    });
+    expect(webhook.find((l) => l.outcome === "rejected")).toMatchObject({ level: "warn", status: 400, reason: "invalid_json" });
     for (const line of lines) expect(line).not.toContain(SECRET);
   });
 });

@@ -1,14 +1,14 @@
 import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { app } from "../../src/app";
 import { chatStub } from "../../src/chats/stub";
-import { DEDUPE_TTL_MS, MIN_DEDUPE_TTL_MS } from "../../src/deliveries/inbox";
-import type { WireDelivery } from "../../src/deliveries/types";
+import type { IncomingDelivery } from "../../src/deliveries/types";
 import { router } from "../../src/handlers";
 import { licenseStub } from "../../src/licenses/stub";
 import { chatIdOf, isChatScoped, parseAction } from "../../src/livechat/webhooks";
 import { NOT_INSTALLED } from "../../src/framework";
-import { receiveWebhook } from "../../src/webhooks/receive";
+import { IDENTITY_KEY_WINDOW_MS, REDELIVERY_WINDOW_MS, webhookRules } from "../../src/webhooks/admit";
 import {
   type Body,
   expandedSample,
@@ -19,6 +19,7 @@ import {
   webhookSampleNames,
   withLicenseId,
 } from "../livechat/webhooks/samples";
+import type { StoredDelivery } from "../../src/deliveries";
 import {
   chatDeliveries,
   incomingEvent,
@@ -36,10 +37,17 @@ afterEach(() => offs.splice(0).forEach((off) => off()));
 /** A body with the test secret and organization. */
 const authentic = (body: Body, org: string): Body => ({ ...body, secret_key: SECRET, organization_id: org });
 
+/** POST a webhook; its answer is always `accepted` (stored): what it is, processing finds out after the 200. */
 async function outcome(kind: "license" | "bot", body: unknown): Promise<string> {
   const res = await post(kind, body);
   expect(res.status).toBe(200);
   return ((await res.json()) as { outcome: string }).outcome;
+}
+
+/** The newest delivery of a chat's DO (or the license's), once processed. */
+async function processed(org: string, chatId: string | undefined, count = 1): Promise<StoredDelivery> {
+  const [stored] = await settled(() => (chatId ? chatDeliveries(org, chatId) : licenseDeliveries(org)), count);
+  return stored;
 }
 
 /** Every row of the inbox tables of a DO, as JSON text. */
@@ -76,10 +84,10 @@ describe("documented samples", () => {
   it.each(placeholderSamples)("%s as published (placeholders emptied) is answered 200 and recorded as unprocessable", async (name) => {
     const org = uniqueOrg("raw");
     const body = authentic(rawSample(name), org);
-    expect(await outcome("license", body)).toBe("unprocessable");
+    expect(await outcome("license", body)).toBe("accepted");
     // Stored where a valid one would be: its chat's DO when the chat id is readable.
     const chatId = chatIdOf(body.action as string, body.payload);
-    const [stored] = chatId ? await chatDeliveries(org, chatId) : await licenseDeliveries(org);
+    const stored = await processed(org, chatId);
     expect(stored.status).toBe("unprocessable");
     expect(stored.note).toBe("invalid_payload");
     expect(stored.lastError).toMatch(/^(chat|event|user)\.[a-z_.]+: /);
@@ -87,8 +95,8 @@ describe("documented samples", () => {
 
   it("the general-format template (action <action>) is answered 200 and recorded as an unknown action", async () => {
     const org = uniqueOrg("general");
-    expect(await outcome("license", authentic(rawSample("webhook.v3.6.general_format"), org))).toBe("unprocessable");
-    const [stored] = await licenseDeliveries(org);
+    expect(await outcome("license", authentic(rawSample("webhook.v3.6.general_format"), org))).toBe("accepted");
+    const stored = await processed(org, undefined);
     expect(stored).toMatchObject({ status: "unprocessable", note: "unknown_action", lastError: "unknown action <action>" });
   });
 
@@ -125,8 +133,8 @@ describe("authentic but unprocessable", () => {
     const org = uniqueOrg("unknown");
     await install(org);
     const body = authentic({ ...rawSample("webhook.v3.6.thread_tagged"), action: "thread_exploded" }, org);
-    expect(await outcome("license", body)).toBe("unprocessable");
-    const [stored] = await licenseDeliveries(org);
+    expect(await outcome("license", body)).toBe("accepted");
+    const stored = await processed(org, undefined);
     expect(stored).toMatchObject({ action: "thread_exploded", status: "unprocessable", note: "unknown_action" });
     expect(stored.lastError).toBe("unknown action thread_exploded");
     expect(await licenseStub(env, org).inboxSummary()).toEqual({ pending: 0, deadLetters: 0 });
@@ -137,8 +145,8 @@ describe("authentic but unprocessable", () => {
     const body = authentic(rawSample("webhook.v3.6.thread_tagged"), org);
     (body.payload as Record<string, unknown>).chat_id = 12345;
     (body.payload as Record<string, unknown>).tag = "t".repeat(10_000);
-    expect(await outcome("license", body)).toBe("unprocessable");
-    const [stored] = await licenseDeliveries(org);
+    expect(await outcome("license", body)).toBe("accepted");
+    const stored = await processed(org, undefined);
     expect(stored.status).toBe("unprocessable");
     expect(stored.note).toBe("invalid_payload");
     expect(stored.lastError).toContain("chat_id");
@@ -151,8 +159,8 @@ describe("authentic but unprocessable", () => {
     const org = uniqueOrg("invalid-chat");
     const body = incomingEvent(org, "PJBADEVT01", "EVBAD1");
     ((body.payload as { event: Record<string, unknown> }).event).text = 5;
-    expect(await outcome("license", body)).toBe("unprocessable");
-    const [stored] = await chatDeliveries(org, "PJBADEVT01");
+    expect(await outcome("license", body)).toBe("accepted");
+    const stored = await processed(org, "PJBADEVT01");
     expect(stored).toMatchObject({ status: "unprocessable", note: "invalid_payload", chatId: "PJBADEVT01" });
     expect(await licenseDeliveries(org)).toEqual([]);
     await vi.waitFor(async () =>
@@ -161,28 +169,79 @@ describe("authentic but unprocessable", () => {
   });
 });
 
-describe("dedupe claims", () => {
-  it("content-hash keys are claimed for 15 minutes, identity keys for 24 h", async () => {
-    // A repeated change (tag, untag, tag again) repeats its key: a claim held for hours dropped the repeat.
-    const claims: Record<string, number | undefined> = {};
-    const deps = {
-      secrets: [SECRET],
-      accept: async (d: WireDelivery) => {
-        claims[d.action] = d.dedupeTtlMs;
-        return { outcome: "accepted" as const, deliveryId: d.action };
-      },
-    };
+describe("dedupe windows", () => {
+  it("content-hash keys recognise redeliveries for LiveChat's retry span, identity keys for 24 h", async () => {
+    // A repeated change (tag, untag, tag again) repeats its key: a window longer than the retries dropped the repeat.
     const org = uniqueOrg("ttl");
+    const windows: Record<string, number> = {};
     for (const name of ["webhook.v3.6.thread_tagged", "webhook.v3.6.routing_status_set", "webhook.v3.6.incoming_event", "webhook.v3.6.incoming_chat"]) {
-      expect((await receiveWebhook("license", authentic(expandedSample(name), org), deps)).status).toBe(200);
+      const delivery: IncomingDelivery = webhookRules.describe("license", authentic(expandedSample(name), org) as never, 0);
+      windows[delivery.action] = (await webhookRules.dedupe(delivery)).windowMs;
     }
-    expect(claims).toEqual({
-      thread_tagged: MIN_DEDUPE_TTL_MS,
-      routing_status_set: MIN_DEDUPE_TTL_MS,
-      incoming_event: DEDUPE_TTL_MS,
-      incoming_chat: DEDUPE_TTL_MS,
+    expect(windows).toEqual({
+      thread_tagged: REDELIVERY_WINDOW_MS,
+      routing_status_set: REDELIVERY_WINDOW_MS,
+      incoming_event: IDENTITY_KEY_WINDOW_MS,
+      incoming_chat: IDENTITY_KEY_WINDOW_MS,
     });
-    expect(MIN_DEDUPE_TTL_MS).toBe(15 * 60_000);
+    expect(REDELIVERY_WINDOW_MS).toBe(2 * 60_000);
+  });
+});
+
+describe("state-like changes repeated within minutes (not redeliveries)", () => {
+  it("routing_status_set accepting → not accepting → accepting runs all three; a redelivery of the last does not", async () => {
+    const org = uniqueOrg("flap");
+    await install(org);
+    const seen: string[] = [];
+    offs.push(router.on("routing_status_set", (p, ctx) => void (ctx.organizationId === org && seen.push(p.status))));
+    const status = (value: string) =>
+      authentic({ ...rawSample("webhook.v3.6.routing_status_set"), payload: { agent_id: "agent1@example.com", status: value } }, org);
+    for (const value of ["accepting chats", "not accepting chats", "accepting chats", "accepting chats"]) {
+      expect(await outcome("license", status(value))).toBe("accepted");
+    }
+    const stored = await settled(() => licenseDeliveries(org), 4);
+    expect(seen).toEqual(["accepting_chats", "not_accepting_chats", "accepting_chats"]);
+    expect(stored.map((d) => d.status)).toEqual(["duplicate", "processed", "processed", "processed"]);
+  });
+
+  it("thread_tagged → thread_untagged → thread_tagged of one tag runs all three; a redelivery of the last does not", async () => {
+    const org = uniqueOrg("retag");
+    await install(org);
+    const seen: string[] = [];
+    offs.push(router.on(["thread_tagged", "thread_untagged"], (p, ctx) => void (ctx.organizationId === org && seen.push(`${ctx.action}:${p.tag}`))));
+    const tag = (action: string) => authentic({ ...rawSample("webhook.v3.6.thread_untagged"), action }, org);
+    for (const action of ["thread_tagged", "thread_untagged", "thread_tagged", "thread_tagged"]) {
+      expect(await outcome("license", tag(action))).toBe("accepted");
+    }
+    const stored = await settled(() => chatDeliveries(org, "PJ0MRSHTDG"), 4);
+    expect(seen).toEqual(["thread_tagged:bug_report", "thread_untagged:bug_report", "thread_tagged:bug_report"]);
+    expect(stored.map((d) => d.status)).toEqual(["duplicate", "processed", "processed", "processed"]);
+  });
+});
+
+describe("a configuration problem other than the webhook secrets", () => {
+  it("does not make webhooks answer 500: they are stored, and /healthz names the problem", async () => {
+    // REPLY_TIMEOUT_SECONDS=2 is out of range: every webhook answered 500 before, and LiveChat gave up on them.
+    const broken = { ...env, REPLY_TIMEOUT_SECONDS: "2" } as Env;
+    const org = uniqueOrg("misconfigured");
+    const ctx = createExecutionContext();
+    const res = await app.fetch(
+      new Request("https://edge.example.test/webhooks/license", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(incomingEvent(org, "CFG", "E1")),
+      }),
+      broken,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, outcome: "accepted" });
+    expect((await chatDeliveries(org, "CFG")).map((d) => d.action)).toEqual(["incoming_event"]);
+
+    const health = await app.fetch(new Request("https://edge.example.test/healthz"), broken, createExecutionContext());
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as { problems: { name: string }[] }).problems.map((p) => p.name)).toEqual(["REPLY_TIMEOUT_SECONDS"]);
   });
 });
 
@@ -217,21 +276,24 @@ describe("installation", () => {
 });
 
 describe("idempotency", () => {
-  it("a redelivered webhook is acknowledged as a duplicate and processed once", async () => {
+  it("a redelivered webhook is stored every time and processed once; the others are recorded as its duplicates", async () => {
     const org = uniqueOrg("dup");
     await install(org);
     const seen: string[] = [];
     offs.push(router.on("incoming_event", (p, ctx) => void (ctx.organizationId === org && seen.push(p.event.id))));
     const body = incomingEvent(org, "C1", "E1");
     const outcomes = await Promise.all([1, 2, 3, 4, 5].map(() => outcome("license", body)));
-    expect(outcomes.filter((o) => o === "accepted")).toHaveLength(1);
-    expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(4);
+    expect(outcomes).toEqual(["accepted", "accepted", "accepted", "accepted", "accepted"]);
     // A retry from another registration of the same webhook (other webhook_id) is the same event.
-    expect(await outcome("license", { ...body, webhook_id: "another-registration" })).toBe("duplicate");
-    await settled(() => chatDeliveries(org, "C1"), 1);
-    expect(await outcome("license", body)).toBe("duplicate"); // also after processing
+    expect(await outcome("license", { ...body, webhook_id: "another-registration" })).toBe("accepted");
+    const first = await settled(() => chatDeliveries(org, "C1"), 6);
+    expect(await outcome("license", body)).toBe("accepted"); // also after processing
+    const all = await settled(() => chatDeliveries(org, "C1"), 7);
     expect(seen).toEqual(["E1"]);
-    expect(await chatDeliveries(org, "C1")).toHaveLength(1);
+    const original = all.find((d) => d.status === "processed")!;
+    expect(all.filter((d) => d.status === "processed")).toHaveLength(1);
+    expect(all.filter((d) => d.status === "duplicate").map((d) => d.note)).toEqual(Array(6).fill(`duplicate of ${original.id}`));
+    expect(first.length).toBe(6);
   });
 
   it("the same event on the license and the bot endpoint are two deliveries", async () => {
@@ -252,8 +314,10 @@ describe("secrets at rest", () => {
     expect(await outcome("license", chatBody)).toBe("accepted");
     const unknown = authentic({ ...rawSample("webhook.v3.6.tag_created"), action: "mystery" }, org);
     (unknown.payload as Record<string, unknown>).nested = { deeper: { Secret_Key: SECRET } };
-    expect(await outcome("license", unknown)).toBe("unprocessable");
+    expect(await outcome("license", unknown)).toBe("accepted");
     expect(await outcome("license", authentic(rawSample("webhook.v3.6.agent_deleted"), org))).toBe("accepted");
+    await settled(() => licenseDeliveries(org), 2);
+    await settled(() => chatDeliveries(org, "SC"), 1);
 
     const chatRows = await rawRows(chatStub(env, org, "SC"));
     const licenseRows = await rawRows(licenseStub(env, org));

@@ -1,5 +1,4 @@
 import { canonicalAction, type WebhookAction } from "./actions";
-import type { Envelope } from "./envelope";
 import { isRecord } from "./schemas/common";
 
 /**
@@ -12,9 +11,9 @@ import { isRecord } from "./schemas/common";
  * - `identity`: built from ids that LiveChat never reuses (event id, thread id): unique forever.
  * - `content`: ids plus a SHA-256 of the payload (or part of it). A genuinely repeated identical change
  *   (tag → untag → tag the same thread, accepting → not accepting → accepting) yields the same key
- *   again, so claims of these keys expire soon after the retry window (~1 minute in today's docs, §1.4):
- *   15 minutes (`MIN_DEDUPE_TTL_MS`). The legacy docs' retries within 6 hours would be processed again,
- *   and handlers are idempotent for that.
+ *   again, so a claim of such a key recognises redeliveries only within LiveChat's retry span (~1 minute
+ *   in today's docs, §1.4; `REDELIVERY_WINDOW_MS` in src/webhooks/admit.ts). The legacy docs' retries
+ *   within 6 hours would be processed again, and handlers are idempotent for that.
  */
 
 const encoder = new TextEncoder();
@@ -176,6 +175,39 @@ export function dedupeKeyKind(action: string): "identity" | "content" {
   return name && identityActions.has(name) ? "identity" : "content";
 }
 
+/** Actions that change the same subject: tagging and untagging a thread, setting and deleting properties, adding and removing a user. */
+const subjectFamilies: Partial<Record<WebhookAction, string>> = {
+  thread_tagged: "thread_tags",
+  thread_untagged: "thread_tags",
+  chat_properties_updated: "chat_properties",
+  chat_properties_deleted: "chat_properties",
+  thread_properties_updated: "thread_properties",
+  thread_properties_deleted: "thread_properties",
+  event_properties_updated: "event_properties",
+  event_properties_deleted: "event_properties",
+  user_added_to_chat: "chat_users",
+  user_removed_from_chat: "chat_users",
+};
+
+/**
+ * The subject a state-like webhook changes (e.g. `thread_tags:<chat>:<thread>:<tag>`,
+ * `routing_status_set:<agent>`), or undefined (identity keys, and actions whose key has no ids). Its
+ * {@link dedupeKey} names the state it sets: the same key seen again right after is a redelivery,
+ * but seen again after another state of the same subject (tag, untag, tag; accepting, not
+ * accepting, accepting) it is a genuine repeat. Never rejects.
+ */
+export async function dedupeSubject(action: string, payload: unknown): Promise<string | undefined> {
+  const name = canonicalAction(action);
+  if (!name || identityActions.has(name) || !isRecord(payload)) return undefined;
+  try {
+    const spec = keySpec(name, payload);
+    if (spec.parts.length === 0 || !spec.parts.every(isIdPart)) return undefined;
+    return [subjectFamilies[name] ?? name, ...(await keyParts(spec.parts as (string | number)[]))].join(":");
+  } catch {
+    return undefined; // unreachable for JSON input, as in dedupeKey
+  }
+}
+
 /**
  * Id parts as-is when short and plain; otherwise (colons, spaces, huge) a short hash, so keys stay
  * unambiguous and bounded. Plain ids (the usual case) are not awaited at all: this runs on every ack.
@@ -197,12 +229,11 @@ function isIdPart(value: unknown): value is string | number {
  * The dedupe key of a webhook, e.g. `incoming_event:PJ0MRSHTDG:K600PKZON8:K600PKZON8_4`,
  * `thread_tagged:PJ0MRSHTDG:K600PKZON8:bug_report`, `thread_properties_updated:PJ0MRSHTDG:K600PKZON8:<sha256>`,
  * `agent_created:<sha256 of the canonical payload>`. Works on raw payloads: when an id it needs is missing,
- * the key falls back to `<action>:<sha256 of the canonical payload>`. Never contains the secret (the envelope
- * is not part of the key; it is accepted for the caller's convenience only). The caller prefixes the
- * webhook kind (license/bot) and scope itself. Never rejects.
+ * the key falls back to `<action>:<sha256 of the canonical payload>`. Never contains the secret: the envelope
+ * is not part of the key (its `webhook_id` differs between registrations of the same event). The caller
+ * prefixes the webhook kind (license/bot). Never rejects.
  */
-export async function dedupeKey(action: string, payload: unknown, envelope: Envelope): Promise<string> {
-  void envelope; // deliberately unused: webhook_id differs between registrations of the same event
+export async function dedupeKey(action: string, payload: unknown): Promise<string> {
   const name = canonicalAction(action);
   const label = name ?? (typeof action === "string" && /^[a-z0-9_]{1,64}$/.test(action) ? action : `~${(await sha256Hex(String(action))).slice(0, 16)}`);
   try {

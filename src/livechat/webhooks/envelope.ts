@@ -123,19 +123,63 @@ export function parseEnvelope(body: unknown): { ok: true; envelope: Envelope } |
   }
 }
 
-/** A `secret_key` key as JSON text (any letter case; `u` folds e.g. the Kelvin sign like `toLowerCase`). */
-const SECRET_KEY_JSON = /"secret_key"/iu;
+/** Any spelling of `secret_key` that {@link redactEnvelope} drops (`u` folds e.g. the Kelvin sign as `toLowerCase` does). */
+const SECRET_KEY_TEXT = /secret_key/giu;
+/** A `\u` escape of an ASCII letter or `_`: the only way a key could spell `secret_key` unseen by {@link SECRET_KEY_TEXT}. */
+const ESCAPED_LETTER = /\\u00[4-7][0-9a-f]/i;
 
 /**
- * `JSON.stringify(value)` without any `secret_key` (at any depth, any letter case), for storing
- * deliveries. Serialised once and checked as text: JSON.stringify writes every such key as
- * `"secret_key"` (ASCII is never escaped), so text without it has none to drop. Only a value
- * whose text mentions one (a nested key, or a message quoting it) is copied with
- * {@link redactEnvelope} first. Cheaper on the ack path than always copying (`npm run bench:profile`).
+ * The webhook body to store: its JSON text as received, without the envelope's `secret_key`
+ * member, or any other `secret_key` at any depth (docs/ARCHITECTURE.md "Secrets stay secret").
+ * `body` is `text` parsed, with a string `secret_key` (the envelope was checked). Cut out of the
+ * text, not serialised again: in a LiveChat body the only `secret_key` is the envelope's, written
+ * plainly. Any other (a nested one, a message quoting the name, a duplicate key, an escaped
+ * spelling) takes the slow way: the body copied without them ({@link redactEnvelope}) and serialised.
+ *
+ * @example
+ * storedBody('{"webhook_id":"w","secret_key":"s","action":"a"}', parsed) // '{"webhook_id":"w","action":"a"}'
  */
-export function stringifyRedacted(value: Record<string, unknown>): string {
-  const text = JSON.stringify(value);
-  return SECRET_KEY_JSON.test(text) ? JSON.stringify(redactEnvelope(value)) : text;
+export function storedBody(text: string, body: Record<string, unknown>): string {
+  SECRET_KEY_TEXT.lastIndex = 0;
+  const first = SECRET_KEY_TEXT.exec(text);
+  const only = first !== null && SECRET_KEY_TEXT.exec(text) === null;
+  if (only && text.startsWith('"secret_key"', first.index - 1) && !ESCAPED_LETTER.test(text)) {
+    const cut = withoutMember(text, first.index - 1);
+    if (cut !== undefined) return cut;
+  }
+  return JSON.stringify(redactEnvelope(body));
+}
+
+const isSpace = (code: number) => code === 32 || code === 10 || code === 13 || code === 9;
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * `text` without the object member whose key starts at `keyStart` and whose value is a string, with
+ * one comma next to it; undefined when the text there is not shaped so (then the caller serialises).
+ */
+function withoutMember(text: string, keyStart: number): string | undefined {
+  let i = skipSpace(text, keyStart + 12); // after the quoted key
+  if (text.charCodeAt(i) !== 58 /* : */) return undefined;
+  i = skipSpace(text, i + 1);
+  if (text.charCodeAt(i) !== 34 /* " */) return undefined;
+  for (i++; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 92 /* \ */) i++;
+    else if (code === 34) break;
+  }
+  if (i >= text.length) return undefined;
+  const after = skipSpace(text, i + 1);
+  if (text.charCodeAt(after) === 44 /* , */) return text.slice(0, keyStart) + text.slice(skipSpace(text, after + 1));
+  let before = keyStart - 1;
+  while (before >= 0 && isSpace(text.charCodeAt(before))) before--;
+  const prev = text.charCodeAt(before);
+  if (prev === 44) return text.slice(0, before) + text.slice(after);
+  if (prev === 123 /* { */) return text.slice(0, keyStart) + text.slice(after);
+  return undefined;
 }
 
 /**

@@ -2,11 +2,12 @@
  * Webhook parsing for LiveChat license/bot webhooks (v3.6 and v3.5): pure functions, no Worker
  * bindings, no I/O (docs/INTERNALS.md "Webhook parsing"; docs/LIVECHAT.md §1–§2).
  *
- * Receiver order (cheapest first): size → content type → JSON → {@link parseEnvelope} (400) →
- * {@link secretMatches} (401) → {@link parseAction} (unknown action / invalid payload: 200, recorded
- * as unprocessable) → {@link dedupeKey} claim → route by {@link chatIdOf}. Store bodies serialised by {@link stringifyRedacted}.
+ * Before the 200 (cheapest first): size → content type → JSON → {@link parseEnvelope} (400) →
+ * {@link secretMatches} (401) → route by {@link chatIdOf} → store {@link storedBody}. After it, in
+ * the inbox: {@link parseAction} (unknown action / invalid payload: recorded as unprocessable) and
+ * the {@link dedupeKey} claim.
  */
-export { parseEnvelope, redactEnvelope, stringifyRedacted, nestingDepth, MAX_BODY_DEPTH, MAX_SECRET_LENGTH, type Envelope } from "./envelope";
+export { parseEnvelope, redactEnvelope, storedBody, nestingDepth, MAX_BODY_DEPTH, MAX_SECRET_LENGTH, type Envelope } from "./envelope";
 export { secretMatches, constantTimeEqual } from "./verify";
 export { normalizeRoutingStatus, type RoutingStatus } from "./routing-status";
 export {
@@ -22,7 +23,7 @@ export {
   type ParsedAction,
 } from "./actions";
 export { isChatScoped, chatIdOf, chatScopedActions } from "./scope";
-export { dedupeKey, dedupeKeyKind, canonicalJson, sha256Hex } from "./dedupe";
+export { dedupeKey, dedupeKeyKind, dedupeSubject, canonicalJson, sha256Hex } from "./dedupe";
 export { summarizeIssues, MAX_SUMMARY_LENGTH } from "./issues";
 
 export type { Access, Properties, RatingProperties, DeletedProperties, Queue } from "./schemas/common";

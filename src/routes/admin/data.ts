@@ -15,7 +15,7 @@ import { redact } from "../../log";
  */
 
 /** Outcomes an operator can filter deliveries on. */
-export const OUTCOMES: readonly JournalOutcome[] = ["pending", "processed", "skipped", "not_installed", "unprocessable", "dead", "retry"];
+export const OUTCOMES: readonly JournalOutcome[] = ["pending", "parked", "processed", "duplicate", "skipped", "not_installed", "unprocessable", "dead", "retry"];
 
 /** Identifiers accepted in admin paths (organization and chat ids, delivery ids). */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

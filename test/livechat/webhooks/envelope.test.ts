@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BODY_DEPTH, nestingDepth, parseEnvelope, redactEnvelope, stringifyRedacted } from "../../../src/livechat/webhooks";
+import { MAX_BODY_DEPTH, nestingDepth, parseEnvelope, redactEnvelope, storedBody } from "../../../src/livechat/webhooks";
 import { rawSample, webhookSampleNames, withLicenseId } from "./samples";
 
 const SECRET = "very-secret-value-0123456789";
@@ -147,26 +147,49 @@ describe("redactEnvelope", () => {
   });
 });
 
-describe("stringifyRedacted", () => {
-  it("is JSON.stringify of the value when nothing in it is called secret_key", () => {
-    const value = { payload: rawSample("webhook.v3.6.incoming_event").payload, additionalData: { a: [1, "secret"] } };
-    expect(stringifyRedacted(value)).toBe(JSON.stringify(value));
+describe("storedBody", () => {
+  /** A body as LiveChat writes it: compact JSON, the envelope's secret among its members. */
+  const text = (value: Record<string, unknown>) => JSON.stringify(value);
+
+  it("cuts the envelope's secret_key member out of the text as received, wherever it stands", () => {
+    const payload = rawSample("webhook.v3.6.incoming_event").payload;
+    const bodies = [
+      { webhook_id: "w", secret_key: SECRET, action: "incoming_event", organization_id: "o", payload },
+      { secret_key: SECRET, webhook_id: "w", payload },
+      { webhook_id: "w", payload, secret_key: SECRET },
+      { secret_key: SECRET },
+      { webhook_id: "w", secret_key: 'with "quotes" and \\ backslash', payload },
+    ];
+    for (const body of bodies) {
+      const stored = storedBody(text(body), body);
+      const { secret_key: _secret, ...rest } = body;
+      expect(stored).toBe(JSON.stringify(rest)); // the same text, not serialised again
+      expect(stored).not.toContain("secret_key");
+    }
+    const spaced = '{ "webhook_id" : "w" ,\n "secret_key" : "s3cret" ,\n "payload" : {} }';
+    expect(JSON.parse(storedBody(spaced, JSON.parse(spaced)))).toEqual({ webhook_id: "w", payload: {} });
   });
 
-  it("drops secret_key at any depth, in any letter case, like redactEnvelope", () => {
+  it("drops secret_key at any depth, in any letter case or spelling, like redactEnvelope", () => {
     const kelvin = "secret_\u212Aey"; // the Kelvin sign lower-cases to "k"
-    const value = {
+    const body = {
+      secret_key: SECRET,
       payload: { chat_id: "c", list: [{ Secret_Key: SECRET, keep: 1 }], deep: { [kelvin]: SECRET } },
-      additionalData: { SECRET_KEY: SECRET },
+      additional_data: { SECRET_KEY: SECRET },
     };
-    const text = stringifyRedacted(value);
-    expect(text).not.toContain(SECRET);
-    expect(JSON.parse(text)).toEqual(redactEnvelope(value));
-    expect(JSON.parse(text)).toEqual({ payload: { chat_id: "c", list: [{ keep: 1 }], deep: {} }, additionalData: {} });
+    const stored = storedBody(text(body), body);
+    expect(stored).not.toContain(SECRET);
+    expect(JSON.parse(stored)).toEqual({ payload: { chat_id: "c", list: [{ keep: 1 }], deep: {} }, additional_data: {} });
+    // An escaped spelling of the envelope's key, and a duplicate key whose last value JSON.parse keeps.
+    for (const raw of ['{"secret\\u005fkey":"s3cret","payload":{}}', '{"secret_key":"decoy","payload":{},"secret_key":"s3cret"}']) {
+      const stored = storedBody(raw, JSON.parse(raw));
+      expect(stored).not.toContain("s3cret");
+      expect(JSON.parse(stored)).toEqual({ payload: {} });
+    }
   });
 
-  it("keeps a message that only quotes the name (the slow path gives the same text)", () => {
-    const value = { payload: { event: { text: 'my "secret_key" is hunter2' } } };
-    expect(stringifyRedacted(value)).toBe(JSON.stringify(value));
+  it("keeps a message that only quotes the name", () => {
+    const body = { secret_key: SECRET, payload: { event: { text: 'my "secret_key" is hunter2' } } };
+    expect(JSON.parse(storedBody(text(body), body))).toEqual({ payload: body.payload });
   });
 });

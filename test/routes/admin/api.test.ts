@@ -167,8 +167,10 @@ describe("admin API: deliveries, dead letters, replay", () => {
     expect(again.body.skipHandlers).toContain("test:admin-flaky");
     await vi.waitUntil(async () => (await chatStub(env, org, "DL").delivery(dead.deliveryId))?.status === "processed", { timeout: 5_000 });
     expect(runs).toEqual(["BAD#1", "BAD#2", "BAD#1"]);
-    // And LiveChat's redelivery of the same webhook is still a duplicate.
-    expect(await (await post("license", incomingEvent(org, "DL", "BAD"))).json()).toEqual({ ok: true, outcome: "duplicate" });
+    // And LiveChat's redelivery of the same webhook is still a duplicate: stored, never run.
+    expect(await (await post("license", incomingEvent(org, "DL", "BAD"))).json()).toEqual({ ok: true, outcome: "accepted" });
+    await vi.waitUntil(async () => (await chatStub(env, org, "DL").recentDeliveries({ limit: 1 }))[0]?.status === "duplicate", { timeout: 5_000 });
+    expect(runs).toEqual(["BAD#1", "BAD#2", "BAD#1"]);
     expect((await api(`/licenses/${org}/deliveries/unknown-id/replay`, { method: "POST" })).status).toBe(404);
   });
 
