@@ -9,7 +9,6 @@ import {
   DAY_MS,
   DEAD_LETTER_TTL_MS,
   DELIVERY_RETENTION_MS,
-  DEDUPE_TTL_MS,
   Inbox,
   inboxHoldings,
   type InboxOptions,
@@ -19,12 +18,28 @@ import {
   PRUNE_DEADLINE,
   retentionPolicy,
 } from "../../src/deliveries";
-import type { IncomingDelivery, ProcessAttempt, ProcessOutcome } from "../../src/deliveries";
+import type { ProcessAttempt, ProcessOutcome, WebhookRules } from "../../src/deliveries";
 
 // Far-future clock: the storage alarms armed here never fire by themselves; tests drive the deadlines.
 const T0 = 4_000_000_000_000;
 const HOUR = 3_600_000;
+/** Claims of identity keys (event ids) hold a day (src/webhooks/admit.ts). */
+const CLAIM_MS = 24 * HOUR;
 let n = 0;
+
+/** Rules for these tests: the payload names its dedupe key (`key`), claimed for a day. */
+const rules: WebhookRules = {
+  describe: (kind, body, receivedAt) => ({
+    kind,
+    organizationId: String(body.organization_id),
+    chatId: "CHAT1",
+    action: String(body.action),
+    webhookId: String(body.webhook_id),
+    payload: body.payload ?? null,
+    receivedAt,
+  }),
+  dedupe: async (delivery) => ({ key: (delivery.payload as { key: string }).key, windowMs: CLAIM_MS }),
+};
 
 interface Rig {
   inbox: Inbox;
@@ -33,11 +48,12 @@ interface Rig {
   storage: DurableObjectStorage;
 }
 
-function withInbox<T>(fn: (rig: Rig) => Promise<T>, options: InboxOptions = {}) {
+function withInbox<T>(fn: (rig: Rig) => Promise<T>, options: Partial<InboxOptions> = {}) {
   return runInDurableObject(chatStub(env, `org-retention-${++n}`, crypto.randomUUID()), async (_i, state) => {
     const clock = { now: T0 };
     const alarms = new NamedAlarms(state.storage, { now: () => clock.now });
     const inbox = new Inbox(state.storage, alarms, {
+      rules,
       now: () => clock.now,
       retry: backoff({ maxAttempts: 1, jitter: 0 }),
       pressure: new AcceptPressure(),
@@ -52,17 +68,11 @@ function withInbox<T>(fn: (rig: Rig) => Promise<T>, options: InboxOptions = {}) 
   });
 }
 
-function delivery(key: string, receivedAt: number, text = key): IncomingDelivery {
-  return {
-    kind: "license",
-    organizationId: "org-1",
-    chatId: "CHAT1",
-    action: "incoming_event",
-    webhookId: "wh-1",
-    dedupeKey: key,
-    payload: { chat_id: "CHAT1", thread_id: "T1", event: { id: key, type: "message", text } },
-    receivedAt,
-  };
+/** Store a webhook with dedupe key `key` at `receivedAt`, as the ack does. */
+async function accept(rig: Rig, key: string, receivedAt: number, text = key): Promise<void> {
+  rig.clock.now = receivedAt;
+  const payload = { key, chat_id: "CHAT1", thread_id: "T1", event: { id: key, type: "message", text } };
+  await rig.inbox.append("license", JSON.stringify({ webhook_id: "wh-1", action: "incoming_event", organization_id: "org-1", payload }));
 }
 
 /** `k0` and every 50th `e<i>` fail for good (a dead letter); the rest are processed. */
@@ -101,7 +111,7 @@ describe("Inbox retention by age", () => {
   it("drops a finished delivery, its body with it, once older than the retention, with no new delivery arriving", async () => {
     await withInbox(async (rig) => {
       const { inbox, alarms, storage } = rig;
-      await inbox.accept(delivery("only", T0, "customer's secret text"));
+      await accept(rig, "only", T0, "customer's secret text");
       await runUntil(rig, T0);
       const text = () => storage.sql.exec("SELECT 1 FROM deliveries WHERE body LIKE '%secret text%'").toArray().length;
       expect(text()).toBe(1);
@@ -121,7 +131,7 @@ describe("Inbox retention by age", () => {
   it("keeps a dead letter for its own, longer retention, then drops it", async () => {
     await withInbox(async (rig) => {
       const { inbox, storage } = rig;
-      await inbox.accept(delivery("k0", T0));
+      await accept(rig, "k0", T0);
       await runUntil(rig, T0);
       expect(inbox.deadLetters()).toHaveLength(1);
       await runUntil(rig, T0 + DELIVERY_RETENTION_MS + HOUR);
@@ -139,8 +149,8 @@ describe("Inbox retention by age", () => {
     await withInbox(
       async (rig) => {
         const { inbox } = rig;
-        await inbox.accept(delivery("k0", T0));
-        await inbox.accept(delivery("k1", T0));
+        await accept(rig, "k0", T0);
+        await accept(rig, "k1", T0);
         await runUntil(rig, T0);
         await runUntil(rig, T0 + DAY_MS + 1);
         expect(inbox.recent().map((d) => d.dedupeKey)).toEqual(["k0"]); // dead: kept with its letter
@@ -163,11 +173,11 @@ describe("Inbox retention by age", () => {
       let maxBytes = 0;
       for (let i = 0; i < total; i++) {
         clock.now = T0 + i * step;
-        await inbox.accept(delivery(`e${i}`, clock.now, `message ${i} from a customer`));
+        await accept(rig, `e${i}`, clock.now, `message ${i} from a customer`);
         if (i % 500 === 499) {
           // A cheap processing pass: the handlers' work is not what is measured here, so the batch
           // is finished by one statement (every 50th one dead-lettered, as the inbox records it).
-          finishBatch(storage, clock.now);
+          await finishBatch(rig, clock.now);
           // Then whatever deadline came due meanwhile runs, as the alarm would (the prune among them).
           await runUntil(rig, clock.now);
           const held = inboxHoldings(storage.sql);
@@ -177,7 +187,7 @@ describe("Inbox retention by age", () => {
           // those of the last 14 days. Claims: those of the last 24 h (identity keys) plus an hour of prune lag.
           expect(held.deliveries).toBeLessThanOrEqual(KEEP_FINISHED_DELIVERIES + held.deadLetters);
           expect(held.deadLetters).toBeLessThanOrEqual(Math.ceil(DEAD_LETTER_TTL_MS / step / 50) + 10);
-          expect(held.dedupeClaims).toBeLessThanOrEqual(Math.ceil((DEDUPE_TTL_MS + 2 * HOUR) / step));
+          expect(held.dedupeClaims).toBeLessThanOrEqual(Math.ceil((CLAIM_MS + 2 * HOUR) / step));
         }
       }
       expect(inbox.deadLetters(500).length).toBeGreaterThan(0);
@@ -193,9 +203,21 @@ describe("Inbox retention by age", () => {
   }, 120_000);
 });
 
-/** Finish every pending delivery at `now`: every 50th dead (with its dead letter), the rest processed. */
-function finishBatch(storage: DurableObjectStorage, now: number): void {
-  const sql = storage.sql;
+/**
+ * Admit and finish every pending delivery at `now`, as a processing pass would: its key claimed for a
+ * day, every 50th dead (with its dead letter), the rest processed.
+ */
+async function finishBatch(rig: Rig, now: number): Promise<void> {
+  const sql = rig.storage.sql;
+  sql.exec(
+    `UPDATE deliveries SET dedupe_key = json_extract(body, '$.payload.key'), organization_id = 'org-1', chat_id = 'CHAT1',
+       action = 'incoming_event', webhook_id = 'wh-1' WHERE status = 'pending'`,
+  );
+  sql.exec(
+    `INSERT OR REPLACE INTO delivery_dedupe (key, delivery_id, claimed_at, expires_at)
+     SELECT dedupe_key, id, received_at, received_at + ? FROM deliveries WHERE status = 'pending'`,
+    CLAIM_MS,
+  );
   sql.exec(
     `INSERT INTO delivery_dead_letters (delivery_id, action, chat_id, dedupe_key, error, attempts, dead_at, delivery)
      SELECT id, action, chat_id, dedupe_key, 'down', 1, ?, '' FROM deliveries
@@ -209,4 +231,7 @@ function finishBatch(storage: DurableObjectStorage, now: number): void {
     now,
   );
   pruneFinished(sql, KEEP_FINISHED_DELIVERIES); // as a processing pass ends
+  // The prune an admission asks for within the hour, and the one a pass asks for by its deliveries' age.
+  const prune = rig.alarms.deadline(PRUNE_DEADLINE);
+  if (prune === undefined || prune > now + HOUR) await rig.alarms.schedule(PRUNE_DEADLINE, now + HOUR, "earliest");
 }
