@@ -24,7 +24,7 @@ describe("deliveryHost", () => {
       let valid = false;
       const config = () => {
         if (!valid) throw new ConfigError([{ name: "REPLY_TIMEOUT_SECONDS", problem: "REPLY_TIMEOUT_SECONDS must be an integer from 5 to 86400" }]);
-        return { apiUrl: "https://api.livechat.test", apiVersion: "3.6" };
+        return { apiUrl: "https://api.livechat.test", apiVersion: "3.6" as const, botWebhookType: "bot" as const };
       };
       const { inbox } = deliveryHost(
         state.storage,
