@@ -14,7 +14,7 @@
  *
  * A handler that throws is retried with backoff. The failure count and the retry time go to the
  * row as it is when the handler returns, also when it was scheduled again during the pass (every
- * accepted delivery schedules `inbox:process` "earliest"): else it stays due with no failures, and
+ * stored delivery schedules `inbox:process` "earliest"): else it stays due with no failures, and
  * a handler that fails every time runs again at once, over and over. After the pass, scheduling
  * starts afresh; a caller that should not pull a failing deadline back asks {@link NamedAlarms.backingOff}.
  *
@@ -25,10 +25,10 @@
  * running gets `setAlarm` again (workerd writes nothing when the alarm is still set for that time).
  *
  * The rows are mirrored in memory (the DO is their only writer and runs one thing at a time), so
- * scheduling on the hot path (every accepted delivery) costs no read but that one `getAlarm` per
- * instance, an upsert only when the stored row changes, and a `setAlarm` only when the earliest
- * deadline moves or is overdue with no pass running; an unchanged earliest deadline in the future
- * is checked in memory alone. The `version` that protects a rescheduled row from its running pass
+ * scheduling on the hot path (every stored delivery) costs no read but that one `getAlarm` per
+ * instance, an upsert only when the stored row changes (none for a volatile deadline, kept in
+ * memory only), and a `setAlarm` only when the earliest deadline moves or is overdue with no pass
+ * running; an unchanged earliest deadline in the future is checked in memory alone. The `version` that protects a rescheduled row from its running pass
  * is compared in memory: only this instance runs passes.
  */
 
@@ -243,7 +243,7 @@ export class NamedAlarms {
         this.rows.delete(row.name);
       } catch (error) {
         // The count and the backoff go to the row as it is now: scheduled again during the pass
-        // ("earliest" by every accepted delivery) it would otherwise be due at once with no failures,
+        // ("earliest" by every stored delivery) it would otherwise be due at once with no failures,
         // and a handler that fails every time would run over and over. A cancelled one stays cancelled.
         const current = this.rows.get(row.name);
         if (current) {
