@@ -84,7 +84,7 @@ describe("bot credentials sealed in the unbound form of an older version", () =>
     expect((await licenseStub(env, org).botCredentials()).token).toBe("legacy-bot-token");
     const context = (what: string) => JSON.stringify([`bot-${what}`, org, bot.id]);
     const opened = await runInDurableObject(licenseStub(env, org), async (instance, state) => {
-      await (instance as unknown as { bot: { reseal(org: string): Promise<void> } }).bot.reseal(org);
+      await (instance as unknown as { m: { bot: { reseal(org: string): Promise<void> } } }).m.bot.reseal(org);
       const record = (await state.storage.get<Record>("bot"))!;
       return {
         secret: await openSealed(OLD, record.sealedSecret, context("secret")),
