@@ -22,7 +22,12 @@ import { defaultSettings, type Settings, SettingsStore } from "./settings";
 import { DeliveryJournal, type HourlyCounts, type JournalEntry, type JournalOutcome, type JournalReport, journalReport } from "./journal";
 import type { RerunResult } from "../deliveries/types";
 import { InboxObject } from "../deliveries/inbox-object";
-import { retentionPolicy } from "../deliveries/retention";
+import { DAY_MS, retentionPolicy } from "../deliveries/retention";
+import { chatStub } from "../chats/stub";
+import { ChatIndex } from "./chat-index";
+import { type BotRemoval, ERASE_FINAL_DEADLINE, type LicenseWipe, LicenseEraser, type Tombstone } from "./erase";
+import { type StorageReport, storageReport } from "./storage-report";
+import { PRUNE_DEADLINE } from "../deliveries/inbox";
 import type { LicenseSnapshot } from "../chats/license-cache";
 
 /** The modules of a License DO that need the configuration. */
@@ -50,6 +55,10 @@ export class License extends InboxObject {
   /** Bounded index of every delivery of the license, wherever processed (src/licenses/journal.ts). */
   private readonly journal: DeliveryJournal;
   private parts: LicenseParts | undefined;
+  /** The license's chats that may hold data, to reach them on erase (src/licenses/chat-index.ts). */
+  private readonly chats: ChatIndex;
+  /** What an uninstall erases, and the tombstone it leaves (src/licenses/erase.ts). */
+  private readonly eraser: LicenseEraser;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -58,6 +67,15 @@ export class License extends InboxObject {
     const config = loadConfig(env);
     const retention = retentionPolicy(config.ok ? config.config : {});
     this.alarms = namedAlarms(ctx.storage, log);
+    this.chats = new ChatIndex(ctx.storage, { windowMs: () => retention.deadLetterMs + DAY_MS });
+    this.eraser = new LicenseEraser({
+      storage: ctx.storage,
+      alarms: this.alarms,
+      chats: this.chats,
+      eraseChat: (organizationId, chatId) => chatStub(env, organizationId, chatId).erase(),
+      retentionMs: () => retention.deliveryMs,
+      log,
+    });
     // License-scoped deliveries are processed here, with this DO as the handlers' license. The inbox
     // needs no configuration to store a webhook; processing reads it (and waits while it is invalid).
     this.journal = new DeliveryJournal(ctx.storage);
@@ -143,9 +161,11 @@ export class License extends InboxObject {
   /** Store the grant from a code exchange (install or reinstall), then provision the bot (on the alarm, retried). */
   async install(response: TokenResponse): Promise<Installation> {
     const installation = await this.m.grant.install(response);
-    // A new grant: an uninstall that was under way no longer stands, nor does a pending hint.
+    // A new grant: an uninstall that was under way no longer stands, nor does a pending hint; an
+    // erase waiting for the retention period stops (the settings kept for this are used again).
     this.m.bot.reopen();
     await this.m.uninstallCheck.clear();
+    await this.eraser.cancel();
     await this.m.provisioning.schedule();
     return installation;
   }
@@ -193,10 +213,70 @@ export class License extends InboxObject {
     await this.m.bot.close();
     await this.m.provisioning.settled();
     if (!current()) return abandon();
-    if (!(await this.m.provisioning.stop(current))) return abandon();
+    const stopped = await this.m.provisioning.stop(current);
+    if (!stopped.stood) return abandon();
     await this.m.reconciler.cancel();
     if (!current()) return abandon();
-    return (await this.m.grant.uninstall(generation)) || abandon();
+    const installation = await this.m.grant.installation();
+    if (!(await this.m.grant.uninstall(generation))) return abandon();
+    // The grant is gone: erase what the license stored (src/licenses/erase.ts).
+    if (installation.organizationId) {
+      this.lastErase = await this.eraser.afterUninstall(installation.organizationId, this.eraseReason, stopped.bot);
+    }
+    return true;
+  }
+
+  /** Why the uninstall running now happens (the tombstone says it). */
+  private eraseReason: Tombstone["reason"] = "uninstalled";
+  /** What the last uninstall of this instance wiped (the operator's erase answers it). */
+  private lastErase: { wiped: LicenseWipe; tombstone: Tombstone } | undefined;
+
+  /**
+   * Erase the license on an operator's word: the uninstall of a confirmed one (bot deleted at
+   * LiveChat while the grant works, tokens revoked, storage erased but settings and a tombstone,
+   * every chat erased on the alarm). Answers what was erased; `not_installed` when there was no grant.
+   */
+  async eraseOnRequest(): Promise<
+    | { ok: true; bot: BotRemoval; wiped: LicenseWipe; tombstone: Tombstone; chatsToErase: number }
+    | { ok: false; reason: "not_installed" | "ignored_reinstalled"; tombstone?: Tombstone }
+  > {
+    const installation = await this.m.grant.installation();
+    if (!installation.installed) return { ok: false, reason: "not_installed", ...(await this.tombstoneIf()) };
+    const chatsToErase = this.chats.count();
+    this.eraseReason = "operator";
+    this.lastErase = undefined;
+    let uninstalled: boolean;
+    try {
+      uninstalled = await this.uninstall();
+    } finally {
+      this.eraseReason = "uninstalled";
+    }
+    const erased = this.lastErase as { wiped: LicenseWipe; tombstone: Tombstone } | undefined;
+    if (!uninstalled || !erased) return { ok: false, reason: "ignored_reinstalled" };
+    const { wiped, tombstone } = erased;
+    return { ok: true, bot: tombstone.bot, wiped, tombstone, chatsToErase };
+  }
+
+  /** The tombstone of an uninstalled license, while it is kept. */
+  async tombstone(): Promise<Tombstone | undefined> {
+    return this.eraser.tombstone();
+  }
+
+  private async tombstoneIf(): Promise<{ tombstone?: Tombstone }> {
+    const tombstone = await this.eraser.tombstone();
+    return tombstone ? { tombstone } : {};
+  }
+
+  /** What this DO stores: rows, bytes, keys, the oldest item kept, the next prune (src/licenses/storage-report.ts). */
+  async storageReport(): Promise<StorageReport & { tombstone?: Tombstone }> {
+    const next = [this.alarms.deadline(PRUNE_DEADLINE), this.alarms.deadline(ERASE_FINAL_DEADLINE)].filter((at): at is number => at !== undefined);
+    const report = await storageReport(this.ctx.storage, next.length > 0 ? Math.min(...next) : undefined);
+    return { ...report, ...(await this.tombstoneIf()) };
+  }
+
+  /** Forget a chat an operator erased (its Chat DO answered what it held). */
+  async forgetChat(chatId: string): Promise<void> {
+    this.chats.forget([chatId]);
   }
 
   // ── Reconcile (src/licenses/reconcile.ts; issue 5) ───────────────────────────
@@ -286,7 +366,8 @@ export class License extends InboxObject {
       const eventTime = event.date ? Date.parse(event.date) : NaN;
       outcome = installation.installedAt && eventTime < installation.installedAt ? "ignored_stale" : await this.m.uninstallCheck.hint();
     }
-    if (outcome !== "throttled" && outcome !== "not_installed") {
+    // A confirmed uninstall left a tombstone that says so; nothing else of the license is kept.
+    if (outcome !== "throttled" && outcome !== "not_installed" && outcome !== "uninstalled") {
       await this.m.appEvents.record({ ...event, outcome });
     }
     return outcome;
@@ -324,7 +405,15 @@ export class License extends InboxObject {
    * pass's worth per call (a single report is still accepted from a Chat DO running older code).
    */
   async journalReport(reports: JournalReport | JournalReport[]): Promise<void> {
-    this.journal.recordAll(Array.isArray(reports) ? reports : [reports]);
+    // An uninstalled license keeps nothing new (a Chat DO may still report a late delivery).
+    if (await this.eraser.tombstone()) return;
+    const list = Array.isArray(reports) ? reports : [reports];
+    this.journal.recordAll(list);
+    // The chats the reports name may hold data now: indexed so that an erase reaches them.
+    this.chats.note(
+      list.flatMap((r) => (r.chatId === undefined ? [] : [r.chatId])),
+      Date.now(),
+    );
   }
 
   /** Journal entries, newest first. */

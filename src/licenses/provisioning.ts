@@ -1,7 +1,9 @@
 import type { NamedAlarms } from "../durable/alarms";
 import type { LiveChatApis } from "../framework/context";
 import type { Logger } from "../log";
+import { LiveChatError } from "../livechat/errors";
 import type { BotInfo, LicenseBot } from "./bot";
+import type { BotRemoval } from "./erase";
 import type { LicenseGrant } from "./grant";
 import { desiredRoutingStatus, type SettingsStore } from "./settings";
 
@@ -78,24 +80,39 @@ export class LicenseProvisioning {
   }
 
   /**
-   * Stop the license's work on uninstall: cancel provisioning, take the bot offline so it gets no
-   * bot webhooks (docs/LIVECHAT.md §1.5 / BLOG-BOT), and forget its credentials. Best effort towards
-   * LiveChat: the grant may already be revoked. `current` says whether the uninstall still
-   * stands after the network call; when it does not (a reinstall meanwhile), the bot is kept and
-   * false returned (the reinstall's own provisioning sets its routing status again).
+   * Stop the license's work on uninstall: cancel provisioning and delete the bot at LiveChat
+   * (`delete_bot`, docs/LIVECHAT.md §3.3) while the grant still works, so it does not outlive the
+   * app on the license; when that fails, take it offline so it gets no bot webhooks
+   * (docs/LIVECHAT.md §1.5 / BLOG-BOT). Then forget its credentials. Best effort towards LiveChat:
+   * after a real uninstall LiveChat has already revoked the grant, and the answer says so.
+   * `current` says whether the uninstall still stands after the network calls; when it does not
+   * (a reinstall meanwhile), the bot record is kept and `stood` is false.
    */
-  async stop(current: () => boolean = () => true): Promise<boolean> {
+  async stop(current: () => boolean = () => true): Promise<{ stood: boolean; bot: BotRemoval }> {
     const { alarms, bot, apis, log } = this.deps;
     await alarms.cancel(PROVISION_DEADLINE);
-    if (await bot.id()) {
+    let removal: BotRemoval = "none";
+    const id = await bot.id();
+    if (id) {
       try {
-        await bot.setRoutingStatus("offline", apis().bot);
+        await apis().configuration.deleteBot({ id });
+        removal = "deleted";
       } catch (err) {
-        log.warn("could not take the bot offline on uninstall", { error: err instanceof Error ? err.message : String(err) });
+        removal = err instanceof LiveChatError && (err.type === "authentication" || err.status === 401 || err.status === 403 || err.type === "invalid_grant" || err.type === "not_installed" || err.type === "needs_reinstall")
+          ? "grant_revoked"
+          : err instanceof LiveChatError && err.type === "not_found" ? "deleted" : "failed";
+        log.warn("could not delete the bot on uninstall", { bot: removal, error: err instanceof Error ? err.message : String(err) });
+        if (removal === "failed") {
+          try {
+            await bot.setRoutingStatus("offline", apis().bot);
+          } catch (offline) {
+            log.warn("could not take the bot offline on uninstall", { error: offline instanceof Error ? offline.message : String(offline) });
+          }
+        }
       }
     }
-    if (!current()) return false;
+    if (!current()) return { stood: false, bot: removal };
     await bot.forget();
-    return true;
+    return { stood: true, bot: removal };
   }
 }

@@ -1,17 +1,19 @@
 import * as z from "zod/mini";
-import { keyId, openSealed, type SealingKeys, sealWith } from "./crypto";
+import { keyId, openSealed, type SealingKeys } from "./crypto";
 
 /**
- * KV `TOKENS` schema (read at the edge; written only by the license's License DO):
+ * KV `TOKENS` holds the index of installed licenses and nothing secret (docs/DATA.md "KV"): the
+ * cron and the admin list walk it; the grant itself lives sealed in the License DO only
+ * (`open()` unseals it there). Written only by the license's License DO:
  *
- * | key                      | value                                   | metadata (plain, listable)          |
- * |--------------------------|-----------------------------------------|-------------------------------------|
- * | `license:<organization>` | AES-GCM sealed JSON {@link LicenseTokens} | `{ expiresAt, installedAt, needsReinstall, sealedWith }` |
+ * | key                      | value | metadata (plain, listable)                                   |
+ * |--------------------------|-------|--------------------------------------------------------------|
+ * | `license:<organization>` | `""`  | `{ expiresAt, installedAt, needsReinstall, sealedWith }`     |
  *
- * The sealed value is bound to its key (AES-GCM associated data), so a raw KV read shows no
- * token and a value copied to another license's key does not decrypt. `sealedWith` is the
- * sealing key's public id (`keyId`), so what is still under a previous key is counted from a
- * listing, without decrypting (docs/SECURITY.md "Rotating secrets without downtime").
+ * `sealedWith` is the public id (`keyId`) of the key the License DO's grant is sealed with, so what
+ * is still under a previous key is counted from a listing, without decrypting (docs/SECURITY.md
+ * "Rotating secrets without downtime"). An older version stored a sealed copy of the tokens as the
+ * value: the next write (install, refresh, uninstall) replaces or deletes it.
  */
 
 const tokensSchema = z.object({
@@ -50,34 +52,26 @@ export function licenseKey(organizationId: string): string {
   return `${PREFIX}${organizationId}`;
 }
 
-/** Encrypted per-license token storage in KV. */
+/** The KV index of installed licenses, and the sealing format of a grant. */
 export class TokenStore {
   constructor(
     private readonly kv: KVNamespace,
     private readonly keys: SealingKeys,
   ) {}
 
-  /** The license's tokens, or null when it is not installed. */
-  async get(organizationId: string): Promise<LicenseTokens | null> {
-    const sealed = await this.kv.get(licenseKey(organizationId));
-    if (sealed === null) return null;
-    return this.open(organizationId, sealed);
-  }
-
-  /** Replace the license's tokens (reinstalls and refreshes overwrite idempotently). */
+  /** List the license as installed, with what the cron and the admin list read (reinstalls and refreshes overwrite). */
   async put(tokens: LicenseTokens, needsReinstall = false): Promise<void> {
     const key = licenseKey(tokens.organizationId);
-    const sealed = await sealWith(this.keys, JSON.stringify(tokens), key);
     const metadata: ListingMetadata = {
       expiresAt: tokens.expiresAt,
       installedAt: tokens.installedAt,
       needsReinstall,
       sealedWith: await keyId(this.keys.current),
     };
-    await this.kv.put(key, sealed, { metadata });
+    await this.kv.put(key, "", { metadata });
   }
 
-  /** Remove the license's tokens. */
+  /** Remove the license from the index (uninstall). */
   async delete(organizationId: string): Promise<void> {
     await this.kv.delete(licenseKey(organizationId));
   }
@@ -100,7 +94,7 @@ export class TokenStore {
     return { licenses, cursor: page.list_complete ? undefined : page.cursor };
   }
 
-  /** Decrypt (with the current or the previous key) and validate a sealed record. */
+  /** Decrypt (with the current or the previous key) and validate a grant sealed for `organizationId` (as the License DO stores it). */
   async open(organizationId: string, sealed: string): Promise<LicenseTokens> {
     const opened = await openSealed(this.keys, sealed, licenseKey(organizationId));
     return tokensSchema.parse(JSON.parse(opened.plaintext));

@@ -28,6 +28,11 @@ export function fakeLiveChat(lc: ReturnType<typeof mockLiveChat>) {
     return bot ? Response.json({ id: bot.id, name: bot.name, owner_client_id: "test-client-id" }) : livechatError(404, "not_found", "Bot not found");
   });
   lc.on("POST", "/configuration/action/update_bot", () => Response.json({}));
+  lc.on("POST", "/configuration/action/delete_bot", (call) => {
+    if (!state.bots.delete(body(call).id)) return livechatError(404, "not_found", "Bot not found");
+    state.routing.delete(body(call).id);
+    return Response.json({});
+  });
   lc.on("POST", "/configuration/action/reset_bot_secret", (call) => {
     const bot = state.bots.get(body(call).id);
     if (!bot) return livechatError(404, "not_found");

@@ -1,4 +1,7 @@
-import { SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { runInDurableObject, SELF } from "cloudflare:test";
+import { licenseStub } from "../../src/licenses/stub";
+import { type LicenseTokens, TokenStore } from "../../src/licenses/token-store";
 import { fromAnyClient } from "./client";
 import { fixture } from "./fixtures";
 import type { mockLiveChat } from "./livechat-mock";
@@ -40,4 +43,12 @@ export async function rpcError(call: Promise<unknown>): Promise<Error> {
     return err as Error;
   }
   throw new Error("expected the RPC call to reject");
+}
+
+/** The grant a License DO stores (sealed in its storage; KV holds no token), or null. */
+export function storedTokens(organizationId: string): Promise<LicenseTokens | null> {
+  return runInDurableObject(licenseStub(env, organizationId), async (_i, state) => {
+    const sealed = await state.storage.get<string>("grant");
+    return sealed ? new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).open(organizationId, sealed) : null;
+  });
 }

@@ -7,7 +7,7 @@ import { TokenStore } from "../../src/licenses/token-store";
 import { fakeLiveChat } from "../helpers/fake-livechat";
 import { fixture } from "../helpers/fixtures";
 import { heldReply } from "../helpers/held-reply";
-import { installLicense, rpcError, tokenResponse } from "../helpers/install";
+import { installLicense, rpcError, storedTokens, tokenResponse } from "../helpers/install";
 import { mockLiveChat } from "../helpers/livechat-mock";
 import { captureConsole } from "../livechat/helpers";
 
@@ -23,7 +23,7 @@ const refreshCalls = () =>
 /** The revocations the DO sent to LiveChat (`DELETE /v2/token`), by the token revoked. */
 const revoked = () => lc.calls("/v2/token").filter((c) => c.method === "DELETE").map((c) => c.headers.get("authorization"));
 
-const kvTokens = (org: string) => new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).get(org);
+const kvTokens = (org: string) => storedTokens(org);
 const kvListing = async (org: string) =>
   (await new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).list()).licenses.find((l) => l.organizationId === org);
 
@@ -73,7 +73,7 @@ describe("License DO grant", () => {
     const body = refreshCalls()[0].body as Record<string, string>;
     expect(body).toMatchObject({ refresh_token: tokens.refresh_token, client_id: "test-client-id", client_secret: "test-client-secret" });
     // The rotated refresh token is what is stored now.
-    const stored = await new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).get(org);
+    const stored = await storedTokens(org);
     expect(stored).toMatchObject({ accessToken: "fra:refreshed-token", refreshToken: "rotated-refresh", region: "fra" });
   });
 
@@ -83,7 +83,7 @@ describe("License DO grant", () => {
     const { refresh_token: _omit, ...noRefresh } = tokenResponse(org, { access_token: "dal:new" });
     lc.on("POST", "/v2/token", Response.json(noRefresh));
     await licenseStub(env, org).credentials();
-    const stored = await new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).get(org);
+    const stored = await storedTokens(org);
     expect(stored).toMatchObject({ accessToken: "dal:new", refreshToken: tokens.refresh_token });
   });
 

@@ -5,7 +5,7 @@ import { importSealingKey, seal } from "../../src/licenses/crypto";
 import { licenseStub } from "../../src/licenses/stub";
 import { licenseKey, TokenStore } from "../../src/licenses/token-store";
 import { fakeLiveChat } from "../helpers/fake-livechat";
-import { installLicense } from "../helpers/install";
+import { installLicense, storedTokens } from "../helpers/install";
 import { mockLiveChat } from "../helpers/livechat-mock";
 
 let lc: ReturnType<typeof mockLiveChat>;
@@ -49,7 +49,7 @@ describe("a license whose state was sealed with another TOKEN_ENCRYPTION_KEY", (
     const { stub } = await installedUnderOtherKey(org);
     const { res, tokens } = await installLicense(lc, org);
     expect(res.status).toBe(200);
-    expect(await new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).get(org)).toMatchObject({ accessToken: tokens.access_token });
+    expect(await storedTokens(org)).toMatchObject({ accessToken: tokens.access_token });
     expect((await stub.credentials()).token).toBe(tokens.access_token);
   });
 

@@ -6,7 +6,7 @@ import { APP_EVENT_VALUE_LENGTH } from "../../src/licenses/app-events";
 import { TokenStore } from "../../src/licenses/token-store";
 import { MAX_APP_WEBHOOK_BYTES } from "../../src/routes/app-webhooks";
 import { fixture } from "../helpers/fixtures";
-import { ORIGIN, installLicense } from "../helpers/install";
+import { ORIGIN, installLicense, storedTokens } from "../helpers/install";
 import { mockLiveChat } from "../helpers/livechat-mock";
 
 let lc: ReturnType<typeof mockLiveChat>;
@@ -38,12 +38,18 @@ const revocations = () => lc.calls("/v2/token").filter((c) => c.method === "DELE
 
 /** Whether the license still has its tokens (KV copy and License DO), and how its last App Webhook event was recorded. */
 async function expectLicense(org: string, installed: boolean, lastOutcome: string) {
-  const stored = await new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).get(org);
+  const stored = await storedTokens(org);
   if (installed) expect(stored).not.toBeNull();
   else expect(stored).toBeNull();
   const stub = licenseStub(env, org);
   expect((await stub.installation()).installed).toBe(installed);
-  expect((await stub.listAppEvents())[0]).toMatchObject({ event: "application_uninstalled", outcome: lastOutcome });
+  if (lastOutcome === "uninstalled") {
+    // The uninstall erased the license's records: its tombstone says what happened (src/licenses/erase.ts).
+    expect(await stub.listAppEvents()).toEqual([]);
+    expect(await stub.tombstone()).toMatchObject({ organizationId: org, reason: "uninstalled" });
+  } else {
+    expect((await stub.listAppEvents())[0]).toMatchObject({ event: "application_uninstalled", outcome: lastOutcome });
+  }
 }
 
 describe("POST /webhooks/app", () => {

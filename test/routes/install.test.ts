@@ -5,7 +5,7 @@ import { sha256Base64Url } from "../../src/licenses/crypto";
 import { startAuthorization } from "../../src/licenses/oauth-state";
 import { licenseKey, TokenStore } from "../../src/licenses/token-store";
 import { licenseStub } from "../../src/licenses/stub";
-import { ORIGIN, installLicense, tokenResponse } from "../helpers/install";
+import { ORIGIN, installLicense, storedTokens, tokenResponse } from "../helpers/install";
 import { mockLiveChat } from "../helpers/livechat-mock";
 import { fromAnyClient } from "../helpers/client";
 
@@ -83,7 +83,7 @@ describe("GET /install with code and state", () => {
     expect(raw).not.toContain(tokens.access_token);
     expect(raw).not.toContain(tokens.refresh_token);
     expect(raw).not.toContain("access-");
-    const record = await store().get(org);
+    const record = await storedTokens(org);
     expect(record).toMatchObject({ organizationId: org, accessToken: tokens.access_token, region: "dal" });
     expect(record!.scopes).toEqual(["chats--all:ro", "chats--all:rw"]);
     expect((await licenseStub(env, org).installation()).installed).toBe(true);
@@ -154,14 +154,14 @@ describe("GET /install from the Marketplace (code without state)", () => {
     lc.on("DELETE", "/v2/token", Response.json({}));
     const second = await installLicense(lc, org);
     expect(second.res.status).toBe(200);
-    const record = await store().get(org);
+    const record = await storedTokens(org);
     expect(record!.accessToken).toBe(second.tokens.access_token);
     expect(lc.calls("/v2/token").filter((c) => c.method === "DELETE")).toHaveLength(1);
     expect(first.tokens.access_token).not.toBe(second.tokens.access_token);
     // Installing the same grant again changes nothing and revokes nothing.
     lc.on("POST", "/v2/token", Response.json(second.tokens));
     await get(`/install?code=same`);
-    expect((await store().get(org))!.accessToken).toBe(second.tokens.access_token);
+    expect((await storedTokens(org))!.accessToken).toBe(second.tokens.access_token);
     expect(lc.calls("/v2/token").filter((c) => c.method === "DELETE")).toHaveLength(1);
   });
 });
@@ -197,7 +197,7 @@ describe("GET /install failures", () => {
     const res = await get(`/install?code=unlucky`);
     expect(res.status).toBe(502);
     expect(await res.text()).toContain("again in a moment");
-    expect(await store().get("390e44e6-f1e6-0368c-z6ddb-74g14508c2ex")).toBeNull();
+    expect(await storedTokens("390e44e6-f1e6-0368c-z6ddb-74g14508c2ex")).toBeNull();
   });
 
   it("shows a storage failure after the exchange as a page (500), not the JSON error", async () => {

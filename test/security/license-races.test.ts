@@ -6,7 +6,7 @@ import { TokenStore } from "../../src/licenses/token-store";
 import { fakeLiveChat } from "../helpers/fake-livechat";
 import { fixture } from "../helpers/fixtures";
 import { heldReply } from "../helpers/held-reply";
-import { installLicense, ORIGIN, rpcError, tokenResponse } from "../helpers/install";
+import { installLicense, ORIGIN, rpcError, storedTokens, tokenResponse } from "../helpers/install";
 import { mockLiveChat } from "../helpers/livechat-mock";
 
 /**
@@ -23,7 +23,7 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 const revoked = () => lc.calls("/v2/token").filter((c) => c.method === "DELETE").map((c) => c.headers.get("authorization"));
-const kvTokens = (org: string) => new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).get(org);
+const kvTokens = (org: string) => storedTokens(org);
 
 async function provisioned(org: string) {
   const { tokens } = await installLicense(lc, org);
@@ -59,26 +59,24 @@ describe("an uninstall racing a reinstall (12a)", () => {
     expect(revoked()).not.toContain(`Bearer ${fresh.refresh_token}`);
   });
 
-  it("an uninstall awaiting the bot's routing-status call while a reinstall lands leaves the new installation whole", async () => {
+  it("an uninstall awaiting the bot's delete_bot call while a reinstall lands leaves the new installation whole", async () => {
     const org = "org-race-uninstall-offline-vs-reinstall";
     const { stub, bot } = await provisioned(org);
     const held = heldReply();
-    lc.on("POST", "/agent/action/set_routing_status", held.reply);
+    lc.on("POST", "/configuration/action/delete_bot", held.reply);
     const uninstall = stub.uninstall();
     await held.reached();
     const fresh = tokenResponse(org);
     await stub.install(fresh);
-    held.release(() => {
-      fake.routing.set(bot.id, "offline");
-      return Response.json({});
-    });
+    held.release(() => Response.json({})); // answered once the reinstall landed (this fake keeps the bot)
     expect(await uninstall).toBe(false);
     expect(await stub.installation()).toMatchObject({ installed: true, needsReinstall: false });
     expect(await kvTokens(org)).toMatchObject({ accessToken: fresh.access_token });
     expect(revoked()).not.toContain(`Bearer ${fresh.access_token}`);
     expect(revoked()).not.toContain(`Bearer ${fresh.refresh_token}`);
-    // The bot is kept and the reinstall's provisioning puts it back to accepting chats.
+    // The bot record is kept and the reinstall's provisioning puts it back to accepting chats.
     expect((await stub.botInfo())?.id).toBe(bot.id);
+    expect(await stub.tombstone()).toBeUndefined();
     lc.on("POST", "/agent/action/set_routing_status", (call) => {
       const body = call.body as { agent_id: string; status: string };
       fake.routing.set(body.agent_id, body.status);
@@ -110,7 +108,7 @@ describe("bot provisioning (12b)", () => {
     expect(new Set(ids)).toEqual(new Set([(await stub.botInfo())!.id]));
   });
 
-  it("an uninstall while create_bot is on the wire leaves no orphan bot: the new bot is taken offline and forgotten", async () => {
+  it("an uninstall while create_bot is on the wire leaves no orphan bot: the new bot is deleted at LiveChat and forgotten", async () => {
     const org = "org-race-provision-vs-uninstall";
     const held = heldReply();
     lc.on("POST", "/configuration/action/create_bot", held.reply);
@@ -129,7 +127,7 @@ describe("bot provisioning (12b)", () => {
     expect(created).not.toBe("");
     expect(await stub.installation()).toMatchObject({ installed: false });
     expect(await stub.botInfo()).toBeNull();
-    expect(fake.routing.get(created)).toBe("offline");
+    expect(fake.bots.has(created)).toBe(false);
     // Provisioning stays stopped: nothing re-creates a bot for the uninstalled license.
     expect((await rpcError(stub.provisionBot())).message).toMatch(/not_installed/);
     expect(lc.calls("/configuration/action/create_bot")).toHaveLength(1);

@@ -7,7 +7,7 @@ import { UNINSTALL_CHECK_INTERVAL_MS } from "../../src/licenses/uninstall-check"
 import { fakeLiveChat } from "../helpers/fake-livechat";
 import { fixture } from "../helpers/fixtures";
 import { heldReply } from "../helpers/held-reply";
-import { installLicense, ORIGIN } from "../helpers/install";
+import { installLicense, ORIGIN, storedTokens } from "../helpers/install";
 import { mockLiveChat } from "../helpers/livechat-mock";
 
 /**
@@ -36,7 +36,7 @@ const spoof = (org: string) =>
 const outcome = async (res: Response) => ((await res.json()) as { outcome: string }).outcome;
 const refreshes = () => lc.calls("/v2/token").filter((c) => c.method === "POST");
 const revocations = () => lc.calls("/v2/token").filter((c) => c.method === "DELETE");
-const kvTokens = (org: string) => new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).get(org);
+const kvTokens = (org: string) => storedTokens(org);
 
 const htmlForbidden = () => new Response("<html><body><h1>403 Forbidden</h1>cloudflare</body></html>", { status: 403, headers: { "content-type": "text/html" } });
 const jsonForbidden = () => Response.json({ error: "access_denied", error_description: "try again later" }, { status: 403 });

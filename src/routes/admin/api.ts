@@ -31,6 +31,8 @@ import {
  * | `POST /licenses/:org/deliveries/:id/replay?chat=` | replay a dead letter or a recorded delivery |
  * | `GET /licenses/:org/dead-letters?limit=` | dead letters with their error |
  * | `GET /licenses/:org/chats/:chat/timers` | a chat's pending timers |
+ * | `DELETE /licenses/:org/chats/:chat` | erase one chat's stored data (its Chat DO); answers what was there |
+ * | `DELETE /licenses/:org` | erase the license on the operator's word: bot deleted at LiveChat, tokens revoked, storage and every chat erased (src/licenses/erase.ts); answers what was erased |
  */
 export const adminApi = new Hono<AdminEnv>();
 
@@ -132,6 +134,36 @@ adminApi.get("/licenses/:org/dead-letters", async (c) => {
 adminApi.get("/licenses/:org/chats/:chat/timers", async (c) => {
   const stub = chatStub(c.env, c.req.param("org"), c.req.param("chat")) as unknown as { pendingTimers(): Promise<unknown[]> };
   return c.json({ timers: await stub.pendingTimers() });
+});
+
+adminApi.delete("/licenses/:org/chats/:chat", async (c) => {
+  const org = c.req.param("org");
+  const chatId = c.req.param("chat");
+  const erased = await chatStub(c.env, org, chatId).erase();
+  await licenseStub(c.env, org).forgetChat(chatId);
+  return c.json({ erased: { organizationId: org, chatId, ...erased } });
+});
+
+adminApi.delete("/licenses/:org", async (c) => {
+  const result = await licenseStub(c.env, c.req.param("org")).eraseOnRequest();
+  if (!result.ok && result.reason === "not_installed") {
+    return problem(c, 404, "not_installed", "The app is not installed on this license; nothing to erase", result.tombstone ? { tombstone: result.tombstone } : {});
+  }
+  if (!result.ok) return problem(c, 409, result.reason, "The license was reinstalled meanwhile; nothing was erased");
+  const { wiped, tombstone, bot, chatsToErase } = result;
+  return c.json({
+    erased: {
+      organizationId: tombstone.organizationId,
+      tokens: "revoked",
+      bot,
+      kv: "removed",
+      rows: wiped.rows,
+      keys: wiped.keys,
+      bytesBefore: wiped.bytesBefore,
+      chats: { toErase: chatsToErase, note: "erased on the license's alarm, a batch at a time" },
+      kept: { settings: true, tombstone: true, until: tombstone.eraseAt },
+    },
+  });
 });
 
 adminApi.all("*", (c) => problem(c, 404, "not_found", `No admin route for ${c.req.method} ${c.req.path}`));

@@ -54,6 +54,8 @@ export interface LicenseRow {
   bot: { id: string; name: string; routingStatus?: string } | null;
   lastReconcile: { at: number; drift: string[]; failed: number } | null;
   last24h: Partial<Record<JournalOutcome, number>>;
+  /** What the License DO stores (src/licenses/storage-report.ts): rows, bytes, indexed chats, oldest item, next prune. */
+  storage: { rows: number; bytes: number; chats: number; oldestItemAt?: number; nextPruneAt?: number };
 }
 
 /** One page of installed licenses (KV listing) with their bot, last reconcile and 24-hour counts. */
@@ -67,7 +69,13 @@ export async function listLicenses(
   const licenses = await Promise.all(
     page.licenses.map(async (l): Promise<LicenseRow> => {
       const stub = licenseStub(env, l.organizationId);
-      const [bot, history, hourly, appEvents] = await Promise.all([stub.botInfo(), stub.reconcileHistory(), stub.journalHourly(24), stub.listAppEvents()]);
+      const [bot, history, hourly, appEvents, storage] = await Promise.all([
+        stub.botInfo(),
+        stub.reconcileHistory(),
+        stub.journalHourly(24),
+        stub.listAppEvents(),
+        stub.storageReport(),
+      ]);
       const last = history[0];
       const licenseNumber = licenseNumberOf(appEvents as unknown as AppEventRecord[]);
       return {
@@ -76,6 +84,13 @@ export async function listLicenses(
         bot: bot ? { id: bot.id, name: bot.name, ...(bot.routingStatus ? { routingStatus: bot.routingStatus } : {}) } : null,
         lastReconcile: last ? { at: last.at, drift: last.drift, failed: last.failed.length } : null,
         last24h: totals(hourly.map((h) => h.counts)),
+        storage: {
+          rows: storage.totalRows,
+          bytes: storage.bytes,
+          chats: storage.chatsIndexed,
+          ...(storage.oldestItemAt !== undefined ? { oldestItemAt: storage.oldestItemAt } : {}),
+          ...(storage.nextPruneAt !== undefined ? { nextPruneAt: storage.nextPruneAt } : {}),
+        },
       };
     }),
   );
@@ -103,7 +118,7 @@ export async function configurationNotes(env: Env, config: Config): Promise<Conf
 /** Everything about one license: installation, bot, settings, inbox, last reconcile, 24-hour chart, app events. */
 export async function licenseDetail(env: Env, organizationId: string) {
   const stub = licenseStub(env, organizationId);
-  const [installation, bot, settings, inbox, history, hourly, appEvents, journalSize] = await Promise.all([
+  const [installation, bot, settings, inbox, history, hourly, appEvents, journalSize, storage] = await Promise.all([
     stub.installation(),
     stub.botInfo(),
     stub.settings(),
@@ -112,6 +127,7 @@ export async function licenseDetail(env: Env, organizationId: string) {
     stub.journalHourly(24),
     stub.listAppEvents(),
     stub.journalEntries({ limit: 1 }),
+    stub.storageReport(),
   ]);
   return {
     organizationId,
@@ -124,7 +140,9 @@ export async function licenseDetail(env: Env, organizationId: string) {
     // AppEventRecord's `payload` is typed `unknown`, which the RPC stub types cannot express.
     appEvents: (appEvents as unknown as AppEventRecord[]).slice(0, 10),
     licenseNumber: licenseNumberOf(appEvents as unknown as AppEventRecord[]),
-    known: installation.installed || installation.organizationId !== undefined || bot !== null || journalSize.length > 0,
+    storage,
+    known:
+      installation.installed || installation.organizationId !== undefined || bot !== null || journalSize.length > 0 || storage.tombstone !== undefined,
   };
 }
 
