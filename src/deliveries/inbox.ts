@@ -28,6 +28,11 @@ export const PRUNE_DEADLINE = "inbox:prune";
 export { DEAD_LETTER_TTL_MS, DELIVERY_RETENTION_MS, KEEP_FINISHED_DELIVERIES } from "./retention";
 /** Shortest time between two prune passes: expired claims are harmless meanwhile. */
 export const PRUNE_INTERVAL_MS = 60 * 60_000;
+/**
+ * How long past its time a processing wake-up may lie before an append arms the alarm again:
+ * longer than a pass normally takes to start, so the ack path writes no alarm in a burst.
+ */
+export const STALLED_WAKE_UP_MS = 30_000;
 /** Deliveries processed per alarm pass before yielding (the pass re-arms itself). */
 export const PROCESS_BATCH = 50;
 /**
@@ -159,6 +164,9 @@ export class Inbox {
     const hold = this.pressure.holdMs(now);
     const at = hold > 0 ? now + Math.min(hold, MAX_PROCESSING_LAG_MS) : now;
     const due = this.alarms.deadline(PROCESS_DEADLINE);
+    // A wake-up long overdue means its alarm stopped (the runtime gives up on an alarm after its
+    // retries): this webhook, often LiveChat's redelivery of a stuck one, arms it again.
+    if (due !== undefined && due < now - STALLED_WAKE_UP_MS) return this.alarms.ensureArmed();
     if ((due !== undefined && due <= at) || this.alarms.backingOff(PROCESS_DEADLINE)) return undefined;
     return this.alarms.schedule(PROCESS_DEADLINE, at, "earliest", { volatile: true });
   }

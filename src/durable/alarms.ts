@@ -161,6 +161,18 @@ export class NamedAlarms {
     await this.arm();
   }
 
+  /**
+   * Make sure the storage alarm is armed for the earliest deadline, changing no deadline: a check
+   * in memory while that deadline lies ahead (or a pass runs); otherwise the alarm is read (once per
+   * instance) and set again when it is missing or overdue, as after the runtime gave up on it.
+   */
+  async ensureArmed(): Promise<void> {
+    const next = this.earliest();
+    if (next === null) return;
+    if (this.armed !== undefined && (next > this.now() || this.running !== undefined)) return;
+    await this.arm();
+  }
+
   /** Remove deadline `name` (no-op when absent) and re-arm for the next one. */
   async cancel(name: string): Promise<void> {
     const row = this.rows.get(name);

@@ -88,10 +88,12 @@ export class LicenseGrant {
     this.supersede();
     await this.save(tokens, { needsReinstall: false });
     if (previous && previous.accessToken !== response.access_token) {
-      // Revoke the old access token so it does not count against the 25-token cap (docs/LIVECHAT.md
-      // §6.2). Only now: the DO serves other calls while this is on the network, and they must
-      // already see the new grant. Best effort: the new grant is what matters.
+      // Revoke the old tokens so they do not count against the 25-token caps (docs/LIVECHAT.md §6.2)
+      // and a copy of the superseded refresh token cannot mint access tokens any more. Only now: the
+      // DO serves other calls while this is on the network, and they must already see the new grant.
+      // Best effort: the new grant is what matters.
       await this.revokeQuietly(previous.accessToken);
+      if (previous.refreshToken && previous.refreshToken !== response.refresh_token) await this.revokeQuietly(previous.refreshToken);
     }
     return this.installation();
   }

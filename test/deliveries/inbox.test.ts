@@ -15,6 +15,7 @@ import {
   MIN_HOLD_MS,
   PROCESS_DEADLINE,
   PRUNE_DEADLINE,
+  STALLED_WAKE_UP_MS,
   PRUNE_INTERVAL_MS,
 } from "../../src/deliveries";
 import type { JsonObject, ProcessAttempt, ProcessOutcome, WebhookRules } from "../../src/deliveries";
@@ -93,6 +94,20 @@ const count = (storage: DurableObjectStorage, table: string) =>
   storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
 
 describe("Inbox.append (the ack)", () => {
+  it("arms again a processing wake-up whose alarm stopped (the runtime gave up on it), a redelivery included", async () => {
+    await withInbox(async ({ clock, storage, add }) => {
+      await add("stuck");
+      expect(await storage.getAlarm()).toBe(T0);
+      await storage.deleteAlarm(); // the runtime gave up on it after its retries
+      clock.now = T0 + STALLED_WAKE_UP_MS - 1;
+      await add("stuck"); // recently overdue: a pass may just be starting; nothing is written
+      expect(await storage.getAlarm()).toBeNull();
+      clock.now = T0 + STALLED_WAKE_UP_MS + 1;
+      await add("stuck"); // LiveChat's redelivery
+      expect(await storage.getAlarm()).toBe(T0);
+    });
+  });
+
   it("stores the body as one row, nothing else, and arms the alarm for processing (in memory)", async () => {
     await withInbox(async ({ inbox, alarms, storage, add }) => {
       const id = await add("k1");

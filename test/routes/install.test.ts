@@ -148,7 +148,7 @@ describe("GET /install from the Marketplace (code without state)", () => {
     expect(body.code_verifier).toBeUndefined();
   });
 
-  it("replaces the tokens idempotently on reinstall and revokes the old access token", async () => {
+  it("replaces the tokens idempotently on reinstall and revokes the old access and refresh tokens", async () => {
     const org = "org-reinstall";
     const first = await installLicense(lc, org);
     lc.on("DELETE", "/v2/token", Response.json({}));
@@ -156,13 +156,14 @@ describe("GET /install from the Marketplace (code without state)", () => {
     expect(second.res.status).toBe(200);
     const record = await storedTokens(org);
     expect(record!.accessToken).toBe(second.tokens.access_token);
-    expect(lc.calls("/v2/token").filter((c) => c.method === "DELETE")).toHaveLength(1);
+    const revoked = () => lc.calls("/v2/token").filter((c) => c.method === "DELETE").map((c) => c.headers.get("authorization"));
+    expect(revoked()).toEqual([`Bearer ${first.tokens.access_token}`, `Bearer ${first.tokens.refresh_token}`]);
     expect(first.tokens.access_token).not.toBe(second.tokens.access_token);
     // Installing the same grant again changes nothing and revokes nothing.
     lc.on("POST", "/v2/token", Response.json(second.tokens));
     await get(`/install?code=same`);
     expect((await storedTokens(org))!.accessToken).toBe(second.tokens.access_token);
-    expect(lc.calls("/v2/token").filter((c) => c.method === "DELETE")).toHaveLength(1);
+    expect(revoked()).toHaveLength(2);
   });
 });
 

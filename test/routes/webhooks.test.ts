@@ -263,10 +263,33 @@ describe("POST /webhooks/{license,bot}: transport", () => {
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ error: { type: "internal", message: "Internal error" } });
     expect(lines.map((l) => JSON.parse(l))).toEqual([
-      { msg: "unhandled error", path: "/webhooks/license", error: "Error", detail: "storage unavailable" },
+      { level: "error", msg: "unhandled error", component: "http", path: "/webhooks/license", error: "Error", detail: "storage unavailable" },
     ]);
     expect(lines.join("\n")).not.toContain(SECRET);
     expect(lines.join("\n")).not.toContain("private words");
+  });
+
+  it("the 500's log line goes through the redacting logger: a token in the error's message is masked", async () => {
+    const token = "dal:Zk9wTnRkX2Fjd2Vzc190b2tlbg";
+    const failing = {
+      idFromName: (name: string) => name,
+      get: () => ({ accept: () => Promise.reject(new Error(`upstream refused Bearer ${token}`)) }),
+    };
+    const broken = { ...env, CHATS: failing, LICENSES: failing } as unknown as Env;
+    const { result: res, lines } = await captureLogs(() =>
+      serveWebhook(
+        "license",
+        new Request(`${ORIGIN}/webhooks/license`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(incomingEvent(uniqueOrg(), "FAILCHAT", "E-fail-2")),
+        }),
+        broken,
+      ),
+    );
+    expect(res.status).toBe(500);
+    expect(lines.join("\n")).not.toContain(token);
+    expect(JSON.parse(lines[0]).detail).toBe("upstream refused Bearer [redacted]");
   });
 
   it("the entry answers a misconfigured Worker with the same 500 as the router", async () => {

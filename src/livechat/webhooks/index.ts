@@ -8,7 +8,7 @@
  * the {@link dedupeKey} claim.
  */
 export { parseEnvelope, redactEnvelope, storedBody, nestingDepth, MAX_BODY_DEPTH, MAX_SECRET_LENGTH, type Envelope } from "./envelope";
-export { secretMatches, constantTimeEqual } from "./verify";
+export { secretMatches } from "./verify";
 export { normalizeRoutingStatus, type RoutingStatus } from "./routing-status";
 export {
   parseAction,
