@@ -3,8 +3,6 @@ import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { chatStub } from "../../src/chats/stub";
 import type { StoredDelivery } from "../../src/deliveries";
-import { PROCESS_DEADLINE } from "../../src/deliveries";
-import type { DeliveryHost } from "../../src/framework";
 import { router } from "../../src/handlers";
 import { licenseStub } from "../../src/licenses/stub";
 import { rawSample } from "../livechat/webhooks/samples";
@@ -127,39 +125,6 @@ describe("Chat DO", () => {
     const again = await settled(() => chatDeliveries(org, "DL"), 3);
     expect(again[0]).toMatchObject({ status: "duplicate", note: `duplicate of ${bad.id}` });
     expect(attempts.at(-1)).toBe("BAD#1");
-  });
-
-  it("a redelivery wakes a chat whose alarm the runtime gave up on: its pending events run", async () => {
-    const org = uniqueOrg("rearm");
-    await install(org);
-    let healthy = false;
-    const ran: string[] = [];
-    offs.push(
-      router.on(
-        "incoming_event",
-        (p, ctx) => {
-          if (ctx.organizationId !== org) return;
-          // Until healthy: a failure that asks for an hour's wait, so the retry lies far ahead.
-          if (!healthy) throw Object.assign(new Error("LiveChat rate limit"), { retryAfterMs: 3_600_000 });
-          ran.push(p.event.id);
-        },
-        { name: "test:rearm" },
-      ),
-    );
-    await post("license", incomingEvent(org, "REARM", "FIRST"));
-    await vi.waitUntil(async () => ((await chatDeliveries(org, "REARM"))[0]?.attempts ?? 0) >= 1, { timeout: 5_000, interval: 20 });
-    // The retry came due a minute ago, its alarm failed its retries and the runtime gave up on it:
-    // the wake-up is overdue, no alarm is set, the delivery is still pending.
-    await runInDurableObject(chatStub(env, org, "REARM"), async (instance, state) => {
-      state.storage.sql.exec("UPDATE deliveries SET next_attempt_at = 0");
-      const { alarms } = (instance as unknown as { deliveries: DeliveryHost }).deliveries;
-      await alarms.schedule(PROCESS_DEADLINE, Date.now() - 60_000);
-      await state.storage.deleteAlarm();
-    });
-    healthy = true;
-    expect((await post("license", incomingEvent(org, "REARM", "FIRST"))).status).toBe(200); // LiveChat's redelivery
-    await vi.waitUntil(async () => (await chatDeliveries(org, "REARM")).some((d) => d.status === "processed"), { timeout: 5_000, interval: 20 });
-    expect(ran).toEqual(["FIRST"]);
   });
 
   it("a handler that fails once succeeds on the retry (default backoff ≈ 1 s)", async () => {

@@ -273,7 +273,7 @@ describe("POST /webhooks/{license,bot}: transport", () => {
     const token = "dal:Zk9wTnRkX2Fjd2Vzc190b2tlbg";
     const failing = {
       idFromName: (name: string) => name,
-      get: () => ({ accept: () => Promise.reject(new Error(`upstream refused Bearer ${token}`)) }),
+      get: () => ({ append: () => Promise.reject(new Error(`upstream refused Bearer ${token}`)) }),
     };
     const broken = { ...env, CHATS: failing, LICENSES: failing } as unknown as Env;
     const { result: res, lines } = await captureLogs(() =>

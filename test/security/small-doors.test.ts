@@ -54,7 +54,7 @@ describe("threat: the smaller doors (issue 21 item 10)", () => {
 
   it("the 500 path logs through the redacting logger: no token from an error message reaches the log", async () => {
     const token = "dal:U2VjcmV0QWNjZXNzVG9rZW5Gb3JUZXN0";
-    const failing = { idFromName: (n: string) => n, get: () => ({ accept: () => Promise.reject(new Error(`refused ${token}`)) }) };
+    const failing = { idFromName: (n: string) => n, get: () => ({ append: () => Promise.reject(new Error(`refused ${token}`)) }) };
     const broken = { ...env, CHATS: failing, LICENSES: failing } as unknown as Env;
     const request = new Request(`${ORIGIN}/webhooks/license`, {
       method: "POST",
