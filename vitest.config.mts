@@ -17,6 +17,9 @@ export const testBindings = {
   REPLY_TIMEOUT_SECONDS: "120",
   LOG_LEVEL: "info",
   BOT_WEBHOOK_TYPE: "bot",
+  // The cron's schedule compressed (12 slots of 1 s): scheduled-handler tests see visits at once.
+  RECONCILE_STALE_SECONDS: "12",
+  RECONCILE_SPREAD_SECONDS: "1",
   // Tests change settings and post the next webhook at once; the cache itself is tested in
   // test/chats/license-cache.test.ts.
   LICENSE_CACHE_TTL_MS: "0",

@@ -85,6 +85,18 @@ const envSchema = z.object({
     ),
     "120",
   ),
+  RECONCILE_STALE_SECONDS: z._default(
+    z.string().check(z.trim(), z.refine((v) => /^\d+$/.test(v) && +v >= 10 && +v <= 86_400, "RECONCILE_STALE_SECONDS must be an integer from 10 to 86400")),
+    "3600",
+  ),
+  RECONCILE_SPREAD_SECONDS: z._default(
+    z.string().check(z.trim(), z.refine((v) => /^\d+$/.test(v) && +v >= 1 && +v <= 3600, "RECONCILE_SPREAD_SECONDS must be an integer from 1 to 3600")),
+    "300",
+  ),
+  RECONCILE_CALLS_PER_SECOND: z._default(
+    z.string().check(z.trim(), z.refine((v) => /^\d+$/.test(v) && +v >= 1 && +v <= 1000, "RECONCILE_CALLS_PER_SECOND must be an integer from 1 to 1000")),
+    "10",
+  ),
   LOG_LEVEL: z._default(z.enum(["debug", "info", "warn", "error"], "LOG_LEVEL must be debug, info, warn or error"), "info"),
   DELIVERY_RETENTION_DAYS: days("DELIVERY_RETENTION_DAYS", "7"),
   DEAD_LETTER_RETENTION_DAYS: days("DEAD_LETTER_RETENTION_DAYS", "14"),
@@ -160,6 +172,12 @@ export interface Config {
   deliveryRetentionDays: number;
   /** Days a dead letter is kept for replay (docs/DATA.md). */
   deadLetterRetentionDays: number;
+  /**
+   * The fleet reconcile (src/licenses/fleet.ts): observations are trusted for `staleMs`; each cron
+   * run (every `spreadMs`, the Cron Trigger's interval) visits one slot of the fleet spread over
+   * `spreadMs`, at most `callsPerSecond` visits a second.
+   */
+  reconcile: { staleMs: number; spreadMs: number; callsPerSecond: number };
   /** Lowest log level written; applied to every logger when the config loads. */
   logLevel: LogLevel;
   /** Accepted but weak values (named, never shown), for `/healthz` and the admin overview. */
@@ -278,6 +296,11 @@ function parseConfig(env: Record<string, unknown>): ConfigResult {
       publicUrl: v.PUBLIC_URL ? v.PUBLIC_URL.replace(/\/+$/, "") : undefined,
       replyTimeoutSeconds: Number(v.REPLY_TIMEOUT_SECONDS),
       licenseCacheTtlMs: Number(v.LICENSE_CACHE_TTL_MS),
+      reconcile: {
+        staleMs: Number(v.RECONCILE_STALE_SECONDS) * 1000,
+        spreadMs: Number(v.RECONCILE_SPREAD_SECONDS) * 1000,
+        callsPerSecond: Number(v.RECONCILE_CALLS_PER_SECOND),
+      },
       deliveryRetentionDays: Number(v.DELIVERY_RETENTION_DAYS),
       deadLetterRetentionDays: Number(v.DEAD_LETTER_RETENTION_DAYS),
       logLevel: v.LOG_LEVEL,

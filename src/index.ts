@@ -15,9 +15,9 @@ export default {
     return kind ? serveWebhook(kind, request, env) : app.fetch(request, env, ctx);
   },
   /** Cron Trigger: every license reconciles itself (src/licenses/fleet.ts). */
-  async scheduled(_controller, env, _ctx) {
-    // Each run tries other page leaders first (random: a step derived from the schedule could
-    // divide a page's size and come back to the same leaders).
-    await reconcileFleet(env, { rotation: Math.floor(Math.random() * 2 ** 30) });
+  async scheduled(controller, env, _ctx) {
+    // The scheduled time picks the run's slot of the fleet; each run tries other leaders first
+    // (random: a step derived from the schedule could come back to the same leaders).
+    await reconcileFleet(env, { scheduledTime: controller.scheduledTime, rotation: Math.floor(Math.random() * 2 ** 30) });
   },
 } satisfies ExportedHandler<Env>;

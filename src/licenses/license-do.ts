@@ -15,6 +15,7 @@ import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host"
 import { router } from "../handlers";
 import { type BotInfo, LicenseBot } from "./bot";
 import { LicenseProvisioning } from "./provisioning";
+import type { Visit } from "./fleet";
 import { LicenseReconciler, type ReconcileReport } from "./reconcile";
 import { licenseStub } from "./stub";
 import { defaultSettings, type Settings, SettingsStore } from "./settings";
@@ -86,8 +87,12 @@ export class License extends InboxObject {
       {
         deliveryRetentionMs: retention.deliveryMs,
         deadLetterTtlMs: retention.deadLetterMs,
-        // Journal each attempt; a journal failure never fails the delivery.
-        onAttempt: (event) => this.journalSafely(() => this.journal.record(journalReport(event)), log),
+        // Journal each attempt; a journal failure never fails the delivery. A license webhook that
+        // arrived proves license webhooks enabled (the hourly visit asks LiveChat less).
+        onAttempt: (event) => {
+          this.journalSafely(() => this.journal.record(journalReport(event)), log);
+          if (event.delivery.kind === "license") void this.noteLicenseWebhook(event.delivery.receivedAt);
+        },
       },
     );
   }
@@ -141,6 +146,7 @@ export class License extends InboxObject {
       apis: () => liveChatApis(config, this),
       log,
       retryUninstall: async () => (await uninstallCheck.retryPending()) === "uninstalled",
+      staleMs: config.reconcile.staleMs,
     });
     return { grant, appEvents, uninstallCheck, bot, settingsStore, provisioning, reconciler };
   }
@@ -281,12 +287,12 @@ export class License extends InboxObject {
 
   // ── Reconcile (src/licenses/reconcile.ts; issue 5) ───────────────────────────
 
-  /** Reconcile now; the report is also kept in the history. */
+  /** A full reconcile now (an operator's forced check: everything, regardless of staleness); kept in the history. */
   reconcile(): Promise<ReconcileReport> {
     return this.m.reconciler.run();
   }
 
-  /** Schedule a reconcile on this license's own alarm after `delayMs` (cheap: the cron's fan-out calls this). */
+  /** Schedule a visit (only what is unknown, stale or due) on this license's own alarm after `delayMs`: the cron's fan-out calls this. */
   scheduleReconcile(delayMs = 0): Promise<void> {
     return this.m.reconciler.schedule(delayMs);
   }
@@ -297,22 +303,22 @@ export class License extends InboxObject {
   }
 
   /**
-   * Second level of the cron's fan-out: schedule this license's reconcile and those of
-   * `others` (one KV page, at most 1000), each after a random delay within `spreadMs` (default:
-   * 50 ms per license, capped at a minute) so a fleet does not hit LiveChat at once. One failing license never stops the others.
+   * Second level of the cron's fan-out (src/licenses/fleet.ts): schedule each visit (this
+   * license's among them) on that license's own alarm after its delay. One failing license never
+   * stops the others.
    */
-  async fanOutReconcile(others: string[], spreadMs?: number): Promise<{ scheduled: number; failed: string[] }> {
-    // 50 ms per license, at most a minute: a full page of 1,000 spreads over 50 s, one license runs at once.
-    const spread = spreadMs ?? Math.min(60_000, others.length * 50);
-    const jitter = () => Math.floor(Math.random() * spread);
-    await this.m.reconciler.schedule(jitter());
+  async fanOutReconcile(visits: Visit[]): Promise<{ scheduled: number; failed: string[] }> {
     const failed: string[] = [];
-    for (let i = 0; i < others.length; i += 50) {
-      const batch = others.slice(i, i + 50);
-      const results = await Promise.allSettled(batch.map((org) => licenseStub(this.env, org).scheduleReconcile(jitter())));
-      results.forEach((r, j) => r.status === "rejected" && failed.push(batch[j]));
+    let scheduled = 0;
+    const own = (await this.m.grant.installation()).organizationId;
+    for (let i = 0; i < visits.length; i += 50) {
+      const batch = visits.slice(i, i + 50);
+      const results = await Promise.allSettled(
+        batch.map((v) => (v.organizationId === own ? this.m.reconciler.schedule(v.delayMs) : licenseStub(this.env, v.organizationId).scheduleReconcile(v.delayMs))),
+      );
+      results.forEach((r, j) => (r.status === "rejected" ? failed.push(batch[j].organizationId) : scheduled++));
     }
-    return { scheduled: others.length + 1 - failed.length, failed };
+    return { scheduled, failed };
   }
 
   // ── Bot and settings (src/licenses/bot.ts, settings.ts, provisioning.ts; issue 4) ──
@@ -347,6 +353,7 @@ export class License extends InboxObject {
     const result = await this.m.settingsStore.update(patch);
     if (result.ok && patch && typeof patch === "object" && ("workingHours" in patch || "botName" in patch || "routingMode" in patch)) {
       await this.m.provisioning.schedule();
+      await this.m.reconciler.armSwitch();
     }
     return result;
   }
@@ -414,6 +421,18 @@ export class License extends InboxObject {
       list.flatMap((r) => (r.chatId === undefined ? [] : [r.chatId])),
       Date.now(),
     );
+    // A license webhook (e.g. chat_deactivated) arrived: license webhooks are enabled.
+    const license = list.find((r) => r.kind === "license");
+    if (license) await this.noteLicenseWebhook(license.receivedAt);
+  }
+
+  /** A license webhook arrived at `at` (best effort: never fails a delivery or a report). */
+  private async noteLicenseWebhook(at: number): Promise<void> {
+    try {
+      await this.m.reconciler.noteLicenseWebhook(at);
+    } catch {
+      // Configuration invalid or storage busy: the next visit asks LiveChat instead.
+    }
   }
 
   /** Journal entries, newest first. */

@@ -1,25 +1,25 @@
 import type { NamedAlarms } from "../durable/alarms";
 import type { LiveChatApis } from "../framework/context";
 import { LiveChatError } from "../livechat/errors";
-import { normalizeRoutingStatus } from "../livechat/webhooks";
 import type { Logger } from "../log";
 import type { LicenseBot } from "./bot";
 import type { LicenseGrant } from "./grant";
 import type { LicenseProvisioning } from "./provisioning";
+import { RoutingKeeper } from "./routing-keeper";
 import { desiredRoutingStatus, type SettingsStore } from "./settings";
 
-/** Deadline name of a scheduled reconcile on the License DO's alarm. */
+export { CONFIRM_DELAY_MS, HEAL_DEADLINE, CONFIRM_DEADLINE } from "./routing-keeper";
+
+/** Deadline name of a scheduled visit (the cron's fan-out) on the License DO's alarm. */
 export const RECONCILE_DEADLINE = "reconcile";
-/** Deadline name of a routing-status heal (managed mode) after a reported drift. */
-export const HEAL_DEADLINE = "heal-routing";
-/** Deadline name of the check that confirms a reported routing status with LiveChat. */
-export const CONFIRM_DEADLINE = "confirm-routing";
-/** How long after a reported status it is confirmed: reports of one switch arrive together. */
-export const CONFIRM_DELAY_MS = 2_000;
-/** Refresh the access token when it expires within this window (issue 5: "within the hour"). */
-export const RECONCILE_REFRESH_WINDOW_MS = 3600_000;
+/** Refresh the access token when it expires within this window: hourly visits never miss it. */
+export const RECONCILE_REFRESH_WINDOW_MS = 3600_000 + 15 * 60_000;
 /** How many reconcile reports a license keeps. */
 export const RECONCILE_HISTORY = 20;
+/** Storage key of the {@link Observed} facts. */
+const OBSERVED_KEY = "reconcile-observed";
+/** A license webhook's arrival is written down at most this often (it proves license webhooks enabled). */
+const OBSERVE_WRITE_EVERY_MS = 5 * 60_000;
 
 /** What one reconcile found and did. */
 export interface ReconcileReport {
@@ -33,6 +33,16 @@ export interface ReconcileReport {
   failed: { step: string; error: string }[];
   /** Set when the license was not reconciled at all. */
   skipped?: "not_installed" | "needs_reinstall";
+  /** `full`: everything checked with LiveChat (operator); `visit`: only what was unknown, stale or due (cron). */
+  kind?: "full" | "visit";
+  /** LiveChat calls the checks made (those of provisioning a new bot aside). */
+  calls?: number;
+}
+
+/** Facts about the license observed from webhooks and API answers. */
+interface Observed {
+  /** When license webhooks were last known enabled: a `get_license_webhooks_state` answer, or a license webhook that arrived. */
+  licenseWebhooksAt?: number;
 }
 
 /** Everything reconcile works with; owned by the License DO. */
@@ -45,111 +55,95 @@ export interface ReconcileDeps {
   alarms: NamedAlarms;
   apis: () => LiveChatApis;
   log: Logger;
-  now?: () => number;
   /** Ask LiveChat again about a pending uninstall hint; true when it confirmed and the license was uninstalled. */
   retryUninstall?: () => Promise<boolean>;
+  /** How long an observation is trusted without asking LiveChat (RECONCILE_STALE_SECONDS). */
+  staleMs?: number;
+  now?: () => number;
 }
 
 /**
- * Desired-state reconciliation of one license, run by its own License DO (the cron only fans
- * out): token fresh for the next hour, bot present with a valid token, bot routing status as the
- * working hours want (bots drifting to `offline` silently stop getting bot webhooks, docs/LIVECHAT.md
- * §1.5), and license webhooks enabled (`disable_license_webhooks` survives reinstalls, §3.2).
- * Each step is independent: one failing step is recorded and the others still run.
+ * Desired-state reconciliation of one license, run by its own License DO: token fresh for the
+ * next hour, bot present, bot routing status as the working hours want (managed routing mode;
+ * a bot drifting to `offline` silently stops getting bot webhooks, docs/LIVECHAT.md §1.5), and
+ * license webhooks enabled (`disable_license_webhooks` survives reinstalls, §3.2).
+ *
+ * Two depths:
+ * - {@link visit} (the cron, about hourly): calls LiveChat only for what is unknown, stale or
+ *   due. While license webhooks are known enabled (an API answer or a license webhook within the
+ *   stale period), `routing_status_set` and `bot_deleted` (license webhooks, src/setup/declaration.ts)
+ *   report every change of the bot, so what they last said is current: a healthy license costs one
+ *   `get_license_webhooks_state` an hour, none when a license webhook arrived meanwhile.
+ * - {@link run} (an operator's forced check): everything, regardless of staleness.
+ * Owner routing mode records the status and never sets it. Each step is independent: one failing
+ * step is recorded and the others still run.
  */
 export class LicenseReconciler {
   private readonly now: () => number;
+  private readonly staleMs: number;
+  private readonly routing: RoutingKeeper;
+  private observedCache: Observed | undefined;
 
   constructor(private readonly deps: ReconcileDeps) {
-    this.now = deps.now ?? Date.now;
+    this.now = deps.now ?? (() => Date.now());
+    this.staleMs = deps.staleMs ?? 3600_000;
+    this.routing = new RoutingKeeper({ ...deps, now: this.now, record: (report) => this.record(report) });
     deps.alarms.handle(RECONCILE_DEADLINE, async () => {
-      await this.run();
-    });
-    deps.alarms.handle(HEAL_DEADLINE, async () => {
-      await this.heal();
-    });
-    deps.alarms.handle(CONFIRM_DEADLINE, async () => {
-      await this.confirm();
+      await this.visit();
     });
   }
 
-  /**
-   * The bot's routing status was reported: heal it (managed mode, drift) or confirm it with
-   * LiveChat shortly. Webhooks carry no id and may come late or twice (docs/LIVECHAT.md §1.4), so
-   * the gate trusts `list_routing_statuses` over their order: one call per reported change.
-   */
-  async onReport(): Promise<void> {
-    if (!(await this.onReportedStatus())) await this.deps.alarms.schedule(CONFIRM_DEADLINE, this.now() + CONFIRM_DELAY_MS, "earliest");
+  /** The bot's routing status was reported (routing_status_set): heal or confirm it (src/licenses/routing-keeper.ts). */
+  onReport(): Promise<void> {
+    return this.routing.onReport();
   }
 
-  /** Read the bot's routing status from LiveChat, record it, and heal drift in managed mode. */
-  async confirm(): Promise<void> {
-    const { bot, grant, apis } = this.deps;
-    const installation = await grant.installation();
-    if (!installation.installed || installation.needsReinstall) return;
-    const info = await bot.info();
-    if (!info || info.deletedAt !== undefined) return;
-    const statuses = await apis().agent.listRoutingStatuses({});
-    const reported = statuses.find((s) => s.agent_id === info.id)?.status;
-    // A bot missing from the list is not routable: offline.
-    const actual = reported === undefined ? "offline" : normalizeRoutingStatus(reported);
-    if (actual) await bot.noteRoutingStatus(info.id, actual, this.now());
-    await this.onReportedStatus();
+  /** Settings changed: re-arm the working-hours switch. */
+  armSwitch(): Promise<void> {
+    return this.routing.armSwitch();
   }
 
-  /**
-   * A routing status was reported (routing_status_set, docs/LIVECHAT.md §2.3): in managed mode,
-   * when it is not what the working hours want, heal it on the alarm now (well within a minute).
-   * Owner mode follows what was reported. True when a heal was scheduled.
-   */
-  async onReportedStatus(): Promise<boolean> {
-    const [info, current] = await Promise.all([this.deps.bot.info(), this.deps.settings.get()]);
-    if (!info || info.deletedAt !== undefined || current.routingMode !== "managed") return false;
-    if (info.routingStatus === desiredRoutingStatus(current.workingHours, new Date(this.now()))) return false;
-    await this.deps.alarms.schedule(HEAL_DEADLINE, this.now(), "earliest");
-    return true;
-  }
-
-  /**
-   * Set the bot's routing status to what the working hours want when its known status differs
-   * (managed mode only; one LiveChat call, recorded in the history when it changed something).
-   */
-  async heal(): Promise<ReconcileReport | undefined> {
-    const { bot, settings, grant, apis, log } = this.deps;
-    const installation = await grant.installation();
-    if (!installation.installed || installation.needsReinstall) return undefined;
-    const [info, current] = await Promise.all([bot.info(), settings.get()]);
-    if (!info || info.deletedAt !== undefined || current.routingMode !== "managed") return undefined;
-    const desired = desiredRoutingStatus(current.workingHours, new Date(this.now()));
-    if (info.routingStatus === desired) return undefined;
-    const report: ReconcileReport = { at: this.now(), durationMs: 0, drift: [`bot routing status ${info.routingStatus ?? "unknown"}, wanted ${desired}`], fixed: [], failed: [] };
-    try {
-      await bot.setRoutingStatus(desired, apis().bot);
-      report.fixed.push(`bot routing status set to ${desired}`);
-    } catch (err) {
-      report.failed.push({ step: "routing_status", error: describe(err) });
-      log.warn("routing status heal failed", { organization_id: installation.organizationId, error: describe(err) });
-    }
-    return this.record(report);
-  }
-
-  /** Reconcile on the alarm after `delayMs` (jitter spreads a fleet's API calls). */
+  /** Visit on the alarm after `delayMs` (the cron's fan-out spreads a fleet's visits). */
   async schedule(delayMs = 0): Promise<void> {
     await this.deps.alarms.schedule(RECONCILE_DEADLINE, this.now() + delayMs, "earliest");
   }
 
-  /** Cancel a scheduled reconcile or heal (uninstall). */
+  /** Cancel a scheduled visit, heal or confirmation (uninstall). */
   async cancel(): Promise<void> {
     await this.deps.alarms.cancel(RECONCILE_DEADLINE);
-    await this.deps.alarms.cancel(HEAL_DEADLINE);
-    await this.deps.alarms.cancel(CONFIRM_DEADLINE);
+    await this.routing.cancel();
   }
 
-  /** Reconcile now and record the report. Never throws for LiveChat failures: they are in the report. */
-  async run(): Promise<ReconcileReport> {
+  /**
+   * A license webhook arrived at `at`: license webhooks are enabled. Written down at most every
+   * few minutes (this runs for deliveries).
+   */
+  async noteLicenseWebhook(at: number): Promise<void> {
+    const observed = await this.observed();
+    if ((observed.licenseWebhooksAt ?? 0) + OBSERVE_WRITE_EVERY_MS > at) return;
+    await this.saveObserved({ ...observed, licenseWebhooksAt: at });
+  }
+
+  /** The cron's visit: only what is unknown, stale or due (see the class comment). */
+  visit(): Promise<ReconcileReport> {
+    return this.reconcile("visit");
+  }
+
+  /** An operator's full check: everything, with LiveChat, now. Never throws for LiveChat failures: they are in the report. */
+  run(): Promise<ReconcileReport> {
+    return this.reconcile("full");
+  }
+
+  private async reconcile(kind: "full" | "visit"): Promise<ReconcileReport> {
     const started = this.now();
-    const report: ReconcileReport = { at: started, durationMs: 0, drift: [], fixed: [], failed: [] };
-    const { grant, bot, settings, apis, log } = this.deps;
+    const full = kind === "full";
+    const report: ReconcileReport = { at: started, durationMs: 0, drift: [], fixed: [], failed: [], kind, calls: 0 };
+    const { grant, bot, settings, provisioning, log } = this.deps;
+    const call = <T>(fn: () => Promise<T>): Promise<T> => {
+      report.calls!++;
+      return fn();
+    };
+    const apis = this.deps.apis;
 
     // An uninstall hint LiveChat could not confirm yet is asked about again first (src/licenses/uninstall-check.ts).
     if (await this.deps.retryUninstall?.()) return { ...report, skipped: "not_installed" };
@@ -177,12 +171,11 @@ export class LicenseReconciler {
       }
     };
 
-    // 1. Access token valid for the next hour (a failed refresh marks the license for reinstall).
+    // 1. Access token valid for the next visit (due; a failed refresh marks the license for reinstall).
     const tokenOk = await step("token", async () => {
-      const before = installation.expiresAt ?? 0;
-      if (before - this.now() <= RECONCILE_REFRESH_WINDOW_MS) {
+      if ((installation.expiresAt ?? 0) - this.now() <= RECONCILE_REFRESH_WINDOW_MS) {
         report.drift.push("access token expires within the hour");
-        await grant.refresh();
+        await call(() => grant.refresh());
         report.fixed.push("access token refreshed");
       }
     });
@@ -191,64 +184,82 @@ export class LicenseReconciler {
       return this.record(report);
     }
 
-    // 2. The bot exists (recreated when it was deleted) and 3. its token is valid.
-    const botOk = await step("bot", async () => {
-      const current = await settings.get();
-      const id = await bot.id();
-      if (!id) {
-        report.drift.push("no bot");
-      } else {
-        try {
-          await apis().configuration.getBot({ id });
-          return;
-        } catch (err) {
-          if (!(err instanceof LiveChatError && err.type === "not_found")) throw err;
-          report.drift.push(`bot ${id} was deleted`);
-        }
-      }
-      await bot.forget();
-      const created = await bot.ensure(org, current.botName);
-      report.fixed.push(`bot ${created.id} provisioned`);
-    });
-    if (botOk) {
-      await step("bot_token", async () => {
-        const before = (await bot.info())?.tokenExpiresAt;
-        await bot.credentials(org, installation.region);
-        const after = (await bot.info())?.tokenExpiresAt;
-        if (after !== before) report.fixed.push("bot token renewed");
-      });
-      // 4. Routing status as desired (working hours in the license's time zone); owner mode records only.
-      await step("routing_status", async () => {
-        const current = await settings.get();
-        const desired = desiredRoutingStatus(current.workingHours, new Date(this.now()));
-        const id = (await bot.id())!;
-        const statuses = await apis().agent.listRoutingStatuses({});
-        const reported = statuses.find((s) => s.agent_id === id)?.status;
-        // A bot missing from the list is not routable: treat it as offline.
-        const actual = reported === undefined ? "offline" : normalizeRoutingStatus(reported);
-        if (actual) await bot.noteRoutingStatus(id, actual, this.now());
-        if (current.routingMode === "owner") return;
-        if (actual !== desired) {
-          report.drift.push(`bot routing status ${actual ?? reported}, wanted ${desired}`);
-          await bot.setRoutingStatus(desired, apis().bot);
-          report.fixed.push(`bot routing status set to ${desired}`);
-        }
-      });
-    }
-
-    // 5. License webhooks enabled.
+    // 2. License webhooks enabled: asked when not known within the stale period (or always, full).
+    let reportsTrusted = false;
     await step("license_webhooks", async () => {
-      const state = await apis().configuration.getLicenseWebhooksState({});
+      const observed = await this.observed();
+      if (!full && (observed.licenseWebhooksAt ?? 0) > this.now() - this.staleMs) {
+        reportsTrusted = true;
+        return;
+      }
+      const state = await call(() => apis().configuration.getLicenseWebhooksState({}));
       if (!state.license_webhooks_enabled) {
         report.drift.push("license webhooks disabled");
-        await apis().configuration.enableLicenseWebhooks({});
+        await call(() => apis().configuration.enableLicenseWebhooks({}));
         report.fixed.push("license webhooks enabled");
+        // Changes of the bot meanwhile were not reported: check it below.
+      } else {
+        reportsTrusted = !full;
       }
+      await this.saveObserved({ ...observed, licenseWebhooksAt: this.now() });
     });
+
+    // 3. The bot exists (recreated when it is missing; a deleted one only in managed mode or when forced).
+    const current = await settings.get();
+    const owner = current.routingMode === "owner";
+    let botGone = false;
+    const botOk = await step("bot", async () => {
+      const info = await bot.info();
+      let gone = !info ? "no bot" : info.deletedAt !== undefined ? `bot ${info.id} was deleted` : undefined;
+      if (info && !gone && !reportsTrusted) {
+        try {
+          await call(() => apis().configuration.getBot({ id: info.id }));
+        } catch (err) {
+          if (!(err instanceof LiveChatError && err.type === "not_found")) throw err;
+          await bot.noteDeleted(info.id, this.now());
+          gone = `bot ${info.id} was deleted`;
+        }
+      }
+      if (!gone) return;
+      report.drift.push(gone);
+      if (info && owner && !full) {
+        // Owner mode: recorded and shown (license page); an operator's forced reconcile re-creates it.
+        botGone = true;
+        return;
+      }
+      await bot.forget();
+      const created = await provisioning.run();
+      report.fixed.push(`bot ${created.id} provisioned`);
+    });
+    if (botOk && !botGone) {
+      if (full) {
+        await step("bot_token", async () => {
+          const before = (await bot.info())?.tokenExpiresAt;
+          await bot.credentials(org, installation.region);
+          const after = (await bot.info())?.tokenExpiresAt;
+          if (after !== before) {
+            report.calls!++;
+            report.fixed.push("bot token renewed");
+          }
+        });
+      }
+      // 4. Routing status as desired (managed) or as it is (owner): read when not trusted or unknown.
+      await step("routing_status", async () => {
+        const info = (await bot.info())!;
+        const desired = desiredRoutingStatus(current.workingHours, new Date(this.now()));
+        let actual: string | undefined = info.routingStatus;
+        if (!reportsTrusted || actual === undefined) actual = await call(() => this.routing.read(info.id));
+        if (owner || actual === desired) return;
+        report.drift.push(`bot routing status ${actual}, wanted ${desired}`);
+        await call(() => bot.setRoutingStatus(desired, apis().bot));
+        report.fixed.push(`bot routing status set to ${desired}`);
+      });
+      await this.routing.armSwitch();
+    }
 
     report.durationMs = this.now() - started;
     if (report.drift.length || report.failed.length) {
-      log.info("reconciled", { organization_id: org, drift: report.drift, fixed: report.fixed, failed: report.failed });
+      log.info("reconciled", { organization_id: org, kind, drift: report.drift, fixed: report.fixed, failed: report.failed, calls: report.calls });
     }
     return this.record(report);
   }
@@ -263,6 +274,15 @@ export class LicenseReconciler {
     const history = await this.history();
     await this.deps.storage.put("reconcile-history", [report, ...history].slice(0, RECONCILE_HISTORY));
     return report;
+  }
+
+  private async observed(): Promise<Observed> {
+    return (this.observedCache ??= (await this.deps.storage.get<Observed>(OBSERVED_KEY)) ?? {});
+  }
+
+  private async saveObserved(observed: Observed): Promise<void> {
+    this.observedCache = observed;
+    await this.deps.storage.put(OBSERVED_KEY, observed);
   }
 }
 

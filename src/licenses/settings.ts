@@ -272,6 +272,34 @@ export function desiredRoutingStatus(hours: WorkingHours | null, at: Date): "acc
   return open ? "accepting_chats" : hours.outsideStatus;
 }
 
+const WEEK_MINUTES = 7 * 1440;
+
+/**
+ * When the working hours next switch the wanted routing status after `at` (ms), or undefined
+ * without a schedule: the nearest interval start or end, in the license's time zone. Computed
+ * from the local weekday and minute, so across a daylight-saving change it may be an hour off;
+ * the deadline at that time re-checks and re-arms itself.
+ *
+ * @example
+ * nextRoutingSwitch({ timezone: "UTC", days: { monday: [{ start: "09:00", end: "17:00" }] }, outsideStatus: "offline" }, new Date("2026-12-07T08:30:00Z"));
+ * // Date.parse("2026-12-07T09:00:00Z") (a Monday)
+ */
+export function nextRoutingSwitch(hours: WorkingHours | null, at: Date): number | undefined {
+  if (!hours) return undefined;
+  const { day, minutes } = localTime(at, hours.timezone);
+  const now = DAYS.indexOf(day) * 1440 + minutes;
+  let soonest: number | undefined;
+  for (const [i, name] of DAYS.entries()) {
+    for (const interval of hours.days[name] ?? []) {
+      for (const boundary of [toMinutes(interval.start), toMinutes(interval.end)]) {
+        const ahead = (((i * 1440 + boundary - now) % WEEK_MINUTES) + WEEK_MINUTES) % WEEK_MINUTES || WEEK_MINUTES;
+        if (soonest === undefined || ahead < soonest) soonest = ahead;
+      }
+    }
+  }
+  return soonest === undefined ? undefined : at.getTime() - (at.getTime() % 60_000) + soonest * 60_000;
+}
+
 function toMinutes(hhmm: string): number {
   const [h, m] = hhmm.split(":").map(Number);
   return h * 60 + m;

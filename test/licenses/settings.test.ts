@@ -11,6 +11,7 @@ import {
   desiredRoutingStatus,
   localTime,
   MAX_KEYWORDS,
+  nextRoutingSwitch,
   settingsPatchSchema,
 } from "../../src/licenses/settings";
 
@@ -90,6 +91,20 @@ describe("working hours", () => {
   it("reads local time in the license's time zone", () => {
     // 2026-11-23 is a Monday; 08:30 UTC is 09:30 in Warsaw (CET, UTC+1).
     expect(localTime(new Date("2026-11-23T08:30:00Z"), "Europe/Warsaw")).toEqual({ day: "monday", minutes: 570 });
+  });
+
+  it("knows when the schedule next switches the wanted status (the License DO's own deadline)", () => {
+    // Monday 2026-11-23, Warsaw is UTC+1: opens 08:00 UTC, closes 16:00 UTC, next opening a week later.
+    expect(nextRoutingSwitch(hours, new Date("2026-11-23T07:30:20Z"))).toBe(Date.parse("2026-11-23T08:00:00Z"));
+    expect(nextRoutingSwitch(hours, new Date("2026-11-23T08:00:00Z"))).toBe(Date.parse("2026-11-23T16:00:00Z"));
+    expect(nextRoutingSwitch(hours, new Date("2026-11-23T16:00:00Z"))).toBe(Date.parse("2026-11-30T08:00:00Z"));
+    for (const at of ["2026-11-23T07:59:00Z", "2026-11-23T08:00:00Z", "2026-11-23T15:59:00Z", "2026-11-23T16:00:00Z"]) {
+      const next = nextRoutingSwitch(hours, new Date(at))!;
+      // The status really changes there, and not a minute before.
+      expect(desiredRoutingStatus(hours, new Date(next))).not.toBe(desiredRoutingStatus(hours, new Date(next - 60_000)));
+    }
+    expect(nextRoutingSwitch(null, new Date())).toBeUndefined();
+    expect(nextRoutingSwitch({ ...hours, days: {} }, new Date())).toBeUndefined();
   });
 
   it("accepts chats inside the schedule and follows outsideStatus outside it", () => {

@@ -25,6 +25,7 @@ import {
  * |---|---|
  * | `GET /licenses?cursor=&limit=` | installed licenses: installed at, token expiry, needs-reinstall, sealed with an old key, bot, last reconcile, 24 h counts; the first page adds `configuration` (weak secrets named, licenses still under the previous TOKEN_ENCRYPTION_KEY) |
  * | `GET /licenses/:org` | installation, bot, settings, inbox, last reconcile (drift), hourly outcomes (24 h), app events |
+ * | `POST /licenses/:org/reconcile` | a full check now, regardless of staleness: `{drift, fixed, failed, calls}` (404 when not installed) |
  * | `GET /licenses/:org/settings` · `PUT` (JSON patch) | per-license settings (`rating.reviewUrl: null` removes the link); invalid or over a limit (src/licenses/settings.ts) → 400 with `problems` |
  * | `GET /licenses/:org/deliveries?limit=&status=&chat=` | the license's delivery journal, newest first |
  * | `GET /licenses/:org/deliveries/:id?chat=` | one delivery with its stored body (secrets redacted) |
@@ -123,6 +124,13 @@ adminApi.post("/licenses/:org/deliveries/:id/replay", async (c) => {
   if (result.ok) return c.json(result, 202);
   if (result.reason === "not_found") return problem(c, 404, "not_found", "No such delivery (or it was pruned)");
   return problem(c, 409, result.reason, "The delivery is still queued; nothing to replay");
+});
+
+adminApi.post("/licenses/:org/reconcile", async (c) => {
+  const stub = licenseStub(c.env, c.req.param("org"));
+  if (!(await stub.installation()).installed) return problem(c, 404, "not_found", "No installed license with this organization id");
+  const report = await stub.reconcile();
+  return c.json({ drift: report.drift, fixed: report.fixed, failed: report.failed, ...(report.skipped ? { skipped: report.skipped } : {}), calls: report.calls, at: report.at, durationMs: report.durationMs });
 });
 
 adminApi.get("/licenses/:org/dead-letters", async (c) => {

@@ -177,6 +177,7 @@ admin.get("/", async (c) => {
 
 const NOTICES: Record<string, { text: string; error?: boolean }> = {
   saved: { text: "Settings saved." },
+  reconciled: { text: "Reconciled: everything was checked with LiveChat; see the last reconcile." },
   replayed: { text: "Delivery queued again: it runs through the handlers that have not completed within seconds." },
   replay_not_found: { text: "That delivery is no longer stored (pruned or expired).", error: true },
   replay_pending: { text: "That delivery is still queued; nothing to replay.", error: true },
@@ -248,6 +249,14 @@ admin.post("/licenses/:org/settings", async (c) => {
   const result = read.ok ? await stub.updateSettings(read.patch) : read;
   if (!result.ok) return licensePage(c, org, { form: values, problems: result.problems, status: 400 });
   return c.redirect(`/admin/licenses/${encodeURIComponent(org)}?notice=saved#settings`, 303);
+});
+
+admin.post("/licenses/:org/reconcile", async (c) => {
+  const org = c.req.param("org");
+  const stub = licenseStub(c.env, org);
+  if (!(await stub.installation()).installed) return notFound(c, "No installed license with this organization id.");
+  await stub.reconcile();
+  return c.redirect(`/admin/licenses/${encodeURIComponent(org)}?notice=reconciled#reconcile`, 303);
 });
 
 admin.post("/licenses/:org/deliveries/:id/replay", async (c) => {

@@ -191,6 +191,10 @@ export function LicensePage(props: {
           ) : (
             <p class="muted">Not reconciled yet.</p>
           )}
+          <form class="inline" method="post" action={`${back}/reconcile`}>
+            <input type="hidden" name="_csrf" value={csrf} />
+            <button type="submit">Reconcile now</button>
+          </form>
         </section>
         <section class="card" id="inbox">
           <h2>License inbox</h2>
