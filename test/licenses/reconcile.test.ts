@@ -128,10 +128,10 @@ describe("reconcile visits: LiveChat only for what is unknown, stale or due", ()
   it("a healthy license costs one call an hour: get_license_webhooks_state, then nothing while it is fresh", async () => {
     const stub = await installed("org-visit-healthy");
     const since = lc.calls().length;
-    const first = await runInDurableObject(stub, (i) => (i as unknown as { reconciler: LicenseReconciler }).reconciler.visit());
+    const first = await runInDurableObject(stub, (i) => (i as unknown as { m: { reconciler: LicenseReconciler } }).m.reconciler.visit());
     expect(first).toMatchObject({ kind: "visit", drift: [], fixed: [], failed: [], calls: 1 });
     expect(callsSince(since)).toEqual(["get_license_webhooks_state"]);
-    const again = await runInDurableObject(stub, (i) => (i as unknown as { reconciler: LicenseReconciler }).reconciler.visit());
+    const again = await runInDurableObject(stub, (i) => (i as unknown as { m: { reconciler: LicenseReconciler } }).m.reconciler.visit());
     expect(again).toMatchObject({ calls: 0 });
     expect(callsSince(since)).toEqual(["get_license_webhooks_state"]);
   });
@@ -143,7 +143,7 @@ describe("reconcile visits: LiveChat only for what is unknown, stale or due", ()
     expect((await post("license", body)).status).toBe(200);
     await vi.waitUntil(async () => (await licenseDeliveries(org)).some((d) => d.status === "processed"), { timeout: 5000 });
     const since = lc.calls().length;
-    const report = await runInDurableObject(stub, (i) => (i as unknown as { reconciler: LicenseReconciler }).reconciler.visit());
+    const report = await runInDurableObject(stub, (i) => (i as unknown as { m: { reconciler: LicenseReconciler } }).m.reconciler.visit());
     expect(report).toMatchObject({ calls: 0, drift: [] });
     expect(callsSince(since)).toEqual([]);
   });
@@ -153,7 +153,7 @@ describe("reconcile visits: LiveChat only for what is unknown, stale or due", ()
     const bot = (await stub.botInfo())!;
     fake.webhooksEnabled = false;
     fake.routing.set(bot.id, "offline");
-    const report = await runInDurableObject(stub, (i) => (i as unknown as { reconciler: LicenseReconciler }).reconciler.visit());
+    const report = await runInDurableObject(stub, (i) => (i as unknown as { m: { reconciler: LicenseReconciler } }).m.reconciler.visit());
     expect(report.drift).toEqual(["license webhooks disabled", "bot routing status offline, wanted accepting_chats"]);
     expect(report.fixed).toEqual(["license webhooks enabled", "bot routing status set to accepting_chats"]);
     expect(fake.routing.get(bot.id)).toBe("accepting_chats");
@@ -166,7 +166,7 @@ describe("reconcile visits: LiveChat only for what is unknown, stale or due", ()
     fake.webhooksEnabled = false; // nothing reported: the visit reads
     fake.routing.set(bot.id, "offline");
     const sets = count("/set_routing_status");
-    const report = await runInDurableObject(stub, (i) => (i as unknown as { reconciler: LicenseReconciler }).reconciler.visit());
+    const report = await runInDurableObject(stub, (i) => (i as unknown as { m: { reconciler: LicenseReconciler } }).m.reconciler.visit());
     expect(report.fixed).toEqual(["license webhooks enabled"]);
     expect(count("/set_routing_status")).toBe(sets);
     expect((await stub.botInfo())?.routingStatus).toBe("offline");
@@ -174,7 +174,7 @@ describe("reconcile visits: LiveChat only for what is unknown, stale or due", ()
     fake.webhooksEnabled = false; // unreported again, an hour later
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 13_000); // past RECONCILE_STALE_SECONDS (12 s in tests)
-    const deleted = await runInDurableObject(stub, (i) => (i as unknown as { reconciler: LicenseReconciler }).reconciler.visit());
+    const deleted = await runInDurableObject(stub, (i) => (i as unknown as { m: { reconciler: LicenseReconciler } }).m.reconciler.visit());
     expect(deleted.drift, JSON.stringify(deleted)).toContain(`bot ${bot.id} was deleted`);
     expect((await stub.botInfo())?.id).toBe(bot.id);
     const forced = await stub.reconcile();
