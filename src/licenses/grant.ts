@@ -330,7 +330,7 @@ export class LicenseGrant {
     const sealed = await this.storage.get<string>("grant");
     const organizationId = await this.storage.get<string>("organization-id");
     if (!sealed || !organizationId) return (this.cached = null);
-    this.cached = await this.store.open(organizationId, sealed);
+    this.cached = await this.store.open(organizationId, sealed).catch(unreadable);
     // First read of a grant not marked with the current key (under the previous one, or written by
     // an older version): seal it again.
     if ((await this.storage.get<string>("grant-key")) !== (await keyId(this.keys.current))) {
@@ -391,6 +391,15 @@ export class LicenseGrant {
       this.log.warn("token revoke failed", { error: errorType(err) });
     }
   }
+}
+
+/** A stored grant that opens with none of the keys (sealed with another TOKEN_ENCRYPTION_KEY): only a reinstall helps. */
+function unreadable(): never {
+  throw new LiveChatError({
+    status: 0,
+    type: "grant_unreadable",
+    message: "The stored grant cannot be opened with this TOKEN_ENCRYPTION_KEY; the license must reinstall the app",
+  });
 }
 
 function notInstalled(): LiveChatError {

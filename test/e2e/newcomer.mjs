@@ -97,7 +97,7 @@ export async function runNewcomer(suite) {
         const { output, seen } = await startOnce(stateDir, ports, { during: webhookAnswers });
         expect(output.includes("A new .dev.vars was generated"), `the old local state was not noticed:\n${tail(output)}`);
         expect(/registered with another LIVECHAT_WEBHOOK_SECRET/.test(output), `setup did not replace the webhooks:\n${tail(output)}`);
-        expect(!/Decryption failed|install failed/.test(output), `the install failed:\n${tail(output)}`);
+        expect(!/Decryption failed|install failed/.test(output), `the install failed:\n${output.split("\n").filter((l) => /Decryption failed|install failed/.test(l)).join("\n").slice(0, 1500)}`);
         expect(output.includes("livechat-edge is installed") && output.includes("Try it in another terminal"), `not installed:\n${tail(output)}`);
         const answers = /** @type {string[]} */ (seen);
         expect(answers.length > 0, "the simulator sent no webhook after the install");
