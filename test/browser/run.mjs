@@ -201,7 +201,8 @@ try {
     s.chat = chat.chat_id;
     // Every Agent Chat API call fails (400, not retried by the client) until the fault is removed.
     await simCall(sim.url, "POST", "/_sim/faults", { match: "/agent/action/", status: 400, type: "validation", message: "injected by the browser test", count: null });
-    const res = await fetch(`${s.worker}/webhooks/license`, {
+    // The tag suggestion is a bot behaviour: LiveChat sends it as a bot webhook (docs/LIVECHAT.md §1.5).
+    const res = await fetch(`${s.worker}/webhooks/bot`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({

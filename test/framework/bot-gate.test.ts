@@ -5,6 +5,7 @@ import { BOT_NOT_ACCEPTING } from "../../src/framework";
 import { router } from "../../src/handlers";
 import type { LicenseBot } from "../../src/licenses/bot";
 import { licenseStub } from "../../src/licenses/stub";
+import { fixture } from "../helpers/fixtures";
 import { mockLiveChat } from "../helpers/livechat-mock";
 import { type Body, rawSample } from "../livechat/webhooks/samples";
 import { chatDeliveries, incomingEvent, install, licenseDeliveries, post, SECRET, settled, uniqueOrg } from "../webhooks/helpers";
@@ -22,6 +23,9 @@ async function orgWithBot(botId: string): Promise<string> {
   const lc = mockLiveChat();
   lc.on("POST", "/configuration/action/list_bots", Response.json([]));
   lc.on("POST", "/configuration/action/create_bot", Response.json({ id: botId, secret: "bot-secret" }));
+  // The install's own provisioning alarm may have created the bot first: ensure() then checks it.
+  lc.on("POST", "/configuration/action/get_bot", Response.json({ ...fixture("configuration.v3.6.get_bot.response"), id: botId, name: "Edge bot" }));
+  lc.on("POST", "/configuration/action/update_bot", Response.json({}));
   await runInDurableObject(licenseStub(env, org), (instance) => (instance as unknown as { m: { bot: LicenseBot } }).m.bot.ensure(org, "Edge bot"));
   vi.restoreAllMocks();
   return org;
