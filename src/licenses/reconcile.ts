@@ -5,10 +5,12 @@ import type { Logger } from "../log";
 import type { LicenseBot } from "./bot";
 import type { LicenseGrant } from "./grant";
 import type { LicenseProvisioning } from "./provisioning";
+import type { ReconcileReport } from "./reconcile-report";
 import { RoutingKeeper } from "./routing-keeper";
 import { desiredRoutingStatus, type SettingsStore } from "./settings";
 
 export { CONFIRM_DELAY_MS, HEAL_DEADLINE, CONFIRM_DEADLINE } from "./routing-keeper";
+export type { ReconcileReport } from "./reconcile-report";
 
 /** Deadline name of a scheduled visit (the cron's fan-out) on the License DO's alarm. */
 export const RECONCILE_DEADLINE = "reconcile";
@@ -20,24 +22,6 @@ export const RECONCILE_HISTORY = 20;
 const OBSERVED_KEY = "reconcile-observed";
 /** A license webhook's arrival is written down at most this often (it proves license webhooks enabled). */
 const OBSERVE_WRITE_EVERY_MS = 5 * 60_000;
-
-/** What one reconcile found and did. */
-export interface ReconcileReport {
-  at: number;
-  durationMs: number;
-  /** Differences between the desired and the actual state. */
-  drift: string[];
-  /** What was changed to remove drift (or renewed ahead of time). */
-  fixed: string[];
-  /** Steps that failed, with the error type/message (no secrets). */
-  failed: { step: string; error: string }[];
-  /** Set when the license was not reconciled at all. */
-  skipped?: "not_installed" | "needs_reinstall";
-  /** `full`: everything checked with LiveChat (operator); `visit`: only what was unknown, stale or due (cron). */
-  kind?: "full" | "visit";
-  /** LiveChat calls the checks made (those of provisioning a new bot aside). */
-  calls?: number;
-}
 
 /** Facts about the license observed from webhooks and API answers. */
 interface Observed {

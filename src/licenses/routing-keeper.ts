@@ -4,7 +4,7 @@ import { normalizeRoutingStatus } from "../livechat/webhooks";
 import type { Logger } from "../log";
 import type { LicenseBot } from "./bot";
 import type { LicenseGrant } from "./grant";
-import type { ReconcileReport } from "./reconcile";
+import type { ReconcileReport } from "./reconcile-report";
 import { desiredRoutingStatus, nextRoutingSwitch, type SettingsStore } from "./settings";
 
 /** Deadline name of a routing-status heal (managed mode): after a reported drift, at a working-hours switch. */
