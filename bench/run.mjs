@@ -490,11 +490,11 @@ function sumOf(rows, key) {
 }
 
 /**
- * The budgets `npm run bench` gates (docs/BENCHMARK.md "Budgets"). The ack-cost floor is raised to what
- * the ack's redesign reached once it lands (its goal: 0.83); no change may lower the measured
- * ratio by more than 5 % without saying why in its commit.
+ * The budgets `npm run bench` gates (docs/BENCHMARK.md "Budgets"). The ack-cost floor is what the
+ * ack's redesign reached (0.79 at 3876dd3; its goal was 0.83) less the 5 % a change may lose
+ * without saying why in its commit.
  */
-const BUDGETS = { ackCostRatio: 0.6, gzipKiB: 72, coldStartVsBare: 1.25 };
+const BUDGETS = { ackCostRatio: 0.75, gzipKiB: 72, coldStartVsBare: 1.25 };
 
 function budget(name, actual, pass) {
   return { name, actual, pass: Boolean(pass) };
