@@ -52,7 +52,7 @@ describe("threat: a sealed value of one license opens in another", () => {
     await runInDurableObject(licenseStub(env, other), (_i, state) => state.storage.put("grant", grant));
     await abortAllDurableObjects();
     const error = await rpcError(licenseStub(env, other).credentials());
-    expect(error.message).toMatch(/decrypt|OperationError/i);
+    expect(error.message).toMatch(/grant_unreadable/);
     expect((await licenseStub(env, victim).credentials()).token).toBe(stolen.token);
   });
 });
