@@ -3,7 +3,7 @@ import { secretsOf, type Credentials } from "../livechat/auth";
 import { ConfigurationApi } from "../livechat/configuration";
 import { LiveChatError } from "../livechat/errors";
 import { HttpClient } from "../livechat/http";
-import { isLoopback, resolveCredentials, scrubber } from "./cli";
+import { isLoopback, resolveCredentials, scrubber, type CliIo } from "./cli";
 import { appWebhooks } from "./declaration";
 import { planWebhooks } from "./plan";
 import { lookup, parseDevVars, parseWranglerVars, type ConfigLayer } from "./sources";
@@ -42,19 +42,8 @@ export interface DoctorCheck {
   fix?: string;
 }
 
-/** What {@link main} needs from its host. */
-export interface DoctorIo {
-  argv: readonly string[];
-  env: Readonly<Record<string, string | undefined>>;
-  /** Text of `.dev.vars`, when the file exists. */
-  devVars?: string;
-  /** Text of `wrangler.toml`, when the file exists. */
-  wranglerToml?: string;
-  stdout(line: string): void;
-  stderr(line: string): void;
-  /** HTTP client for the Configuration API (tests inject fast retries). */
-  http?: HttpClient;
-}
+/** What {@link main} needs from its host: the same as setup's (arguments, environment, local files, output). */
+export type DoctorIo = CliIo;
 
 const TIMEOUT_MS = 10_000;
 const DEFAULT_API_URL = "https://api.livechatinc.com";

@@ -18,32 +18,17 @@ import {
   STALLED_WAKE_UP_MS,
   PRUNE_INTERVAL_MS,
 } from "../../src/deliveries";
-import type { JsonObject, ProcessAttempt, ProcessOutcome, WebhookRules } from "../../src/deliveries";
+import type { JsonObject, ProcessAttempt, ProcessOutcome } from "../../src/deliveries";
+import { openTestInbox, T0, testRules } from "../helpers/test-inbox";
 
-// Far-future clock: the storage alarms armed here never fire by themselves; tests drive process().
-const T0 = 4_000_000_000_000;
 const WINDOW_MS = 60_000;
 let n = 0;
 
-/**
- * Rules for these tests: the payload names its dedupe key (`key`) and, optionally, its window and
- * the subject it changes. LiveChat's own rules are tested with the receiver (test/webhooks).
- */
-const rules: WebhookRules = {
-  describe: (kind, body, receivedAt) => ({
-    kind,
-    organizationId: String(body.organization_id),
-    chatId: "CHAT1",
-    action: String(body.action),
-    webhookId: String(body.webhook_id),
-    payload: body.payload ?? null,
-    receivedAt,
-  }),
-  dedupe: async (delivery) => {
-    const p = delivery.payload as { key: string; window?: number; subject?: string };
-    return { key: p.key, windowMs: p.window ?? WINDOW_MS, ...(p.subject ? { subject: p.subject } : {}) };
-  },
-};
+/** The payload names its dedupe key (`key`) and, optionally, its window and the subject it changes. */
+const rules = testRules(async (delivery) => {
+  const p = delivery.payload as { key: string; window?: number; subject?: string };
+  return { key: p.key, windowMs: p.window ?? WINDOW_MS, ...(p.subject ? { subject: p.subject } : {}) };
+});
 
 interface Rig {
   inbox: Inbox;
@@ -60,21 +45,13 @@ function body(key: string, payload: JsonObject = {}): string {
 
 function withInbox<T>(fn: (rig: Rig) => Promise<T>, options: Partial<InboxOptions> = {}) {
   return runInDurableObject(chatStub(env, `org-inbox-${++n}`, crypto.randomUUID()), async (_i, state) => {
-    const clock = { now: T0 };
-    const alarms = new NamedAlarms(state.storage, { now: () => clock.now });
-    const inbox = new Inbox(state.storage, alarms, {
-      rules,
-      now: () => clock.now,
-      retry: backoff({ maxAttempts: 3, baseMs: 1_000, jitter: 0 }),
-      // Each test its own accept rate: the isolate's is shared by every test of this file.
-      pressure: new AcceptPressure(),
-      ...options,
-    });
+    const rig = openTestInbox(state.storage, { rules, retry: backoff({ maxAttempts: 3, baseMs: 1_000, jitter: 0 }), ...options });
+    const { inbox } = rig;
     const add = async (key: string, payload?: JsonObject) => {
       await inbox.append("license", body(key, payload));
       return inbox.recent({ limit: 1 })[0].id;
     };
-    return fn({ inbox, alarms, clock, storage: state.storage, add });
+    return fn({ ...rig, add });
   });
 }
 

@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import { chatStub } from "../../src/chats/stub";
 import { NamedAlarms } from "../../src/durable/alarms";
 import {
-  AcceptPressure,
   backoff,
   DAY_MS,
   DEAD_LETTER_TTL_MS,
@@ -18,28 +17,16 @@ import {
   PRUNE_DEADLINE,
   retentionPolicy,
 } from "../../src/deliveries";
-import type { ProcessAttempt, ProcessOutcome, WebhookRules } from "../../src/deliveries";
+import type { ProcessAttempt, ProcessOutcome } from "../../src/deliveries";
+import { openTestInbox, T0, testRules } from "../helpers/test-inbox";
 
-// Far-future clock: the storage alarms armed here never fire by themselves; tests drive the deadlines.
-const T0 = 4_000_000_000_000;
 const HOUR = 3_600_000;
 /** Claims of identity keys (event ids) hold a day (src/webhooks/admit.ts). */
 const CLAIM_MS = 24 * HOUR;
 let n = 0;
 
-/** Rules for these tests: the payload names its dedupe key (`key`), claimed for a day. */
-const rules: WebhookRules = {
-  describe: (kind, body, receivedAt) => ({
-    kind,
-    organizationId: String(body.organization_id),
-    chatId: "CHAT1",
-    action: String(body.action),
-    webhookId: String(body.webhook_id),
-    payload: body.payload ?? null,
-    receivedAt,
-  }),
-  dedupe: async (delivery) => ({ key: (delivery.payload as { key: string }).key, windowMs: CLAIM_MS }),
-};
+/** The payload names its dedupe key (`key`), claimed for a day. */
+const rules = testRules(async (delivery) => ({ key: (delivery.payload as { key: string }).key, windowMs: CLAIM_MS }));
 
 interface Rig {
   inbox: Inbox;
@@ -50,21 +37,13 @@ interface Rig {
 
 function withInbox<T>(fn: (rig: Rig) => Promise<T>, options: Partial<InboxOptions> = {}) {
   return runInDurableObject(chatStub(env, `org-retention-${++n}`, crypto.randomUUID()), async (_i, state) => {
-    const clock = { now: T0 };
-    const alarms = new NamedAlarms(state.storage, { now: () => clock.now });
-    const inbox = new Inbox(state.storage, alarms, {
-      rules,
-      now: () => clock.now,
-      retry: backoff({ maxAttempts: 1, jitter: 0 }),
-      pressure: new AcceptPressure(),
-      batch: 1_000,
-      ...options,
-    });
+    const rig = openTestInbox(state.storage, { rules, retry: backoff({ maxAttempts: 1, jitter: 0 }), batch: 1_000, ...options });
+    const { inbox, alarms } = rig;
     alarms.handle(PRUNE_DEADLINE, async () => {
       await inbox.prune();
     });
     alarms.handle(PROCESS_DEADLINE, () => inbox.process(someFail));
-    return fn({ inbox, alarms, clock, storage: state.storage });
+    return fn(rig);
   });
 }
 
