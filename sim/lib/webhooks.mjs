@@ -59,20 +59,20 @@ export class WebhookDispatcher {
     for (const reg of Object.values(this.store.state.webhooks)) {
       if (reg.action !== action || !license.installs[reg.owner_client_id]?.installed) continue;
       if (!this.filtersMatch(reg, license, ctx, presence)) continue;
+      const delivery = {
+        kind: "webhook",
+        key: `${license.organization_id}:${ctx.chat?.id ?? "-"}:${reg.url}`,
+        url: reg.url,
+        action,
+        webhook_id: reg.id,
+        webhook_type: reg.type,
+        license: license.name,
+        organization_id: license.organization_id,
+        chat_id: ctx.chat?.id,
+      };
       const withheld = this.withheldBecause(reg, license);
       if (withheld) {
-        this.deliverer.withhold({
-          kind: "webhook",
-          key: `${license.organization_id}:${ctx.chat?.id ?? "-"}:${reg.url}`,
-          url: reg.url,
-          action,
-          webhook_id: reg.id,
-          webhook_type: reg.type,
-          license: license.name,
-          organization_id: license.organization_id,
-          chat_id: ctx.chat?.id,
-          body: {},
-        }, withheld);
+        this.deliverer.withhold({ ...delivery, body: {} }, withheld);
         continue;
       }
       const body = {
@@ -84,18 +84,7 @@ export class WebhookDispatcher {
         ...(ctx.requester && CONFIGURATION_ACTIONS.has(action) && reg.version !== "3.5" ? { requester: ctx.requester } : {}),
         additional_data: this.additionalData(reg, ctx.chat, presence),
       };
-      this.deliverer.enqueue({
-        kind: "webhook",
-        key: `${license.organization_id}:${ctx.chat?.id ?? "-"}:${reg.url}`,
-        url: reg.url,
-        action,
-        webhook_id: reg.id,
-        webhook_type: reg.type,
-        license: license.name,
-        organization_id: license.organization_id,
-        chat_id: ctx.chat?.id,
-        body,
-      });
+      this.deliverer.enqueue({ ...delivery, body });
       queued++;
     }
     return queued;
