@@ -61,8 +61,16 @@ export function isJsonContentType(value: string | null): boolean {
 }
 
 /**
- * The body's bytes, or undefined once more than `max` bytes arrived (the stream is cancelled, so
- * a body without Content-Length, e.g. chunked, cannot make the Worker buffer more than `max`).
+ * How much more of a streamed body over its cap is read and dropped before the stream is
+ * cancelled: a body read in part and then cancelled breaks `wrangler dev` for the requests after
+ * it (docs/TOOLCHAIN.md G17), reading on costs no memory, and this bounds what it costs.
+ */
+export const DRAIN_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The body's bytes, or undefined once more than `max` bytes arrived (nothing more is kept, so a
+ * body without Content-Length, e.g. chunked, cannot make the Worker buffer more than `max`; the
+ * rest is drained, up to {@link DRAIN_MAX_BYTES}, then cancelled).
  */
 export async function readCapped(request: Request, max: number): Promise<Uint8Array | undefined> {
   if (!request.body) return new Uint8Array(0);
@@ -74,7 +82,7 @@ export async function readCapped(request: Request, max: number): Promise<Uint8Ar
     if (done) break;
     total += value.byteLength;
     if (total > max) {
-      await reader.cancel().catch(() => {});
+      await drain(reader, DRAIN_MAX_BYTES);
       return undefined;
     }
     chunks.push(value);
@@ -86,6 +94,20 @@ export async function readCapped(request: Request, max: number): Promise<Uint8Ar
     offset += chunk.byteLength;
   }
   return out;
+}
+
+/** Read and drop what is left of a stream, up to `budget` bytes; cancel it past that. Never rejects. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<void> {
+  try {
+    for (let left = budget; left > 0; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      left -= value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The client went away: nothing left to read.
+  }
 }
 
 function tooLarge(limit: number): JsonBody {

@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
-import { isJsonContentType, readCapped } from "../../src/http/json-body";
+import { DRAIN_MAX_BYTES, isJsonContentType, readCapped } from "../../src/http/json-body";
 import { MAX_WEBHOOK_BODY_BYTES, serveWebhook, webhookKindOf } from "../../src/routes/webhooks";
 import { chatDeliveries, incomingEvent, licenseDeliveries, ORIGIN, post, sample, SECRET, settled, uniqueOrg } from "../webhooks/helpers";
 
@@ -44,14 +44,18 @@ describe("POST /webhooks/{license,bot}: transport", () => {
     expect((await errorOf(res)).type).toBe("payload_too_large");
   });
 
-  it("413 for a streamed body without Content-Length that grows past the limit", async () => {
+  /** A chunked-like body (no Content-Length) of 64 KiB chunks, endless unless `total` is given; counts what was pulled. */
+  function streamedRequest(total = Infinity) {
     const chunk = new TextEncoder().encode(" ".repeat(64 * 1024));
-    let sent = 0;
+    const seen = { sent: 0, cancelled: false };
     const stream = new ReadableStream<Uint8Array>({
       pull(controller) {
-        if (sent > MAX_WEBHOOK_BODY_BYTES * 4) return controller.close(); // the reader must stop long before
-        sent += chunk.byteLength;
+        if (seen.sent >= total) return controller.close();
+        seen.sent += chunk.byteLength;
         controller.enqueue(chunk);
+      },
+      cancel() {
+        seen.cancelled = true;
       },
     });
     const request = new Request(`${ORIGIN}/webhooks/license`, {
@@ -61,11 +65,26 @@ describe("POST /webhooks/{license,bot}: transport", () => {
       duplex: "half",
     } as RequestInit);
     expect(request.headers.get("content-length")).toBeNull();
+    return { request, seen, chunk: chunk.byteLength };
+  }
+
+  it("413 for a streamed body without Content-Length that grows past the limit; an endless one is cancelled after a bounded drain", async () => {
+    const { request, seen, chunk } = streamedRequest();
     const ctx = createExecutionContext();
     const res = await app.fetch(request, env, ctx);
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(413);
-    expect(sent).toBeLessThanOrEqual(MAX_WEBHOOK_BODY_BYTES + 2 * chunk.byteLength);
+    expect(seen.cancelled).toBe(true);
+    expect(seen.sent).toBeLessThanOrEqual(MAX_WEBHOOK_BODY_BYTES + DRAIN_MAX_BYTES + 2 * chunk);
+  });
+
+  it("a streamed body a little over the limit is read to its end before the 413, not cancelled part-way (docs/TOOLCHAIN.md G17)", async () => {
+    const total = MAX_WEBHOOK_BODY_BYTES * 2;
+    const { request, seen } = streamedRequest(total);
+    const res = await app.fetch(request, env, createExecutionContext());
+    expect(res.status).toBe(413);
+    expect(seen.sent).toBe(total);
+    expect(seen.cancelled).toBe(false);
   });
 
   it("413, not a 5xx, for a stream that outgrows its declared Content-Length (an in-process caller)", async () => {
