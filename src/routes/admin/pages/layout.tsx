@@ -28,10 +28,9 @@ button{font:inherit;padding:.3rem .9rem;border-radius:6px;border:1px solid var(-
 button.primary{background:var(--ok);border-color:var(--ok);color:#fff}form.inline{display:inline}
 .muted{color:var(--muted)}.login{max-width:22rem;margin:5rem auto}.login input{margin:.4rem 0 .8rem}
 svg.chart{width:100%;max-width:44rem;height:auto;border:1px solid var(--line);border-radius:6px;background:#fff}
-.chart .b-processed{fill:#2da44e}.chart .b-skipped{fill:#8c959f}.chart .b-unprocessable,.chart .b-not_installed{fill:#d4a72c}.chart .b-retry{fill:#fb8f44}.chart .b-dead{fill:#cf222e}
-.chart text{font:10px system-ui,sans-serif;fill:#59636e}.chart line{stroke:#d1d9e0}
-.legend span{margin-right:.8rem}.legend i{display:inline-block;width:.7rem;height:.7rem;margin-right:.25rem;vertical-align:-1px}
-.legend .b-processed{background:#2da44e}.legend .b-skipped{background:#8c959f}.legend .b-unprocessable{background:#d4a72c}.legend .b-retry{background:#fb8f44}.legend .b-dead{background:#cf222e}
+.b-processed{--c:#2da44e}.b-skipped{--c:#8c959f}.b-unprocessable,.b-not_installed{--c:#d4a72c}.b-retry{--c:#fb8f44}.b-dead{--c:var(--bad)}
+.chart rect{fill:var(--c,transparent)}.chart text{font:10px system-ui,sans-serif;fill:var(--muted)}.chart line{stroke:var(--line)}
+.legend span{margin-right:.8rem}.legend i{display:inline-block;width:.7rem;height:.7rem;margin-right:.25rem;vertical-align:-1px;background:var(--c)}
 `;
 
 /** A full dashboard page. `csrf` present: the visitor is logged in (the header gets a logout button). */
