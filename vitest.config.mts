@@ -39,6 +39,9 @@ export default defineConfig({
       },
     }),
   ],
+  // JSX as the Worker build compiles it (tsconfig jsxFactory "createElement"): no development-only
+  // __source/__self props, which the dashboard's runtime would write out as attributes.
+  oxc: { jsx: { development: false } },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,

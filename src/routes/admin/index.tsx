@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono/tiny";
-import type { JSX } from "#jsx/jsx-runtime";
+import { createElement, type JSX } from "#jsx/jsx-runtime";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { chatStub } from "../../chats/stub";
 import { withConfig } from "../../http/config-middleware";

@@ -1,6 +1,6 @@
 import { jsx as honoJsx, Fragment as HonoFragment } from "hono/jsx/jsx-runtime";
 import { describe, expect, it } from "vitest";
-import { Fragment, jsx } from "#jsx/jsx-runtime";
+import { createElement, Fragment, jsx } from "#jsx/jsx-runtime";
 
 type Tag = string | ((props: Record<string, unknown>) => unknown);
 type Tree = { tag: Tag | "fragment"; props: Record<string, unknown>; children?: (Tree | unknown)[] };
@@ -46,6 +46,16 @@ describe("the dashboard's JSX runtime renders what hono/jsx renders", () => {
     const hono = String(await honoJsx(HonoCard, { children: [honoJsx("b", { children: "x" })] }));
     expect(ours).toBe('<section class="card"><b>x</b></section>');
     expect(ours).toBe(hono);
+  });
+
+  it("createElement (the factory compiled JSX calls) passes children as jsx() gets them", () => {
+    const Card = (props: { children?: unknown }) => createElement("section", { class: "card" }, props.children);
+    expect(String(createElement("th", null))).toBe(String(jsx("th", {})));
+    expect(String(createElement("input", { name: "t", required: true }))).toBe('<input name="t" required=""/>');
+    expect(String(createElement("td", { class: "num" }, 42, " ms"))).toBe(String(jsx("td", { class: "num", children: [42, " ms"] })));
+    expect(String(createElement("ul", null, ["a", "b"].map((x) => createElement("li", null, x))))).toBe("<ul><li>a</li><li>b</li></ul>");
+    expect(String(createElement(Card, null, createElement("b", null, "x")))).toBe('<section class="card"><b>x</b></section>');
+    expect(String(createElement(Fragment, null, createElement("dt", null, "a"), "b"))).toBe("<dt>a</dt>b");
   });
 
   it("a function prop other than an event handler is refused", () => {

@@ -1,3 +1,4 @@
+import { createElement } from "#jsx/jsx-runtime";
 import type { HourlyCounts, JournalOutcome } from "../../../licenses/journal";
 
 /** Series of the chart, bottom to top; `not_installed` is drawn with `unprocessable`. */

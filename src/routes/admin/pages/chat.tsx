@@ -1,3 +1,4 @@
+import { createElement } from "#jsx/jsx-runtime";
 import type { JournalEntry } from "../../../licenses/journal";
 import { DeliveriesTable } from "./license";
 import { Layout, Time } from "./layout";

@@ -1,3 +1,4 @@
+import { createElement } from "#jsx/jsx-runtime";
 import type { Child } from "hono/jsx";
 
 /**

@@ -1,3 +1,4 @@
+import { createElement, Fragment } from "#jsx/jsx-runtime";
 import type { JournalEntry } from "../../../licenses/journal";
 import { MAX_REVIEW_URL_LENGTH } from "../../../licenses/settings";
 import type { DeadLetterView, licenseDetail } from "../data";

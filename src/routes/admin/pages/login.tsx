@@ -1,3 +1,4 @@
+import { createElement } from "#jsx/jsx-runtime";
 import { Layout } from "./layout";
 
 /** The login form: the admin token, posted once; the answer sets the session cookie. */

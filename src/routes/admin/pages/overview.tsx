@@ -1,3 +1,4 @@
+import { createElement, Fragment } from "#jsx/jsx-runtime";
 import type { JournalOutcome } from "../../../licenses/journal";
 import type { ConfigurationNotes, LicenseRow } from "../data";
 import { Badge, Layout, Time } from "./layout";
