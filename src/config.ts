@@ -39,15 +39,18 @@ export const MIN_WEBHOOK_SECRET_LENGTH = 16;
  */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
 
-/** Whole days from 1 to 365 (retention periods, docs/DATA.md). */
-const days = (name: string, fallback: string) =>
+/** A whole number from `min` to `max`, written in decimal digits; `fallback` when not set. */
+const integer = (name: string, min: number, max: number, fallback: string) =>
   z._default(
     z.string().check(
       z.trim(),
-      z.refine((v) => /^\d+$/.test(v) && +v >= 1 && +v <= 365, `${name} must be an integer from 1 to 365`),
+      z.refine((v) => /^\d+$/.test(v) && +v >= min && +v <= max, `${name} must be an integer from ${min} to ${max}`),
     ),
     fallback,
   );
+
+/** Whole days from 1 to 365 (retention periods, docs/DATA.md). */
+const days = (name: string, fallback: string) => integer(name, 1, 365, fallback);
 
 /**
  * The LiveChat API versions the clients and webhook schemas are written for (docs/LIVECHAT.md §3.1);
@@ -78,35 +81,14 @@ const envSchema = z.object({
   PUBLIC_URL: z.optional(
     z.string().check(z.trim(), z.refine((v) => isHttpUrl(v), "PUBLIC_URL must be an absolute URL")),
   ),
-  REPLY_TIMEOUT_SECONDS: z._default(
-    z.string().check(
-      z.trim(),
-      z.refine((v) => /^\d+$/.test(v) && +v >= 5 && +v <= 86_400, "REPLY_TIMEOUT_SECONDS must be an integer from 5 to 86400"),
-    ),
-    "120",
-  ),
-  RECONCILE_STALE_SECONDS: z._default(
-    z.string().check(z.trim(), z.refine((v) => /^\d+$/.test(v) && +v >= 10 && +v <= 86_400, "RECONCILE_STALE_SECONDS must be an integer from 10 to 86400")),
-    "3600",
-  ),
-  RECONCILE_SPREAD_SECONDS: z._default(
-    z.string().check(z.trim(), z.refine((v) => /^\d+$/.test(v) && +v >= 1 && +v <= 3600, "RECONCILE_SPREAD_SECONDS must be an integer from 1 to 3600")),
-    "300",
-  ),
-  RECONCILE_CALLS_PER_SECOND: z._default(
-    z.string().check(z.trim(), z.refine((v) => /^\d+$/.test(v) && +v >= 1 && +v <= 1000, "RECONCILE_CALLS_PER_SECOND must be an integer from 1 to 1000")),
-    "10",
-  ),
+  REPLY_TIMEOUT_SECONDS: integer("REPLY_TIMEOUT_SECONDS", 5, 86_400, "120"),
+  RECONCILE_STALE_SECONDS: integer("RECONCILE_STALE_SECONDS", 10, 86_400, "3600"),
+  RECONCILE_SPREAD_SECONDS: integer("RECONCILE_SPREAD_SECONDS", 1, 3600, "300"),
+  RECONCILE_CALLS_PER_SECOND: integer("RECONCILE_CALLS_PER_SECOND", 1, 1000, "10"),
   LOG_LEVEL: z._default(z.enum(["debug", "info", "warn", "error"], "LOG_LEVEL must be debug, info, warn or error"), "info"),
   DELIVERY_RETENTION_DAYS: days("DELIVERY_RETENTION_DAYS", "7"),
   DEAD_LETTER_RETENTION_DAYS: days("DEAD_LETTER_RETENTION_DAYS", "14"),
-  LICENSE_CACHE_TTL_MS: z._default(
-    z.string().check(
-      z.trim(),
-      z.refine((v) => /^\d+$/.test(v) && +v <= 60_000, "LICENSE_CACHE_TTL_MS must be an integer from 0 to 60000"),
-    ),
-    "5000",
-  ),
+  LICENSE_CACHE_TTL_MS: integer("LICENSE_CACHE_TTL_MS", 0, 60_000, "5000"),
 });
 
 /**
