@@ -6,8 +6,8 @@
  * subject is told from a redelivery (src/livechat/webhooks/dedupe.ts `dedupeSubject`).
  */
 import type { IncomingDelivery, Json, JsonObject, WebhookKind, WebhookRules } from "../deliveries/types";
-import { canonicalAction, chatIdOf, dedupeKey, dedupeKeyKind, dedupeSubject } from "../livechat/webhooks";
-import { isRecord, MAX_ID_LENGTH } from "../livechat/webhooks/schemas/common";
+import { canonicalAction, chatIdOf, dedupeKey, dedupeKeyKind, dedupeSubject, pickRequester } from "../livechat/webhooks";
+import { isRecord } from "../livechat/webhooks/schemas/common";
 
 /**
  * How long after a webhook's arrival the same content-hash key is its redelivery. LiveChat retries
@@ -30,7 +30,7 @@ export const webhookRules: WebhookRules = {
     const licenseId = typeof lic === "number" && Number.isSafeInteger(lic) && lic > 0 ? lic : undefined;
     const organizationId = typeof body.organization_id === "string" ? body.organization_id : String(licenseId);
     const chatId = chatIdOf(rawAction, payload);
-    const requester = requesterOf(body.requester);
+    const requester = pickRequester(body.requester);
     return {
       kind,
       organizationId,
@@ -53,14 +53,3 @@ export const webhookRules: WebhookRules = {
     return { key, windowMs: REDELIVERY_WINDOW_MS, ...(subject !== undefined ? { subject: `${delivery.kind}:${subject}` } : {}) };
   },
 };
-
-/** v3.6 `requester`: its id fields that are short strings (docs/LIVECHAT.md §1.2). */
-function requesterOf(value: Json | undefined): Record<string, string> | undefined {
-  if (!isRecord(value)) return undefined;
-  const out: Record<string, string> = {};
-  for (const key of ["user_id", "account_id", "client_id"]) {
-    const v = value[key];
-    if (typeof v === "string" && v.length <= MAX_ID_LENGTH) out[key] = v;
-  }
-  return out;
-}

@@ -1,5 +1,6 @@
 import type { WebhookKind } from "../deliveries/types";
 import { chatIdOf, parseEnvelope, secretMatches, storedBody } from "../livechat/webhooks";
+import { isRecord } from "../livechat/webhooks/schemas/common";
 import { reject, type WebhookResult } from "./answer";
 
 /** Where a webhook goes: the Durable Object that owns it, and what it stores there. */
@@ -64,6 +65,3 @@ function unauthorized(kind: WebhookKind, body: Record<string, unknown>): Webhook
   });
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}

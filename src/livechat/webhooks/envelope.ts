@@ -51,7 +51,8 @@ function stringProblem(value: unknown, max: number): string | undefined {
   return undefined;
 }
 
-function pickRequester(value: unknown): Envelope["requester"] {
+/** v3.6 `requester`: its id fields that are short strings (docs/LIVECHAT.md §1.2); `undefined` when not an object. */
+export function pickRequester(value: unknown): Envelope["requester"] {
   if (!isRecord(value)) return undefined;
   const out: NonNullable<Envelope["requester"]> = {};
   for (const key of ["user_id", "account_id", "client_id"] as const) {
