@@ -109,24 +109,12 @@ export type Settings = z.infer<typeof settingsSchema>;
  * A partial update, validated field by field (nested objects replace as a whole except `rating`).
  * `rating.reviewUrl: null` removes the link.
  */
-export const settingsPatchSchema = z.object({
-  replyTimeoutSeconds: z.optional(settingsSchema.shape.replyTimeoutSeconds),
-  replyMessage: z.optional(settingsSchema.shape.replyMessage),
-  tagSuggestions: z.optional(settingsSchema.shape.tagSuggestions),
-  contentSuggestions: z.optional(settingsSchema.shape.contentSuggestions),
-  contentSuggestionThreshold: z.optional(settingsSchema.shape.contentSuggestionThreshold),
-  tagKeywords: z.optional(settingsSchema.shape.tagKeywords),
-  rating: z.optional(
-    z.object({
-      goodMessage: z.optional(settingsSchema.shape.rating.shape.goodMessage),
-      badMessage: z.optional(settingsSchema.shape.rating.shape.badMessage),
-      reviewUrl: z.optional(z.nullable(httpsUrl)),
-    }),
-  ),
-  workingHours: z.optional(settingsSchema.shape.workingHours),
-  botName: z.optional(settingsSchema.shape.botName),
-  routingMode: z.optional(settingsSchema.shape.routingMode),
-});
+export const settingsPatchSchema = z.partial(
+  z.object({
+    ...settingsSchema.shape,
+    rating: z.partial(z.object({ ...settingsSchema.shape.rating.shape, reviewUrl: z.nullable(httpsUrl) })),
+  }),
+);
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 
 /** Defaults for a license that changed nothing; the reply timeout comes from REPLY_TIMEOUT_SECONDS. */
