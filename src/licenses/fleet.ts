@@ -71,8 +71,9 @@ export function planVisits(organizationIds: readonly string[], slot: number, slo
  * DOs, which schedules each one's visit on its own alarm at its offset. A visit calls LiveChat only
  * for what is unknown, stale or due (src/licenses/reconcile.ts), so a healthy license costs about
  * one call an hour and the fleet's calls are spread evenly, at most `callsPerSecond` visits a second.
- * Licenses marked as needing reinstall are skipped (while TOKEN_ENCRYPTION_KEY_PREVIOUS is set,
- * not those still sealed with an old key). A batch whose leader fails is retried with
+ * Licenses marked as needing reinstall are skipped, except those with a pending uninstall hint
+ * (retried until LiveChat confirms or refutes it, src/licenses/uninstall-check.ts) and, while
+ * TOKEN_ENCRYPTION_KEY_PREVIOUS is set, those still sealed with an old key. A batch whose leader fails is retried with
  * another leader (up to three, starting at `rotation`); a failing license never stops the others.
  */
 export async function reconcileFleet(
@@ -92,9 +93,10 @@ export async function reconcileFleet(
     const page = await store.list({ cursor, limit: options.pageSize ?? FLEET_PAGE_SIZE });
     report.pages++;
     report.licenses += page.licenses.length;
-    // A license waiting for its reinstall is skipped, unless a key rotation still has to re-seal it.
+    // A license waiting for its reinstall is skipped, unless an uninstall hint awaits LiveChat's
+    // word or a key rotation still has to re-seal it.
     for (const l of page.licenses) {
-      if (l.needsReinstall && !(rotating && l.oldKey)) report.skippedNeedsReinstall++;
+      if (l.needsReinstall && !l.uninstallPending && !(rotating && l.oldKey)) report.skippedNeedsReinstall++;
       else orgs.push(l.organizationId);
     }
     cursor = page.cursor;

@@ -67,6 +67,8 @@ export class LicenseGrant {
     private readonly log: Logger,
     /** Runs before the grant is sealed again (the License DO re-seals its bot's values there first). */
     private readonly beforeReseal: (organizationId: string) => Promise<void> = async () => {},
+    /** Whether an uninstall hint is pending (src/licenses/uninstall-check.ts), for the KV listing of a license marked for reinstall. */
+    private readonly uninstallPending: () => Promise<boolean> = async () => false,
   ) {}
 
   /** Store tokens from a code exchange; a reinstall replaces the previous grant. */
@@ -298,7 +300,21 @@ export class LicenseGrant {
     const status: GrantStatus = { needsReinstall: true, reinstallReason: reason };
     await this.storage.put("grant-status", status);
     const tokens = await this.tokens();
-    if (tokens && generation === this.generation) await this.store.put(tokens, true);
+    const uninstallPending = await this.uninstallPending();
+    if (tokens && generation === this.generation) await this.store.put(tokens, { needsReinstall: true, uninstallPending });
+  }
+
+  /**
+   * Write the KV listing of a license marked for reinstall again, saying whether an uninstall hint
+   * is pending: the cron skips such a license unless one is (src/licenses/fleet.ts). Called when
+   * that changes; writes nothing for any other license (the cron visits it anyway).
+   */
+  async relist(): Promise<void> {
+    const generation = this.generation;
+    if (!(await this.status()).needsReinstall) return;
+    const tokens = await this.tokens().catch(() => null);
+    const uninstallPending = await this.uninstallPending();
+    if (tokens && generation === this.generation) await this.store.put(tokens, { needsReinstall: true, uninstallPending });
   }
 
   private async status(): Promise<GrantStatus> {
@@ -373,6 +389,7 @@ export class LicenseGrant {
     const context = licenseKey(tokens.organizationId);
     const sealed = await sealWith(this.keys, JSON.stringify(tokens), context);
     const sealedWith = await keyId(this.keys.current);
+    const uninstallPending = status.needsReinstall && (await this.uninstallPending());
     // Checked after the last await before the write, so nothing runs in between.
     if (generation !== undefined && generation !== this.generation) return false;
     if (writes !== undefined && writes !== this.writes) return false;
@@ -380,7 +397,7 @@ export class LicenseGrant {
     // DO storage first: it is the source of truth; KV is the edge-readable copy.
     await this.storage.put({ grant: sealed, "organization-id": tokens.organizationId, "grant-status": status, "grant-key": sealedWith });
     this.cached = tokens;
-    await this.store.put(tokens, status.needsReinstall);
+    await this.store.put(tokens, { needsReinstall: status.needsReinstall, uninstallPending });
     return true;
   }
 

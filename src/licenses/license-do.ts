@@ -116,7 +116,9 @@ export class License extends InboxObject {
     });
     const keys = sealingKeys(config);
     // The bot's sealed values are sealed again before the grant, which marks the license as done.
-    const grant = new LicenseGrant(ctx.storage, new TokenStore(env.TOKENS, keys), keys, accounts, log, (org) => bot.reseal(org));
+    const grant: LicenseGrant = new LicenseGrant(ctx.storage, new TokenStore(env.TOKENS, keys), keys, accounts, log, (org) => bot.reseal(org), () =>
+      uninstallCheck.isPending(),
+    );
     const appEvents = new AppEventLog(ctx.storage);
     const uninstallCheck = new UninstallCheck({
       storage: ctx.storage,
@@ -124,6 +126,7 @@ export class License extends InboxObject {
       generation: () => grant.version(),
       liveness: () => grant.liveness(),
       uninstall: (generation) => this.uninstallGrant(generation),
+      relist: () => grant.relist(),
       log,
     });
     const bot = new LicenseBot(ctx.storage, keys, config.clientId, () => liveChatApis(config, this), log);

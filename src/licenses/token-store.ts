@@ -8,11 +8,12 @@ import { keyId, openSealed, type SealingKeys } from "./crypto";
  *
  * | key                      | value | metadata (plain, listable)                                   |
  * |--------------------------|-------|--------------------------------------------------------------|
- * | `license:<organization>` | `""`  | `{ expiresAt, installedAt, needsReinstall, sealedWith }`     |
+ * | `license:<organization>` | `""`  | `{ expiresAt, installedAt, needsReinstall, sealedWith, uninstallPending? }` |
  *
  * `sealedWith` is the public id (`keyId`) of the key the License DO's grant is sealed with, so what
  * is still under a previous key is counted from a listing, without decrypting (docs/SECURITY.md
- * "Rotating secrets without downtime"). An older version stored a sealed copy of the tokens as the
+ * "Rotating secrets without downtime"). `uninstallPending` is set on a license marked for reinstall
+ * while an uninstall hint awaits LiveChat's word, so the cron still visits it (src/licenses/fleet.ts). An older version stored a sealed copy of the tokens as the
  * value: the next write (install, refresh, uninstall) replaces or deletes it.
  */
 
@@ -41,9 +42,17 @@ export interface LicenseListing {
   needsReinstall: boolean;
   /** Sealed with a key other than the current TOKEN_ENCRYPTION_KEY (or by a version that did not say). */
   oldKey: boolean;
+  /** Marked for reinstall while an uninstall hint is neither confirmed nor refuted (src/licenses/uninstall-check.ts). */
+  uninstallPending: boolean;
 }
 
-type ListingMetadata = Omit<LicenseListing, "organizationId" | "oldKey"> & { sealedWith?: string };
+/** What the listing says about a license besides its grant's times. */
+export interface ListingFlags {
+  needsReinstall?: boolean;
+  uninstallPending?: boolean;
+}
+
+type ListingMetadata = Omit<LicenseListing, "organizationId" | "oldKey" | "uninstallPending"> & { sealedWith?: string; uninstallPending?: true };
 
 const PREFIX = "license:";
 
@@ -60,14 +69,15 @@ export class TokenStore {
   ) {}
 
   /** List the license as installed, with what the cron and the admin list read (reinstalls and refreshes overwrite). */
-  async put(tokens: LicenseTokens, needsReinstall = false): Promise<void> {
+  async put(tokens: LicenseTokens, flags: ListingFlags = {}): Promise<void> {
     const key = licenseKey(tokens.organizationId);
     const metadata: ListingMetadata = {
       expiresAt: tokens.expiresAt,
       installedAt: tokens.installedAt,
-      needsReinstall,
+      needsReinstall: flags.needsReinstall ?? false,
       sealedWith: await keyId(this.keys.current),
     };
+    if (flags.uninstallPending) metadata.uninstallPending = true;
     await this.kv.put(key, "", { metadata });
   }
 
@@ -90,6 +100,7 @@ export class TokenStore {
       installedAt: k.metadata?.installedAt ?? 0,
       needsReinstall: k.metadata?.needsReinstall ?? false,
       oldKey: k.metadata?.sealedWith !== current,
+      uninstallPending: k.metadata?.uninstallPending === true,
     }));
     return { licenses, cursor: page.list_complete ? undefined : page.cursor };
   }

@@ -41,6 +41,8 @@ export interface UninstallCheckDeps {
   liveness: () => Promise<"alive" | "gone" | "unknown">;
   /** Uninstall while the grant is still `generation`; false when it moved. */
   uninstall: (generation: number) => Promise<boolean>;
+  /** A hint became pending or stopped being so: the KV listing says so for the cron (src/licenses/grant.ts `relist`). */
+  relist?: () => Promise<void>;
   log: Logger;
   now?: () => number;
 }
@@ -50,8 +52,9 @@ export interface UninstallCheckDeps {
  * name public ids, so anyone can post `application_uninstalled` for any license: each hint is
  * checked with LiveChat (src/licenses/grant.ts `liveness`), at most once per
  * {@link UNINSTALL_CHECK_INTERVAL_MS}; one that cannot be decided stays pending and is retried
- * from the cron until LiveChat confirms or refutes it. State is mirrored in memory, so a throttled
- * hint costs no storage read or write.
+ * from the cron until LiveChat confirms or refutes it, whatever the license's state (a license
+ * marked for reinstall is listed as pending for that, `relist`). State is mirrored in memory, so a
+ * throttled hint costs no storage read or write.
  */
 export class UninstallCheck {
   private cached: CheckState | null | undefined;
@@ -82,6 +85,11 @@ export class UninstallCheck {
     return this.check(state);
   }
 
+  /** Whether a hint is pending (neither confirmed nor refuted). */
+  async isPending(): Promise<boolean> {
+    return (await this.state())?.pendingSince !== undefined;
+  }
+
   /** When a pending hint arrived, or undefined (for operators). */
   async pendingSince(): Promise<number | undefined> {
     return (await this.state())?.pendingSince;
@@ -90,7 +98,9 @@ export class UninstallCheck {
   /** A new installation refutes any pending hint. */
   async clear(): Promise<void> {
     const state = await this.state();
-    if (state?.pendingSince !== undefined) await this.write({ ...state, pendingSince: undefined, attempts: 0 });
+    if (state?.pendingSince === undefined) return;
+    await this.write({ ...state, pendingSince: undefined, attempts: 0 });
+    await this.deps.relist?.();
   }
 
   private async check(state: CheckState | null): Promise<UninstallOutcome> {
@@ -103,12 +113,16 @@ export class UninstallCheck {
       await this.write({ lastCheckAt: now, pendingSince: state?.pendingSince ?? now, attempts: (state?.attempts ?? 0) + 1 });
       const answer = await liveness();
       if (generation !== version()) return "ignored_reinstalled";
+      const wasPending = state?.pendingSince !== undefined;
       if (answer === "alive") {
         await this.write({ lastCheckAt: now, attempts: 0 });
+        if (wasPending) await this.deps.relist?.();
         return "ignored_grant_alive";
       }
       if (answer === "unknown") {
         log.warn("uninstall hint unconfirmed; retried by the cron", { attempts: (state?.attempts ?? 0) + 1 });
+        // Listed as pending, so the cron retries it even on a license waiting for its reinstall.
+        if (!wasPending) await this.deps.relist?.();
         return "unconfirmed";
       }
       if (!(await uninstall(generation))) return "ignored_reinstalled";

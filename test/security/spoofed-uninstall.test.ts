@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
-import { listDurableObjectIds, SELF } from "cloudflare:test";
+import { listDurableObjectIds, runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { reconcileFleet } from "../../src/licenses/fleet";
+import type { LicenseGrant } from "../../src/licenses/grant";
 import { licenseStub } from "../../src/licenses/stub";
 import { TokenStore } from "../../src/licenses/token-store";
 import { UNINSTALL_CHECK_INTERVAL_MS } from "../../src/licenses/uninstall-check";
@@ -26,11 +28,11 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const spoof = (org: string) =>
+const spoof = (org: string, date = new Date()) =>
   SELF.fetch(`${ORIGIN}/webhooks/app`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ ...fixture("app_webhook.application_uninstalled"), clientID: "test-client-id", organizationID: org, date: new Date().toISOString() }),
+    body: JSON.stringify({ ...fixture("app_webhook.application_uninstalled"), clientID: "test-client-id", organizationID: org, date: date.toISOString() }),
   });
 
 const outcome = async (res: Response) => ((await res.json()) as { outcome: string }).outcome;
@@ -132,6 +134,38 @@ describe("spoofed application_uninstalled", () => {
     const report = await stub.reconcile();
     expect(report.skipped).toBe("not_installed");
     expect(await stub.installation()).toMatchObject({ installed: false });
+    expect(await kvTokens(org)).toBeNull();
+    expect(revocations().map((c) => c.headers.get("authorization"))).toContain(`Bearer ${tokens.access_token}`);
+  });
+
+  it("the cron retries an unconfirmed hint on a license that meanwhile needs a reinstall, and LiveChat's refusal uninstalls it", async () => {
+    const org = "org-sec-spoof-retry-needs-reinstall";
+    const { stub, tokens } = await installed(org);
+    // The hint was checked longer ago than the throttle: the cron's next visit may ask again.
+    const sent = new Date();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() - UNINSTALL_CHECK_INTERVAL_MS - 1000);
+    lc.on("GET", "/v2/info", new Response("unavailable", { status: 503 }));
+    expect(await outcome(await spoof(org, sent))).toBe("unconfirmed");
+    vi.useRealTimers();
+
+    // Then LiveChat refuses the grant on a refresh: the license waits for its reinstall.
+    lc.on("POST", "/v2/token", grantRefused());
+    await runInDurableObject(stub, (instance) =>
+      (instance as unknown as { m: { grant: LicenseGrant } }).m.grant.refresh().then(
+        () => expect.unreachable("the refresh was refused"),
+        (err: Error) => expect(err.message).toMatch(/invalid_grant/),
+      ),
+    );
+    expect(await stub.installation()).toMatchObject({ installed: true, needsReinstall: true });
+    const listed = (await new TokenStore(env.TOKENS, { current: env.TOKEN_ENCRYPTION_KEY! }).list({ limit: 1000 })).licenses.find((l) => l.organizationId === org);
+    expect(listed).toMatchObject({ needsReinstall: true, uninstallPending: true });
+
+    // The cron visits it nonetheless, asks again, and LiveChat's word (the grant refused) uninstalls it.
+    lc.on("GET", "/v2/info", tokenRefused());
+    const fleet = await reconcileFleet(env, { reconcile: { staleMs: 1000, spreadMs: 1000, callsPerSecond: 1000 } });
+    expect(fleet.failed).not.toContain(org);
+    await vi.waitUntil(async () => !(await stub.installation()).installed, { timeout: 5000 });
     expect(await kvTokens(org)).toBeNull();
     expect(revocations().map((c) => c.headers.get("authorization"))).toContain(`Bearer ${tokens.access_token}`);
   });
