@@ -1,6 +1,10 @@
 import { env } from "cloudflare:workers";
-import { SELF } from "cloudflare:test";
+import { runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { chatStub } from "../../src/chats/stub";
+import { PROCESS_DEADLINE } from "../../src/deliveries";
+import type { DeliveryHost } from "../../src/framework";
+import { router } from "../../src/handlers";
 import { licenseStub } from "../../src/licenses/stub";
 import { TokenStore } from "../../src/licenses/token-store";
 import { fakeLiveChat } from "../helpers/fake-livechat";
@@ -8,10 +12,12 @@ import { fixture } from "../helpers/fixtures";
 import { heldReply } from "../helpers/held-reply";
 import { installLicense, ORIGIN, rpcError, storedTokens, tokenResponse } from "../helpers/install";
 import { mockLiveChat } from "../helpers/livechat-mock";
+import { chatDeliveries, incomingEvent, install, settled, uniqueOrg } from "../webhooks/helpers";
 
 /**
  * Threat (issue 21, item 12): the License DO serves other calls while it awaits LiveChat, so an
- * uninstall can interleave with a reinstall, and bot provisioning with itself or an uninstall.
+ * uninstall can interleave with a reinstall, and bot provisioning with itself or an uninstall; and
+ * a Chat DO whose alarm the runtime gave up on must not wait for a new webhook.
  */
 
 let lc: ReturnType<typeof mockLiveChat>;
@@ -134,3 +140,48 @@ describe("bot provisioning (12b)", () => {
   });
 });
 
+
+describe("a Chat DO whose alarm the runtime gave up on (12c)", () => {
+  const offs: (() => void)[] = [];
+  afterEach(() => offs.splice(0).forEach((off) => off()));
+
+  it("LiveChat's redelivery, posted to the Worker and recorded as a duplicate, arms the alarm again: the stuck event runs", async () => {
+    const org = uniqueOrg("rearm");
+    await install(org);
+    let healthy = false;
+    const ran: string[] = [];
+    offs.push(
+      router.on(
+        "incoming_event",
+        (p, ctx) => {
+          if (ctx.organizationId !== org) return;
+          // Until healthy: a failure that asks for a minute's wait (the delivery stays at the head of the queue).
+          if (!healthy) throw Object.assign(new Error("LiveChat rate limit"), { retryAfterMs: 60_000 });
+          ran.push(p.event.id);
+        },
+        { name: "test:rearm" },
+      ),
+    );
+    const webhook = (body: unknown) =>
+      SELF.fetch(`${ORIGIN}/webhooks/license`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+    expect((await webhook(incomingEvent(org, "REARM", "FIRST"))).status).toBe(200);
+    await vi.waitUntil(async () => ((await chatDeliveries(org, "REARM"))[0]?.attempts ?? 0) >= 1, { timeout: 5_000, interval: 20 });
+    // Its retry came due a minute ago, the alarm failed its retries and the runtime gave up on it:
+    // the wake-up is overdue, no alarm is set, the delivery still waits.
+    const chat = chatStub(env, org, "REARM");
+    await runInDurableObject(chat, async (instance, state) => {
+      state.storage.sql.exec("UPDATE deliveries SET next_attempt_at = 0");
+      const { alarms } = (instance as unknown as { deliveries: DeliveryHost }).deliveries;
+      await alarms.schedule(PROCESS_DEADLINE, Date.now() - 60_000);
+      await state.storage.deleteAlarm();
+    });
+    expect(await runInDurableObject(chat, (_i, state) => state.storage.getAlarm())).toBeNull();
+    healthy = true;
+
+    expect((await webhook(incomingEvent(org, "REARM", "FIRST"))).status).toBe(200); // LiveChat's redelivery
+    const deliveries = await settled(() => chatDeliveries(org, "REARM"), 2, 5_000);
+    expect(deliveries.map((d) => d.status).sort()).toEqual(["duplicate", "processed"]);
+    expect(ran).toEqual(["FIRST"]);
+  });
+});
