@@ -1,13 +1,14 @@
 import * as z from "zod/mini";
 import { secretMatches } from "../livechat/webhooks/verify";
-import { importSealingKey, randomToken, seal, sha256Base64Url, unseal } from "./crypto";
+import { openSealed, randomToken, type SealingKeys, sealWith, sha256Base64Url } from "./crypto";
 
 /**
  * One-shot OAuth `state` with PKCE S256 (docs/LIVECHAT.md §6.1 / OAUTH: `state` "strongly
  * recommended", `code_challenge` 43–128 chars, `code_challenge_method=S256`), kept in the browser
  * that started the flow, not in storage: a sealed `__Host-` cookie (AES-256-GCM under
  * TOKEN_ENCRYPTION_KEY, so encrypted and authenticated, bound to its purpose by its associated data)
- * holding the state, the PKCE verifier and the redirect URI. An anonymous `GET /install` thus
+ * holding the state, the PKCE verifier and the redirect URI. It opens with
+ * TOKEN_ENCRYPTION_KEY_PREVIOUS too, so a flow started just before a key rotation completes. An anonymous `GET /install` thus
  * writes nothing anywhere, and a callback is honoured only in the browser that started it.
  */
 
@@ -37,21 +38,22 @@ export interface StartedAuthorization {
 export type PendingAuthorization = z.infer<typeof pendingSchema>;
 
 /** A fresh state + PKCE verifier for `redirectUri`, sealed into a cookie value. */
-export async function startAuthorization(encryptionKey: string, redirectUri: string, now = Date.now()): Promise<StartedAuthorization> {
+export async function startAuthorization(keys: SealingKeys, redirectUri: string, now = Date.now()): Promise<StartedAuthorization> {
   const state = randomToken(24);
   const verifier = randomToken(32); // 43 characters, within PKCE's 43–128
   const pending: PendingAuthorization = { state, verifier, redirectUri, createdAt: now };
-  const cookie = await seal(await importSealingKey(encryptionKey), JSON.stringify(pending), SEAL_CONTEXT);
+  const cookie = await sealWith(keys, JSON.stringify(pending), SEAL_CONTEXT);
   return { state, codeChallenge: await sha256Base64Url(verifier), cookie };
 }
 
 /**
  * The pending authorization the browser's cookie holds, when it is the one `state` names, for the
  * same `redirectUri`, and younger than {@link STATE_TTL_SECONDS}; null otherwise (no cookie,
- * another browser's flow, tampered, expired, or another redirect URI).
+ * another browser's flow, tampered, expired, another redirect URI, or sealed with a key that is
+ * neither the current nor the previous one).
  */
 export async function consumeAuthorization(
-  encryptionKey: string,
+  keys: SealingKeys,
   cookie: string | undefined,
   state: string,
   redirectUri: string,
@@ -60,7 +62,7 @@ export async function consumeAuthorization(
   if (!cookie || cookie.length > MAX_COOKIE_LENGTH || !/^[A-Za-z0-9_-]{16,128}$/.test(state)) return null;
   let pending: PendingAuthorization;
   try {
-    pending = pendingSchema.parse(JSON.parse(await unseal(await importSealingKey(encryptionKey), cookie, SEAL_CONTEXT)));
+    pending = pendingSchema.parse(JSON.parse((await openSealed(keys, cookie, SEAL_CONTEXT)).plaintext));
   } catch {
     return null;
   }

@@ -2,7 +2,7 @@ import type { Logger } from "../log";
 
 /**
  * At most one confirmation per license in this span, whatever the number of uninstall hints; the
- * cron (every 5 minutes) retries a pending one on each visit.
+ * cron retries a pending one on the license's visit (src/licenses/fleet.ts).
  */
 export const UNINSTALL_CHECK_INTERVAL_MS = 4 * 60_000;
 

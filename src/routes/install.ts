@@ -7,6 +7,7 @@ import type { AppEnv } from "../http/types";
 import { AccountsClient } from "../livechat/accounts";
 import { LiveChatError } from "../livechat/errors";
 import { createLogger } from "../log";
+import { sealingKeys } from "../licenses/crypto";
 import { consumeAuthorization, STATE_COOKIE, STATE_TTL_SECONDS, startAuthorization } from "../licenses/oauth-state";
 import { licenseStub } from "../licenses/stub";
 
@@ -64,7 +65,7 @@ export const install = new Hono<AppEnv>().get("/install", withConfig("html"), as
   }
 
   if (!code) {
-    const started = await startAuthorization(config.tokenEncryptionKey, redirectUri);
+    const started = await startAuthorization(sealingKeys(config), redirectUri);
     // Lax, not Strict: LiveChat's redirect back is a cross-site top-level navigation.
     setHostCookie(c, STATE_COOKIE, started.cookie, { httpOnly: true, sameSite: "Lax", maxAge: STATE_TTL_SECONDS });
     const authorize = new URL(`${config.accountsUrl}/`);
@@ -87,7 +88,7 @@ export const install = new Hono<AppEnv>().get("/install", withConfig("html"), as
   if (state !== undefined) {
     const cookie = getHostCookie(c, STATE_COOKIE);
     clearHostCookie(c, STATE_COOKIE);
-    const pending = await consumeAuthorization(config.tokenEncryptionKey, cookie, state, redirectUri);
+    const pending = await consumeAuthorization(sealingKeys(config), cookie, state, redirectUri);
     if (!pending) {
       log.warn("install with a state this browser did not start, or an expired one", { cookie: cookie ? "present" : "absent" });
       return resultPage(c, {

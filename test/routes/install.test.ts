@@ -121,10 +121,10 @@ describe("GET /install with code and state", () => {
   });
 
   it("rejects a cookie started for another redirect URI", async () => {
-    const started = await startAuthorization(env.TOKEN_ENCRYPTION_KEY!, "https://elsewhere.example/install");
+    const started = await startAuthorization({ current: env.TOKEN_ENCRYPTION_KEY! }, "https://elsewhere.example/install");
     const res = await get(`/install?code=c&state=${started.state}`, { cookie: `__Host-oauth=${started.cookie}` });
     expect(res.status).toBe(400);
-    const same = await startAuthorization(env.TOKEN_ENCRYPTION_KEY!, `${ORIGIN}/install`);
+    const same = await startAuthorization({ current: env.TOKEN_ENCRYPTION_KEY! }, `${ORIGIN}/install`);
     lc.on("POST", "/v2/token", Response.json(tokenResponse("org-install-same-redirect")));
     expect((await get(`/install?code=c&state=${same.state}`, { cookie: `__Host-oauth=${same.cookie}` })).status).toBe(200);
     expect(lc.calls("/v2/token")).toHaveLength(1);

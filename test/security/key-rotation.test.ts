@@ -5,7 +5,9 @@ import worker from "../../src/index";
 import { License } from "../../src/licenses/license-do";
 import { licenseStub } from "../../src/licenses/stub";
 import { fakeLiveChat } from "../helpers/fake-livechat";
-import { installLicense, rpcError } from "../helpers/install";
+import { sha256Base64Url } from "../../src/licenses/crypto";
+import { fromAnyClient } from "../helpers/client";
+import { installLicense, ORIGIN, rpcError, tokenResponse } from "../helpers/install";
 import { mockLiveChat } from "../helpers/livechat-mock";
 import { ADMIN_TOKEN } from "../routes/admin/helpers";
 
@@ -84,5 +86,45 @@ describe("threat: TOKEN_ENCRYPTION_KEY cannot be rotated (a leaked key stays use
     expect((await overview(ROTATING)).licenses.find((l) => l.organizationId === org)?.oldKey).toBe(false);
     const rotated = await restartedWith(org, ROTATED, async (license) => (await license.botCredentials()).token);
     expect(rotated).toBe(botToken);
+  });
+});
+
+describe("an install flow under way while TOKEN_ENCRYPTION_KEY is rotated", () => {
+  /** GET a path of the Worker configured with `vars`, as one browser (its client address fixed). */
+  const browser = () => {
+    const headers = fromAnyClient();
+    return async (vars: Env, path: string, cookie?: string) => {
+      const h = new Headers(headers);
+      if (cookie) h.set("cookie", cookie);
+      const request = new Request(`${ORIGIN}${path}`, { headers: h, redirect: "manual" });
+      return worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, vars, createExecutionContext());
+    };
+  };
+
+  it("completes when the key changed between /install and LiveChat's redirect back: the state cookie opens with the previous key", async () => {
+    const org = `org-rotate-oauth-${crypto.randomUUID()}`;
+    const get = browser();
+    const started = await get(env, "/install");
+    expect(started.status).toBe(302);
+    const cookie = (started.headers.get("set-cookie") ?? "").split(";")[0];
+    const authorize = new URL(started.headers.get("location")!);
+
+    lc.on("POST", "/v2/token", Response.json(tokenResponse(org)));
+    const res = await get(ROTATING, `/install?code=dal%3Acode-rotate&state=${authorize.searchParams.get("state")}`, cookie);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("installed");
+    const body = lc.calls("/v2/token")[0].body as Record<string, string>;
+    expect(await sha256Base64Url(body.code_verifier)).toBe(authorize.searchParams.get("code_challenge"));
+  });
+
+  it("fails as expired once the previous key is gone", async () => {
+    const get = browser();
+    const started = await get(env, "/install");
+    const cookie = (started.headers.get("set-cookie") ?? "").split(";")[0];
+    const state = new URL(started.headers.get("location")!).searchParams.get("state");
+    const res = await get(ROTATED, `/install?code=dal%3Acode-rotated&state=${state}`, cookie);
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("expired");
+    expect(lc.calls("/v2/token")).toHaveLength(0);
   });
 });
