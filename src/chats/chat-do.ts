@@ -15,6 +15,8 @@ import { retentionPolicy } from "../deliveries/retention";
 import type { StoredDelivery } from "../deliveries/types";
 import { chatHoldings, type ErasedChat } from "./holdings";
 import { ChatRetention } from "./retention";
+import { PRUNE_DEADLINE } from "../deliveries/inbox";
+import { type StorageReport, storageReport, storedDeadline } from "../durable/storage-report";
 
 /** A Chat DO's modules over its storage. */
 interface ChatParts {
@@ -174,6 +176,14 @@ export class Chat extends InboxObject {
       this.ctx.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((r) => r.name),
     );
     return chatHoldings(this.ctx.storage.sql, tables);
+  }
+
+  /**
+   * What the DO stores, the oldest item it keeps and when its next prune runs (which may erase it,
+   * src/chats/retention.ts), for the license's totals; creates no table.
+   */
+  async storageReport(): Promise<StorageReport> {
+    return storageReport(this.ctx.storage, storedDeadline(this.ctx.storage.sql, PRUNE_DEADLINE));
   }
 
   // ── Deliveries (src/deliveries) ──────────────────────────────────────────────

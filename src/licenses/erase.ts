@@ -5,7 +5,8 @@
  * - wipes the License DO's storage except its settings and a small tombstone (uninstalled at, why,
  *   what became of the bot) and the chat index it still needs;
  * - erases every indexed Chat DO of the license, a batch per alarm pass, retried on failure;
- * - after `DELIVERY_RETENTION_DAYS` wipes the settings and the tombstone too. A reinstall before
+ * - after `DELIVERY_RETENTION_DAYS` erases everything left (`deleteAll`: no table, no key, no
+ *   alarm), the settings and the tombstone included. A reinstall before
  *   then keeps the settings and removes the tombstone (settings outlive an uninstall on purpose).
  * A Chat DO the index missed erases itself when its own alarm finds the license not installed.
  */
@@ -68,6 +69,8 @@ export interface LicenseEraserDeps {
   eraseChat: (organizationId: string, chatId: string) => Promise<ErasedChat>;
   /** The retention period after which the tombstone and settings go (ms). */
   retentionMs: () => number;
+  /** The DO's storage is gone (final erase): its owner drops the modules that think their tables exist. */
+  onErased: () => void;
   log: Logger;
 }
 
@@ -155,15 +158,22 @@ export class LicenseEraser {
     if (chats.count() > 0) await alarms.schedule(ERASE_CHATS_DEADLINE, Date.now());
   }
 
-  /** The retention period is over: nothing of the license stays, no alarm either. */
+  /**
+   * The retention period is over: nothing of the license stays, not even an empty table, and no
+   * alarm (`deleteAll`). Nothing is written after it: the pass running this handler finds its
+   * deadlines forgotten, and the DO builds its modules afresh on its next call.
+   */
   private async eraseFinal(): Promise<void> {
     const tombstone = await this.tombstone();
     if (!tombstone) return;
-    const wiped = await wipe(this.deps.storage);
-    this.deps.alarms.forgetAll();
-    await this.deps.storage.deleteAlarm();
+    const { storage, alarms, log } = this.deps;
+    const erased = { keys: (await storage.list()).size, bytes: storage.sql.databaseSize };
+    alarms.forgetAll();
+    await storage.deleteAlarm();
+    await storage.deleteAll();
     this.cached = null;
-    this.deps.log.info("license tombstone erased", { organization_id: tombstone.organizationId, rows: wiped.rows, keys: wiped.keys });
+    this.deps.onErased();
+    log.info("license tombstone erased", { organization_id: tombstone.organizationId, ...erased });
   }
 
   private async write(tombstone: Tombstone): Promise<void> {

@@ -27,7 +27,8 @@ import { DAY_MS, retentionPolicy } from "../deliveries/retention";
 import { chatStub } from "../chats/stub";
 import { ChatIndex } from "./chat-index";
 import { type BotRemoval, ERASE_FINAL_DEADLINE, type LicenseWipe, LicenseEraser, type Tombstone } from "./erase";
-import { type StorageReport, storageReport } from "./storage-report";
+import { type StorageReport, storageReport } from "../durable/storage-report";
+import { CHATS_COUNTED_MAX, type StorageTotals, storageTotals } from "./storage-totals";
 import { PRUNE_DEADLINE } from "../deliveries/inbox";
 import type { LicenseSnapshot } from "../chats/license-cache";
 
@@ -44,45 +45,80 @@ interface LicenseParts {
   reconciler: LicenseReconciler;
 }
 
+/** The License DO's modules over its SQLite tables (see {@link License.storageParts}). */
+interface LicenseStorage {
+  alarms: NamedAlarms;
+  deliveries: DeliveryHost;
+  journal: DeliveryJournal;
+  chats: ChatIndex;
+  eraser: LicenseEraser;
+}
+
 /**
  * License Durable Object: one per organization_id, the single writer of that license's
  * tokens, bot credentials, settings and reconcile state (docs/ARCHITECTURE.md "One writer per
  * license"). The class is a thin RPC shell; each concern lives in its own module.
  */
 export class License extends InboxObject {
-  /** Named deadlines over the DO's one alarm: delivery processing, provisioning, reconcile. */
-  private readonly alarms: NamedAlarms;
-  protected readonly deliveries: DeliveryHost;
-  /** Bounded index of every delivery of the license, wherever processed (src/licenses/journal.ts). */
-  private readonly journal: DeliveryJournal;
+  /** The modules over the DO's storage, built on first use and dropped by the final erase. */
+  private opened: LicenseStorage | undefined;
   private parts: LicenseParts | undefined;
-  /** The license's chats that may hold data, to reach them on erase (src/licenses/chat-index.ts). */
-  private readonly chats: ChatIndex;
-  /** What an uninstall erases, and the tombstone it leaves (src/licenses/erase.ts). */
-  private readonly eraser: LicenseEraser;
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+  /** Named deadlines over the DO's one alarm: delivery processing, provisioning, reconcile. */
+  private get alarms(): NamedAlarms {
+    return this.storageParts().alarms;
+  }
+
+  protected get deliveries(): DeliveryHost {
+    return this.storageParts().deliveries;
+  }
+
+  /** Bounded index of every delivery of the license, wherever processed (src/licenses/journal.ts). */
+  private get journal(): DeliveryJournal {
+    return this.storageParts().journal;
+  }
+
+  /** The license's chats that may hold data, to reach them on erase (src/licenses/chat-index.ts). */
+  private get chats(): ChatIndex {
+    return this.storageParts().chats;
+  }
+
+  /** What an uninstall erases, and the tombstone it leaves (src/licenses/erase.ts). */
+  private get eraser(): LicenseEraser {
+    return this.storageParts().eraser;
+  }
+
+  /**
+   * The modules that create tables, built lazily (not in the constructor) so that the final erase
+   * can leave the DO with no storage at all: it drops them, and the next call builds them afresh.
+   */
+  private storageParts(): LicenseStorage {
+    if (this.opened) return this.opened;
+    const { ctx, env } = this;
     const log = createLogger({ component: "license" });
     // While the configuration is invalid, the default retention applies (and processing waits).
     const config = loadConfig(env);
     const retention = retentionPolicy(config.ok ? config.config : {});
-    this.alarms = namedAlarms(ctx.storage, log);
-    this.chats = new ChatIndex(ctx.storage, { windowMs: () => retention.deadLetterMs + DAY_MS });
-    this.eraser = new LicenseEraser({
+    const alarms = namedAlarms(ctx.storage, log);
+    const chats = new ChatIndex(ctx.storage, { windowMs: () => retention.deadLetterMs + DAY_MS });
+    const eraser = new LicenseEraser({
       storage: ctx.storage,
-      alarms: this.alarms,
-      chats: this.chats,
+      alarms,
+      chats,
       eraseChat: (organizationId, chatId) => chatStub(env, organizationId, chatId).erase(),
       retentionMs: () => retention.deliveryMs,
+      onErased: () => {
+        this.opened = undefined;
+        this.parts = undefined;
+      },
       log,
     });
     // License-scoped deliveries are processed here, with this DO as the handlers' license. The inbox
     // needs no configuration to store a webhook; processing reads it (and waits while it is invalid).
-    this.journal = new DeliveryJournal(ctx.storage);
-    this.deliveries = deliveryHost(
+    const journal = new DeliveryJournal(ctx.storage);
+    const deliveries = deliveryHost(
       ctx.storage,
-      this.alarms,
+      alarms,
       { router, config: () => requireConfig(env), license: () => this, log },
       {
         deliveryRetentionMs: retention.deliveryMs,
@@ -90,11 +126,13 @@ export class License extends InboxObject {
         // Journal each attempt; a journal failure never fails the delivery. A license webhook that
         // arrived proves license webhooks enabled (the hourly visit asks LiveChat less).
         onAttempt: (event) => {
-          this.journalSafely(() => this.journal.record(journalReport(event)), log);
+          this.journalSafely(() => journal.record(journalReport(event)), log);
           if (event.delivery.kind === "license") void this.noteLicenseWebhook(event.delivery.receivedAt);
         },
       },
     );
+    this.opened = { alarms, deliveries, journal, chats, eraser };
+    return this.opened;
   }
 
   /**
@@ -276,11 +314,25 @@ export class License extends InboxObject {
     return tombstone ? { tombstone } : {};
   }
 
-  /** What this DO stores: rows, bytes, keys, the oldest item kept, the next prune (src/licenses/storage-report.ts). */
-  async storageReport(): Promise<StorageReport & { tombstone?: Tombstone }> {
+  /**
+   * What this DO stores (rows per table, bytes, keys, the oldest item kept, the next prune;
+   * src/durable/storage-report.ts), and in `total` the license's figures with its Chat DOs
+   * (src/licenses/storage-totals.ts), counted now unless `countChats` is false (the overview asks
+   * many licenses at once). `organizationId` names the chats' DOs (a License DO does not know its name).
+   */
+  async storageReport(
+    organizationId: string,
+    options: { countChats?: boolean } = {},
+  ): Promise<StorageReport & { chatsIndexed: number; total: StorageTotals; tombstone?: Tombstone }> {
     const next = [this.alarms.deadline(PRUNE_DEADLINE), this.alarms.deadline(ERASE_FINAL_DEADLINE)].filter((at): at is number => at !== undefined);
     const report = await storageReport(this.ctx.storage, next.length > 0 ? Math.min(...next) : undefined);
-    return { ...report, ...(await this.tombstoneIf()) };
+    const chatsIndexed = this.chats.count();
+    const total = await storageTotals(report, {
+      chatIds: options.countChats === false ? [] : this.chats.take(CHATS_COUNTED_MAX),
+      indexed: chatsIndexed,
+      report: (chatId) => chatStub(this.env, organizationId, chatId).storageReport(),
+    });
+    return { ...report, chatsIndexed, total, ...(await this.tombstoneIf()) };
   }
 
   /** Forget a chat an operator erased (its Chat DO answered what it held). */

@@ -8,7 +8,8 @@
 // state, bound to the browser by the sealed __Host-oauth cookie; the same callback from another
 // browser is refused), seeds a dead letter (a thread_tagged webhook whose tag suggestion fails while
 // the simulator's Agent Chat API answers 400), then in the browser: log in, open the license, change
-// a setting, replay the dead letter, screenshot to test-results/admin.png. Writes {passed, failed,
+// a setting, replay the dead letter, screenshot to test-results/admin.png, erase the license with its
+// page's form confirmed by the typed id (the simulator then lists no bot of the app). Writes {passed, failed,
 // steps} to --json. Exit code 1 on any failure.
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -300,6 +301,24 @@ try {
     expect(cspViolations.length === 0, `CSP violations: ${cspViolations.join(" | ")}`);
     return SCREENSHOT;
   });
+
+  await step("browser: erase the license from its page: a wrong id erases nothing; the organization id erases it and the simulator lists no bot of the app", async () => {
+    await page.fill("#storage input[name=confirm]", "not-this-license");
+    await Promise.all([page.waitForURL(/\/erase$/), page.click("#storage button")]);
+    expect((await page.textContent("h1")) === "Nothing erased", `after a wrong id: ${await page.textContent("main")}`);
+    expect((await adminApi("GET", `/licenses/${s.org}`)).installation.installed === true, "a wrong id erased the license");
+    await page.goto(`${s.worker}/admin/licenses/${s.org}`);
+    await page.fill("#storage input[name=confirm]", s.org);
+    await Promise.all([page.waitForURL(/\/erase$/), page.click("#storage button")]);
+    const erased = JSON.parse((await page.textContent("pre")) ?? "{}");
+    expect(erased.bot === "deleted" && erased.tokens === "revoked", `erased: ${JSON.stringify(erased)}`);
+    const license = await simCall(sim.url, "GET", "/_sim/licenses/demo");
+    const bots = license.bots.filter((b) => b.owner_client_id === secrets.LIVECHAT_CLIENT_ID);
+    expect(bots.length === 0, `the simulator still lists ${bots.map((b) => b.id).join(", ")}`);
+    expect(cspViolations.length === 0, `CSP violations: ${cspViolations.join(" | ")}`);
+    return `bot ${erased.bot}, tokens ${erased.tokens}, ${erased.chats.toErase} chat(s) to erase; no bot of the app in the simulator`;
+  });
+
 } finally {
   clearTimeout(watchdog);
   await cleanup();

@@ -16,7 +16,7 @@ afterEach(() => {
 
 type AnyStub = ReturnType<typeof licenseStub> | ReturnType<typeof chatStub>;
 
-/** Every row of every table, every storage key and the alarm of a DO: its storage as it is, not as the code says. */
+/** Every table, every row, every storage key and the alarm of a DO: its storage as it is, not as the code says. */
 function storageOf(stub: AnyStub) {
   return runInDurableObject(stub, async (_i, state) => {
     const names = state.storage.sql
@@ -29,9 +29,12 @@ function storageOf(stub: AnyStub) {
       if (all.length > 0) rows[name] = all;
     }
     const keys = Object.fromEntries(await state.storage.list());
-    return { rows, keys, alarm: await state.storage.getAlarm(), text: JSON.stringify({ rows, keys }) };
+    return { tables: names, rows, keys, alarm: await state.storage.getAlarm(), text: JSON.stringify({ rows, keys }) };
   });
 }
+
+/** What an erased DO holds: no table, no row, no key, no alarm. */
+const NOTHING = { tables: [], rows: {}, keys: {}, alarm: null, text: '{"rows":{},"keys":{}}' };
 
 /** Run the License DO's alarm while it is due (erasing chats, a batch per pass). */
 async function runLicenseDue(org: string): Promise<void> {
@@ -80,17 +83,17 @@ describe("uninstall erase", () => {
     expect((await env.TOKENS.list({ prefix: `license:${org}` })).keys).toEqual([]);
 
     await runLicenseDue(org); // the chats' erase, on the alarm
-    for (const chatId of chatIds) expect(await storageOf(chatStub(env, org, chatId))).toEqual({ rows: {}, keys: {}, alarm: null, text: '{"rows":{},"keys":{}}' });
+    for (const chatId of chatIds) expect(await storageOf(chatStub(env, org, chatId))).toEqual(NOTHING);
     const license = await storageOf(licenseStub(env, org));
     expect(license.text).not.toContain(secret);
     expect(Object.keys(license.keys).sort()).toEqual(["settings", "tombstone"]);
     expect(Object.keys(license.rows)).toEqual(["alarm_deadlines"]); // the final erase, and nothing else
     expect(await world.license.tombstone()).toMatchObject({ chats: { erased: 3, failed: 0 } });
 
-    // The retention period later: the settings and the tombstone go too, and the alarm.
+    // The retention period later: the settings and the tombstone go too, every table, and the alarm.
     vi.setSystemTime(Date.now() + DELIVERY_RETENTION_MS + 1);
     await runLicenseDue(org);
-    expect(await storageOf(licenseStub(env, org))).toEqual({ rows: {}, keys: {}, alarm: null, text: '{"rows":{},"keys":{}}' });
+    expect(await storageOf(licenseStub(env, org))).toEqual(NOTHING);
   });
 
   it("a confirmed uninstall (LiveChat revoked the grant) says in the tombstone that the bot could not be deleted", async () => {

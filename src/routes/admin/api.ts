@@ -8,6 +8,8 @@ import type { AdminEnv } from "./auth";
 import {
   configurationNotes,
   deliveryDetail,
+  eraseChat,
+  eraseLicense,
   ID_PATTERN,
   licenseDetail,
   validIdSegments,
@@ -24,7 +26,7 @@ import {
  * | route | what |
  * |---|---|
  * | `GET /licenses?cursor=&limit=` | installed licenses: installed at, token expiry, needs-reinstall, sealed with an old key, bot, last reconcile, 24 h counts; the first page adds `configuration` (weak secrets named, licenses still under the previous TOKEN_ENCRYPTION_KEY) |
- * | `GET /licenses/:org` | installation, bot, settings, inbox, last reconcile (drift), hourly outcomes (24 h), app events |
+ * | `GET /licenses/:org` | installation, bot, settings, inbox, last reconcile (drift), hourly outcomes (24 h), app events, `storage` (the License DO's, and `total` with its Chat DOs; docs/DATA.md) |
  * | `POST /licenses/:org/reconcile` | a full check now, regardless of staleness: `{drift, fixed, failed, calls}` (404 when not installed) |
  * | `GET /licenses/:org/settings` · `PUT` (JSON patch) | per-license settings (`rating.reviewUrl: null` removes the link); invalid or over a limit (src/licenses/settings.ts) → 400 with `problems` |
  * | `GET /licenses/:org/deliveries?limit=&status=&chat=` | the license's delivery journal, newest first |
@@ -144,34 +146,12 @@ adminApi.get("/licenses/:org/chats/:chat/timers", async (c) => {
   return c.json({ timers: await stub.pendingTimers() });
 });
 
-adminApi.delete("/licenses/:org/chats/:chat", async (c) => {
-  const org = c.req.param("org");
-  const chatId = c.req.param("chat");
-  const erased = await chatStub(c.env, org, chatId).erase();
-  await licenseStub(c.env, org).forgetChat(chatId);
-  return c.json({ erased: { organizationId: org, chatId, ...erased } });
-});
+adminApi.delete("/licenses/:org/chats/:chat", async (c) => c.json({ erased: await eraseChat(c.env, c.req.param("org"), c.req.param("chat")) }));
 
 adminApi.delete("/licenses/:org", async (c) => {
-  const result = await licenseStub(c.env, c.req.param("org")).eraseOnRequest();
-  if (!result.ok && result.reason === "not_installed") {
-    return problem(c, 404, "not_installed", "The app is not installed on this license; nothing to erase", result.tombstone ? { tombstone: result.tombstone } : {});
-  }
-  if (!result.ok) return problem(c, 409, result.reason, "The license was reinstalled meanwhile; nothing was erased");
-  const { wiped, tombstone, bot, chatsToErase } = result;
-  return c.json({
-    erased: {
-      organizationId: tombstone.organizationId,
-      tokens: "revoked",
-      bot,
-      kv: "removed",
-      rows: wiped.rows,
-      keys: wiped.keys,
-      bytesBefore: wiped.bytesBefore,
-      chats: { toErase: chatsToErase, note: "erased on the license's alarm, a batch at a time" },
-      kept: { settings: true, tombstone: true, until: tombstone.eraseAt },
-    },
-  });
+  const result = await eraseLicense(c.env, c.req.param("org"));
+  if (!result.ok) return problem(c, result.status, result.type, result.message, result.tombstone ? { tombstone: result.tombstone } : {});
+  return c.json({ erased: result.erased });
 });
 
 adminApi.all("*", (c) => problem(c, 404, "not_found", `No admin route for ${c.req.method} ${c.req.path}`));

@@ -8,6 +8,7 @@ import type { Config, ConfigProblem } from "../../config";
 import { sealingKeys } from "../../licenses/crypto";
 import { TokenStore } from "../../licenses/token-store";
 import { redact } from "../../log";
+import type { StorageTotals } from "../../licenses/storage-totals";
 
 /**
  * What the admin API and dashboard read and do, over the License and Chat DOs' RPC. One module
@@ -54,8 +55,11 @@ export interface LicenseRow {
   bot: { id: string; name: string; routingStatus?: string } | null;
   lastReconcile: { at: number; drift: string[]; failed: number } | null;
   last24h: Partial<Record<JournalOutcome, number>>;
-  /** What the License DO stores (src/licenses/storage-report.ts): rows, bytes, indexed chats, oldest item, next prune. */
-  storage: { rows: number; bytes: number; chats: number; oldestItemAt?: number; nextPruneAt?: number };
+  /**
+   * What the license stores, License DO and Chat DOs (src/licenses/storage-totals.ts): rows, bytes,
+   * oldest item, next prune; the chats as last counted for its page (`partial` when not all were).
+   */
+  storage: StorageTotals;
 }
 
 /** One page of installed licenses (KV listing) with their bot, last reconcile and 24-hour counts. */
@@ -74,7 +78,7 @@ export async function listLicenses(
         stub.reconcileHistory(),
         stub.journalHourly(24),
         stub.listAppEvents(),
-        stub.storageReport(),
+        stub.storageReport(l.organizationId, { countChats: false }),
       ]);
       const last = history[0];
       const licenseNumber = licenseNumberOf(appEvents as unknown as AppEventRecord[]);
@@ -84,13 +88,7 @@ export async function listLicenses(
         bot: bot ? { id: bot.id, name: bot.name, ...(bot.routingStatus ? { routingStatus: bot.routingStatus } : {}) } : null,
         lastReconcile: last ? { at: last.at, drift: last.drift, failed: last.failed.length } : null,
         last24h: totals(hourly.map((h) => h.counts)),
-        storage: {
-          rows: storage.totalRows,
-          bytes: storage.bytes,
-          chats: storage.chatsIndexed,
-          ...(storage.oldestItemAt !== undefined ? { oldestItemAt: storage.oldestItemAt } : {}),
-          ...(storage.nextPruneAt !== undefined ? { nextPruneAt: storage.nextPruneAt } : {}),
-        },
+        storage: storage.total,
       };
     }),
   );
@@ -127,7 +125,7 @@ export async function licenseDetail(env: Env, organizationId: string) {
     stub.journalHourly(24),
     stub.listAppEvents(),
     stub.journalEntries({ limit: 1 }),
-    stub.storageReport(),
+    stub.storageReport(organizationId),
   ]);
   return {
     organizationId,
@@ -228,4 +226,39 @@ export function totals(counts: Partial<Record<JournalOutcome, number>>[]): Parti
   const out: Partial<Record<JournalOutcome, number>> = {};
   for (const c of counts) for (const [k, n] of Object.entries(c)) out[k as JournalOutcome] = (out[k as JournalOutcome] ?? 0) + (n ?? 0);
   return out;
+}
+
+/** Erase one chat's stored data (its Chat DO) and drop it from the license's index; answers what was there. */
+export async function eraseChat(env: Env, organizationId: string, chatId: string) {
+  const erased = await chatStub(env, organizationId, chatId).erase();
+  await licenseStub(env, organizationId).forgetChat(chatId);
+  return { organizationId, chatId, ...erased };
+}
+
+/**
+ * The uninstall erase on the operator's word (src/licenses/erase.ts): what it erased, or why
+ * nothing was (not installed: 404 with the tombstone if one is kept; reinstalled meanwhile: 409).
+ */
+export async function eraseLicense(env: Env, organizationId: string) {
+  const result = await licenseStub(env, organizationId).eraseOnRequest();
+  if (!result.ok) {
+    return result.reason === "not_installed"
+      ? { ok: false as const, status: 404 as const, type: result.reason, message: "The app is not installed on this license; nothing to erase", tombstone: result.tombstone }
+      : { ok: false as const, status: 409 as const, type: result.reason, message: "The license was reinstalled meanwhile; nothing was erased", tombstone: undefined };
+  }
+  const { wiped, tombstone, bot, chatsToErase } = result;
+  return {
+    ok: true as const,
+    erased: {
+      organizationId: tombstone.organizationId,
+      tokens: "revoked",
+      bot,
+      kv: "removed",
+      rows: wiped.rows,
+      keys: wiped.keys,
+      bytesBefore: wiped.bytesBefore,
+      chats: { toErase: chatsToErase, note: "erased on the license's alarm, a batch at a time" },
+      kept: { settings: true, tombstone: true, until: tombstone.eraseAt },
+    },
+  };
 }

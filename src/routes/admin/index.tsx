@@ -13,6 +13,8 @@ import { ADMIN_FAILURES, ADMIN_LIMIT, type AdminEnv, endSession, requireAdmin, s
 import { clientKey, exhausted, FLEET_KEY, retryAfterSeconds, spend } from "../../http/rate-limit";
 import {
   deliveryDetail,
+  eraseChat,
+  eraseLicense,
   ID_PATTERN,
   licenseDetail,
   listDeadLetters,
@@ -218,13 +220,13 @@ function notFound(c: Context<AdminEnv>, message: string): Promise<Response> {
   return messagePage(c, "Not found", message, 404);
 }
 
-/** A page with a title, a message and the way back to the licenses. */
-function messagePage(c: Context<AdminEnv>, title: string, message: string, status: ContentfulStatusCode): Promise<Response> {
+/** A page with a title, a message (`pre`: preformatted) and the way back to the licenses. */
+function messagePage(c: Context<AdminEnv>, title: string, message: string, status: ContentfulStatusCode, pre = false): Promise<Response> {
   return render(
     c,
     <Layout title={title} nonce={c.var.nonce} csrf={csrfOf(c)}>
       <h1>{title}</h1>
-      <p>{message}</p>
+      {pre ? <pre>{message}</pre> : <p>{message}</p>}
       <p>
         <a href="/admin">← Licenses</a>
       </p>
@@ -257,6 +259,16 @@ admin.post("/licenses/:org/reconcile", async (c) => {
   if (!(await stub.installation()).installed) return notFound(c, "No installed license with this organization id.");
   await stub.reconcile();
   return c.redirect(`/admin/licenses/${encodeURIComponent(org)}?notice=reconciled#reconcile`, 303);
+});
+
+// Erasure (docs/DATA.md): the form on the license or chat page must carry that id, typed by the operator.
+admin.on("POST", ["/licenses/:org/erase", "/licenses/:org/chats/:chat/erase"], async (c) => {
+  const org = c.req.param("org");
+  const chatId: string | undefined = c.req.param("chat");
+  if ((await c.req.parseBody()).confirm !== (chatId ?? org)) return messagePage(c, "Nothing erased", "The id typed does not match.", 400);
+  const result = chatId === undefined ? await eraseLicense(c.env, org) : { ok: true as const, erased: await eraseChat(c.env, org, chatId) };
+  if (!result.ok) return messagePage(c, "Nothing erased", result.message, result.status);
+  return messagePage(c, "Erased", JSON.stringify(result.erased, null, 2), 200, true);
 });
 
 admin.post("/licenses/:org/deliveries/:id/replay", async (c) => {

@@ -1,6 +1,6 @@
 import { createElement } from "#jsx/jsx-runtime";
 import type { JournalEntry } from "../../../licenses/journal";
-import { DeliveriesTable } from "./license";
+import { DeliveriesTable, EraseForm } from "./license";
 import { Layout, Time } from "./layout";
 
 /** A pending timer as the Chat DO lists it. */
@@ -22,6 +22,7 @@ export function ChatPage(props: { nonce: string; csrf: string; org: string; chat
       <h1>
         Chat <code>{props.chatId}</code>
       </h1>
+      <EraseForm back={back} csrf={props.csrf} />
       <h2>Pending timers</h2>
       {props.timers === null ? (
         <p class="muted">Timers could not be read.</p>

@@ -25,6 +25,17 @@ export function ReplayButton(props: { org: string; deliveryId: string; chatId?: 
   );
 }
 
+/** Erase what `back` shows (the license, or a chat): a post the operator confirms by typing its id. */
+export function EraseForm(props: { back: string; csrf: string }) {
+  return (
+    <form class="inline" method="post" action={`${props.back}/erase`}>
+      <input type="hidden" name="_csrf" value={props.csrf} />
+      <input name="confirm" placeholder="Type the id to erase" required />
+      <button type="submit">Erase</button>
+    </form>
+  );
+}
+
 /** The journal's deliveries as a table (license page and chat page). */
 export function DeliveriesTable(props: { org: string; csrf: string; deliveries: JournalEntry[]; back: string }) {
   if (props.deliveries.length === 0) return <p class="muted">No deliveries recorded.</p>;
@@ -97,6 +108,8 @@ export function LicensePage(props: {
   const inst = detail.installation;
   const bot = detail.bot;
   const rec = detail.lastReconcile;
+  const total = detail.storage.total;
+  const tomb = detail.storage.tombstone;
   const back = path(org);
   return (
     <Layout title={org} nonce={props.nonce} csrf={csrf}>
@@ -209,6 +222,37 @@ export function LicensePage(props: {
               <Time at={detail.inbox.oldestPendingAt} />
             </dd>
           </dl>
+        </section>
+        <section class="card" id="storage">
+          <h2>Storage</h2>
+          <dl>
+            <dt>Rows</dt>
+            <dd>{total.rows}</dd>
+            <dt>Bytes</dt>
+            <dd>{total.bytes}</dd>
+            <dt>Chats counted</dt>
+            <dd>
+              {`${total.chats.counted} of ${total.chats.indexed}`}
+              {total.partial && <Badge status="warn" label="partial" />}
+            </dd>
+            <dt>Oldest item</dt>
+            <dd>
+              <Time at={total.oldestItemAt} />
+            </dd>
+            <dt>Next prune</dt>
+            <dd>
+              <Time at={total.nextPruneAt} />
+            </dd>
+            {tomb && (
+              <>
+                <dt>Erased</dt>
+                <dd>
+                  <Time at={tomb.uninstalledAt} /> {`${tomb.reason}, bot ${tomb.bot}; the rest goes`} <Time at={tomb.eraseAt} />
+                </dd>
+              </>
+            )}
+          </dl>
+          {inst.installed && <EraseForm back={back} csrf={csrf} />}
         </section>
       </div>
 

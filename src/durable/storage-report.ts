@@ -1,10 +1,10 @@
 /**
- * What a License DO stores, for the operator (docs/DATA.md): rows per table, bytes, storage keys,
- * the oldest item kept and when the next prune runs. Chat DOs are counted by the chat index (each
- * holds at most its last `DELIVERY_RETENTION_DAYS` of deliveries, src/chats/retention.ts).
+ * What a Durable Object (License or Chat) stores, for the operator (docs/DATA.md): rows per table,
+ * bytes, storage keys, the oldest item kept and when the next prune runs. Reads only: it creates
+ * no table, so looking at an erased DO leaves it empty.
  */
 
-/** The License DO's stored data as an operator sees it. */
+/** A DO's stored data as an operator sees it. */
 export interface StorageReport {
   /** Rows per table (tables without rows left out). */
   rows: Record<string, number>;
@@ -17,8 +17,6 @@ export interface StorageReport {
   oldestItemAt?: number;
   /** When the inbox's next prune runs, or the tombstone's final erase (epoch ms). */
   nextPruneAt?: number;
-  /** Chats that may still hold data (the chat index). */
-  chatsIndexed: number;
 }
 
 /** Timestamp columns whose minimum is the age of what a table keeps. */
@@ -51,6 +49,14 @@ export async function storageReport(storage: DurableObjectStorage, nextPruneAt: 
     bytes: sql.databaseSize,
     ...(oldest.length > 0 ? { oldestItemAt: Math.min(...oldest) } : {}),
     ...(nextPruneAt !== undefined ? { nextPruneAt } : {}),
-    chatsIndexed: rows.license_chats ?? 0,
   };
+}
+
+/**
+ * When deadline `name` is due as stored in the `alarm_deadlines` table (src/durable/alarms.ts),
+ * read without building the DO's alarms or creating the table.
+ */
+export function storedDeadline(sql: SqlStorage, name: string): number | undefined {
+  if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alarm_deadlines'").toArray().length === 0) return undefined;
+  return sql.exec<{ at: number }>("SELECT at FROM alarm_deadlines WHERE name = ?", name).toArray()[0]?.at;
 }
