@@ -174,6 +174,24 @@ export async function runFaults(suite, ctx) {
     return `${processed.length} message deliveries processed once each, ${duplicates.length} redeliveries recorded as duplicates (${entries.length} journal entries for the chat, none dead)`;
   }, { needs: ["f-webhooks"] });
 
+  await suite.step("f-uninstall", "faults: the owner uninstalls without the operator's erase: confirmed (LiveChat refuses the tokens), the license erased, nothing acts any more; the bot stays on the license (the tombstone says grant_revoked)", async () => {
+    await ctx.control("POST", `/_sim/licenses/${L}/uninstall`, {});
+    const uninstalled = await waitFor("application_uninstalled to be processed", () =>
+      ctx.proxy.find((a) => a.action === "app:application_uninstalled" && a.organizationId === s.org && a.workerStatus === 200)[0],
+    { timeoutMs: 10_000, describe: () => describeAttempts(ctx.proxy.find((a) => a.action?.startsWith("app:"))) });
+    expect(uninstalled.workerOutcome === "uninstalled", `the Worker answered application_uninstalled with outcome ${uninstalled.workerOutcome}`);
+    const since = Date.now();
+    await ctx.cron();
+    await sleep(timeoutMs + 2_000);
+    const calls = ctx.apiCalls(since);
+    expect(calls.length === 0, `after the uninstall the Worker still called LiveChat: ${calls.map((c) => `${c.method} ${c.path} → ${c.status}`).join(", ")}`);
+    const res = await fetch(`${ctx.workerUrl}/admin/api/licenses/${encodeURIComponent(s.org)}`, { headers: { authorization: `Bearer ${ctx.stack.secrets.ADMIN_TOKEN}` } });
+    const tombstone = (await res.json()).storage?.tombstone;
+    expect(tombstone?.reason === "uninstalled" && tombstone.bot === "grant_revoked", `tombstone: ${JSON.stringify(tombstone)}`);
+    const bots = await ctx.bots(L);
+    return `outcome "uninstalled"; no LiveChat call after it; tombstone bot "${tombstone.bot}"; the simulator still lists ${bots.length} bot(s) of the app`;
+  }, { needs: ["f-install"] });
+
   await suite.step("no-loss", "over the whole run: no delivery given up, no 5xx from the Worker, no delivery rejected", async () => {
     await ctx.idle(15_000);
     const given = await ctx.control("GET", "/_sim/deliveries?state=failed");

@@ -5,7 +5,9 @@
 // good, another chat bad → reactions → the license owner (routing mode "owner") switches the bot
 // to not accepting (webhooks arrive, the bot is silent), offline (LiveChat withholds them, no stale
 // nudge) and back → a bot knocked offline in managed mode is healed within a minute of the
-// routing_status_set → uninstall stops everything.
+// routing_status_set → the operator erases the license (bot deleted while the grant works) → the
+// owner uninstalls: nothing acts any more, and the simulator lists no bot of the app. LiveChat does
+// not document what becomes of an app's bots on uninstall (docs/LIVECHAT.md §8), so the erase comes first.
 import { describeAttempts, E2E_SETTINGS } from "./lib/context.mjs";
 import { expect, sleep, waitFor } from "./lib/harness.mjs";
 
@@ -267,26 +269,48 @@ ${await ctx.transcriptText(s.chat3)}`,
     return `accepting chats again ${((Date.now() - t0) / 1000).toFixed(1)} s after the owner switched it offline`;
   }, { needs: ["bot"] });
 
-  await suite.step("uninstall", "uninstall stops everything: tokens revoked, no timer fires, the cron leaves the license alone", async () => {
+  /** Messages of the story's bot in a chat, by its id (once deleted, the license no longer lists it). */
+  const botWrote = async (chatId) => (await ctx.botMessages(chatId)).events.filter((e) => e.type === "message" && e.author_id === s.bot.id).length;
+
+  await suite.step("erase", "the operator erases the license (DELETE /admin/api/licenses/:org) while its grant works: the bot is deleted at LiveChat (the simulator no longer lists it) and the tokens revoked", async () => {
     // A pending reply timer: the customer writes and nobody answers.
     const event = await ctx.say(s.chat, "customer", "One more question before I go.");
     await ctx.idle();
-    const timerPending = ctx.proxy.find((a) => a.eventIds.includes(event) && a.workerOutcome === "accepted").length > 0;
-    const before = await ctx.botMessages(s.chat);
-    const notesBefore = before.customer.length + before.agents.length;
+    s.timerPending = ctx.proxy.find((a) => a.eventIds.includes(event) && a.workerOutcome === "accepted").length > 0;
+    s.notesBefore = await botWrote(s.chat);
+    expect((await ctx.bots(L)).length > 0, "the simulator lists no bot of the app before the erase");
+    const since = Date.now();
+    const res = await fetch(`${ctx.workerUrl}/admin/api/licenses/${encodeURIComponent(s.org)}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${ctx.stack.secrets.ADMIN_TOKEN}` },
+    });
+    const body = await res.json();
+    expect(res.status === 200, `DELETE /admin/api/licenses/${s.org} → ${res.status} ${JSON.stringify(body)}`);
+    expect(body.erased?.bot === "deleted" && body.erased.tokens === "revoked", `erased: ${JSON.stringify(body.erased)}`);
+    const bots = await ctx.bots(L);
+    expect(bots.length === 0, `the simulator still lists the app's bot(s): ${bots.map((b) => `${b.id} ${b.status}`).join(", ")}`);
+    const calls = ctx.apiCalls(since).map((c) => `${c.method} ${c.path} ${c.status}`);
+    expect(calls.some((c) => /^POST \S+\/configuration\/action\/delete_bot 200$/.test(c)), `no delete_bot call: ${calls.join(", ")}`);
+    expect(calls.filter((c) => c.startsWith("DELETE /v2/token 200")).length === 2, `expected both tokens revoked: ${calls.join(", ")}`);
+    return `bot ${s.bot.id} deleted (the simulator lists no bot of the app), both tokens revoked, ${body.erased.chats.toErase} chat(s) to erase`;
+  }, { needs: ["bot"] });
+
+  await suite.step("uninstall", "then the owner uninstalls the app: nothing of the license is left to act, no timer fires, the cron leaves it alone, and the simulator lists no bot of the app", async () => {
     await ctx.control("POST", `/_sim/licenses/${L}/uninstall`, {});
-    const uninstalled = await waitFor("application_uninstalled to be processed", () =>
+    const uninstalled = await waitFor("application_uninstalled to be answered", () =>
       ctx.proxy.find((a) => a.action === "app:application_uninstalled" && a.organizationId === s.org && a.workerStatus === 200)[0],
     { timeoutMs: 10_000, describe: () => describeAttempts(ctx.proxy.find((a) => a.action?.startsWith("app:"))) });
-    expect(uninstalled.workerOutcome === "uninstalled", `the Worker answered application_uninstalled with outcome ${uninstalled.workerOutcome}`);
+    // The erase removed the license from the index: the hint finds nothing installed to check.
+    expect(uninstalled.workerOutcome === "ignored_not_installed", `the Worker answered application_uninstalled with outcome ${uninstalled.workerOutcome}`);
     const since = Date.now();
     const cron = await ctx.cron();
     await sleep(timeoutMs + 4_000);
-    const calls = ctx.apiCalls(since).filter((c) => !(c.method === "DELETE" && c.path === "/v2/token"));
-    const t = await ctx.botMessages(s.chat);
-    const notesAfter = t.customer.length + t.agents.length;
+    const calls = ctx.apiCalls(since);
+    const notesAfter = await botWrote(s.chat);
     expect(calls.length === 0, `after the uninstall the Worker still called LiveChat: ${calls.map((c) => `${c.method} ${c.path} → ${c.status}`).join(", ")}`);
-    expect(notesAfter === notesBefore, `the bot wrote ${notesAfter - notesBefore} message(s) after the uninstall`);
-    return `outcome "uninstalled"; then the cron (${cron.status}) and ${ctx.replyTimeoutSeconds + 4} s${timerPending ? " of a pending reply timer" : " (no reply timer was pending: the customer's message was not accepted)"}: no LiveChat call, no bot message`;
-  }, { needs: ["install"] });
+    expect(notesAfter === s.notesBefore, `the bot wrote ${notesAfter - s.notesBefore} message(s) after the erase`);
+    const bots = await ctx.bots(L);
+    expect(bots.length === 0, `the simulator lists the app's bot(s) after the uninstall: ${bots.map((b) => b.id).join(", ")}`);
+    return `outcome "${uninstalled.workerOutcome}"; then the cron (${cron.status}) and ${ctx.replyTimeoutSeconds + 4} s${s.timerPending ? " of a reply timer pending before the erase" : " (no reply timer was pending: the customer's message was not accepted)"}: no LiveChat call, no bot message, no bot of the app on the license`;
+  }, { needs: ["erase"] });
 }
