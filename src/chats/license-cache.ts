@@ -21,7 +21,7 @@ export interface LicenseSnapshot {
 export const LICENSE_SNAPSHOT_TTL_MS = 5_000;
 
 /** What the cache needs of a License DO (its stub). */
-export interface LicenseSource extends Pick<LicenseRpc, "credentials" | "botCredentials" | "recordRoutingStatus" | "recordBotDeleted"> {
+export interface LicenseSource extends Pick<LicenseRpc, "credentials" | "botCredentials" | "recordRoutingStatus" | "recordBotDeleted" | "recordRegion"> {
   handlerSnapshot(): Promise<LicenseSnapshot>;
 }
 
@@ -78,6 +78,7 @@ export class LicenseCache {
       botRoutingStatus: read("botRoutingStatus"),
       credentials: (rejected) => source().credentials(rejected),
       botCredentials: (rejected) => source().botCredentials(rejected),
+      recordRegion: (region) => source().recordRegion(region),
       recordRoutingStatus: async (update) => {
         const changed = await source().recordRoutingStatus(update);
         // The cached routing state may now be wrong; the next read fetches it again.

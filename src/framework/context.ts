@@ -47,6 +47,8 @@ export interface LicenseRpc {
   recordRoutingStatus(update: RoutingStatusUpdate): Promise<boolean>;
   /** Note that LiveChat deleted an agent or bot (`bot_deleted`); true when it was the license's bot. */
   recordBotDeleted(update: { agentId: string; at: number }): Promise<boolean>;
+  /** Keep the region LiveChat named in a `misdirected_request` (docs/LIVECHAT.md §6.3): later credentials carry it. */
+  recordRegion(region: string): Promise<void>;
 }
 
 /** The license a delivery belongs to, as handlers see it. */
@@ -161,9 +163,11 @@ export interface HandlerContext<A extends WebhookAction = WebhookAction> {
  */
 export function liveChatApis(
   config: Pick<Config, "apiUrl" | "apiVersion">,
-  license: Pick<LicenseRpc, "credentials" | "botCredentials">,
+  license: Pick<LicenseRpc, "credentials" | "botCredentials" | "recordRegion">,
 ): LiveChatApis {
-  const options = { apiUrl: config.apiUrl, version: config.apiVersion, credentials: (rejected?: Credentials) => license.credentials(rejected) };
+  // A re-route is kept with the license; a failure to keep it only costs the next client the same re-route.
+  const onRegion = (region: string) => void license.recordRegion(region).catch(() => {});
+  const options = { apiUrl: config.apiUrl, version: config.apiVersion, credentials: (rejected?: Credentials) => license.credentials(rejected), onRegion };
   let agent: AgentChatApi | undefined;
   let configuration: ConfigurationApi | undefined;
   let bot: AgentChatApi | undefined;

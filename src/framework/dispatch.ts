@@ -114,6 +114,7 @@ function handlerContext(
       botRoutingStatus: () => rpc.botRoutingStatus(),
       recordRoutingStatus: (update) => rpc.recordRoutingStatus(update),
       recordBotDeleted: (update) => rpc.recordBotDeleted(update),
+      recordRegion: (region) => rpc.recordRegion(region),
     },
     get api() {
       return (api ??= liveChatApis(deps.config(), rpc));

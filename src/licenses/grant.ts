@@ -4,6 +4,7 @@ import { LiveChatError } from "../livechat/errors";
 import { regionFromToken } from "../livechat/region";
 import type { Logger } from "../log";
 import { keyId, type SealingKeys, sealWith } from "./crypto";
+import { RoutedRegion } from "./routed-region";
 import { licenseKey, type LicenseTokens, TokenStore } from "./token-store";
 
 /** Refresh an access token this long before it expires. */
@@ -58,6 +59,8 @@ export class LicenseGrant {
   private generation = 0;
   /** Bumped by every write of the grant: a re-seal writes only when nothing was written since it read. */
   private writes = 0;
+  /** The data center LiveChat named for the license, sent before the token's own (src/licenses/routed-region.ts). */
+  private readonly routed: RoutedRegion;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -69,7 +72,9 @@ export class LicenseGrant {
     private readonly beforeReseal: (organizationId: string) => Promise<void> = async () => {},
     /** Whether an uninstall hint is pending (src/licenses/uninstall-check.ts), for the KV listing of a license marked for reinstall. */
     private readonly uninstallPending: () => Promise<boolean> = async () => false,
-  ) {}
+  ) {
+    this.routed = new RoutedRegion(storage);
+  }
 
   /** Store tokens from a code exchange; a reinstall replaces the previous grant. */
   async install(response: TokenResponse, now = Date.now()): Promise<Installation> {
@@ -110,7 +115,7 @@ export class LicenseGrant {
       needsReinstall: status.needsReinstall,
       reinstallReason: status.reinstallReason,
       organizationId: tokens.organizationId,
-      region: tokens.region,
+      region: await this.routed.resolve(tokens.region),
       installedAt: tokens.installedAt,
       expiresAt: tokens.expiresAt,
       scopes: tokens.scopes,
@@ -128,7 +133,18 @@ export class LicenseGrant {
     // once; concurrent callers holding the same rejected token share that refresh.
     const rejected = rejectedToken !== undefined && rejectedToken === tokens.accessToken;
     if (rejected || tokens.expiresAt - Date.now() <= marginMs) tokens = await this.refresh();
-    return { kind: "bearer", token: tokens.accessToken, region: tokens.region };
+    return { kind: "bearer", token: tokens.accessToken, region: await this.routed.resolve(tokens.region) };
+  }
+
+  /**
+   * LiveChat answered a call of this license with `misdirected_request` naming `region`
+   * (docs/LIVECHAT.md §6.3): kept, so later credentials carry it and clients go there first.
+   */
+  async learnRegion(region: string): Promise<void> {
+    const tokens = await this.tokens();
+    if (!tokens) return;
+    await this.routed.learn(region, tokens.region);
+    this.log.info("license region learned from LiveChat", { organization_id: tokens.organizationId, region: await this.routed.resolve(tokens.region) ?? null });
   }
 
   /**
@@ -200,6 +216,7 @@ export class LicenseGrant {
     this.supersede();
     this.cached = null;
     await this.storage.delete(["grant", "grant-status", "grant-key"]);
+    await this.routed.forget();
     if (organizationId) await this.store.delete(organizationId);
     if (tokens) {
       await this.revokeQuietly(tokens.accessToken);

@@ -227,6 +227,11 @@ export class License extends InboxObject {
     return this.m.grant.credentials(undefined, rejected?.token);
   }
 
+  /** LiveChat re-routed a call of this license to `region` (`misdirected_request`): later clients go there first. */
+  recordRegion(region: string): Promise<void> {
+    return this.m.grant.learnRegion(region);
+  }
+
   /**
    * Stop the license's work (bot offline, deadlines cancelled), then revoke and delete the grant
    * and bot credentials. False when a reinstall replaced the grant meanwhile: then nothing of the

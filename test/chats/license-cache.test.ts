@@ -28,6 +28,9 @@ function fakeLicense() {
       calls.push("recordBotDeleted");
       return true;
     },
+    async recordRegion() {
+      calls.push("recordRegion");
+    },
     async recordRoutingStatus() {
       calls.push("recordRoutingStatus");
       return true;

@@ -33,6 +33,7 @@ function fakeLicense(options: { installed?: boolean; accepting?: boolean } = {})
     ),
     recordRoutingStatus: async (update) => (calls.recorded.push(update), true),
     recordBotDeleted: async (update) => (calls.recorded.push(update), true),
+    recordRegion: async (region) => void calls.recorded.push({ region }),
   };
   return { rpc, calls };
 }
