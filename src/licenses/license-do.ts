@@ -26,6 +26,7 @@ import { InboxObject } from "../deliveries/inbox-object";
 import { DAY_MS, retentionPolicy } from "../deliveries/retention";
 import { chatStub } from "../chats/stub";
 import { ChatIndex } from "./chat-index";
+import { LicenseNumberMap } from "./license-number";
 import { type BotRemoval, ERASE_FINAL_DEADLINE, type LicenseWipe, LicenseEraser, type Tombstone } from "./erase";
 import { type StorageReport, storageReport } from "../durable/storage-report";
 import { CHATS_COUNTED_MAX, type StorageTotals, storageTotals } from "./storage-totals";
@@ -86,6 +87,11 @@ export class License extends InboxObject {
   /** What an uninstall erases, and the tombstone it leaves (src/licenses/erase.ts). */
   private get eraser(): LicenseEraser {
     return this.storageParts().eraser;
+  }
+
+  /** The license's numeric id → its organization, for license_id-only webhooks (src/licenses/license-number.ts); keys only, no table. */
+  private get licenseNumbers(): LicenseNumberMap {
+    return new LicenseNumberMap(this.ctx.storage, this.env.TOKENS);
   }
 
   /**
@@ -271,6 +277,7 @@ export class License extends InboxObject {
     if (!current()) return abandon();
     const installation = await this.m.grant.installation();
     if (!(await this.m.grant.uninstall(generation))) return abandon();
+    await this.licenseNumbers.forget();
     // The grant is gone: erase what the license stored (src/licenses/erase.ts).
     if (installation.organizationId) {
       this.lastErase = await this.eraser.afterUninstall(installation.organizationId, this.eraseReason, stopped.bot);
@@ -436,6 +443,8 @@ export class License extends InboxObject {
     // A confirmed uninstall left a tombstone that says so; nothing else of the license is kept.
     if (outcome !== "throttled" && outcome !== "not_installed" && outcome !== "uninstalled") {
       await this.m.appEvents.record({ ...event, outcome });
+      // App Webhooks are where LiveChat names the license's numeric id (docs/LIVECHAT.md §7).
+      if (installation.organizationId) await this.licenseNumbers.note(event.licenseId, installation.organizationId);
     }
     return outcome;
   }

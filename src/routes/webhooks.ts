@@ -6,6 +6,7 @@ import { configErrorResponse } from "../http/config-middleware";
 import { internalError } from "../http/internal-error";
 import { MAX_BODY_BYTES, readJsonBody } from "../http/json-body";
 import type { AppEnv } from "../http/types";
+import { organizationOfLicense } from "../licenses/license-number";
 import { licenseStub } from "../licenses/stub";
 import { createLogger } from "../log";
 import { logRejection, reject, type WebhookResult } from "../webhooks/answer";
@@ -56,6 +57,7 @@ export async function serveWebhook(kind: WebhookKind, request: Request, env: Env
       secrets: secrets.secrets,
       append: ({ kind, organizationId, chatId, body }) =>
         chatId !== undefined ? chatStub(env, organizationId, chatId).append(kind, body) : licenseStub(env, organizationId).append(kind, body),
+      organizationOf: (licenseId) => organizationOfLicense(env.TOKENS, licenseId),
     });
     logRejection(log, result, Date.now() - started);
     return Response.json(result.body, { status: result.status });

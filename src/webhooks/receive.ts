@@ -1,5 +1,5 @@
 import type { WebhookKind } from "../deliveries/types";
-import { chatIdOf, parseEnvelope, secretMatches, storedBody } from "../livechat/webhooks";
+import { chatIdOf, parseEnvelope, secretMatches, storedBody, withOrganizationId } from "../livechat/webhooks";
 import { isRecord } from "../livechat/webhooks/schemas/common";
 import { reject, type WebhookResult } from "./answer";
 
@@ -19,6 +19,8 @@ export interface ReceiveDeps {
   secrets: readonly string[];
   /** Store a delivery durably in the DO that owns it; resolves once it is stored. */
   append(delivery: Append): Promise<void>;
+  /** The organization of a numeric license id, when an installed license named it (src/licenses/license-number.ts). */
+  organizationOf?(licenseId: number): Promise<string | undefined>;
 }
 
 /** The 200's body: stored (docs/ARCHITECTURE.md "Webhook answers"). */
@@ -26,7 +28,8 @@ const STORED: WebhookResult = { status: 200, body: { ok: true, outcome: "accepte
 
 /**
  * Receive one webhook (`body` is `text` parsed): envelope (400) → secret, constant time (401) →
- * route → one durable append of the body to the DO that owns it → 200. That is all before the
+ * route (a body with only a numeric `license_id`: to the organization it maps to) → one durable
+ * append of the body to the DO that owns it → 200. That is all before the
  * answer, because LiveChat waits for it (~10 s, then retries and gives up, docs/LIVECHAT.md §1.4):
  * the action's schema, the dedupe key and its claim, the handlers and the delivery's log line come
  * after the 200, in the DO's processing (src/deliveries/inbox.ts). An authentic webhook with an
@@ -52,7 +55,18 @@ export async function receiveWebhook(kind: WebhookKind, body: unknown, text: str
   // payloads, so an invalid payload of a chat-scoped action still goes to its chat when its id is
   // readable: a rerun after a schema fix runs in the chat's order, with the chat's state.
   const chatId = chatIdOf(envelope.action, envelope.payload);
-  await deps.append({ kind, organizationId: envelope.organizationId, ...(chatId !== undefined ? { chatId } : {}), body: storedBody(text, record) });
+  let organizationId = envelope.organizationId;
+  let stored = storedBody(text, record);
+  // A v3.3-style body names its license only by number (docs/LIVECHAT.md §1.2): routed to the
+  // organization that number maps to, and stored with it. A current body reads nothing here.
+  if (typeof record.organization_id !== "string" && envelope.licenseId !== undefined && deps.organizationOf) {
+    const mapped = await deps.organizationOf(envelope.licenseId);
+    if (mapped !== undefined) {
+      organizationId = mapped;
+      stored = withOrganizationId(stored, mapped);
+    }
+  }
+  await deps.append({ kind, organizationId, ...(chatId !== undefined ? { chatId } : {}), body: stored });
   return STORED;
 }
 

@@ -151,6 +151,16 @@ export function storedBody(text: string, body: Record<string, unknown>): string 
   return JSON.stringify(redactEnvelope(body));
 }
 
+/**
+ * A stored body (`storedBody`) with `organization_id` set: for a body that named its license only
+ * by `license_id` and was routed by the organization that id maps to, so that its processing reads
+ * the same license. The member is added last, so it wins over an `organization_id: null`.
+ */
+export function withOrganizationId(stored: string, organizationId: string): string {
+  const end = stored.lastIndexOf("}");
+  return `${stored.slice(0, end)},"organization_id":${JSON.stringify(organizationId)}${stored.slice(end)}`;
+}
+
 const isSpace = (code: number) => code === 32 || code === 10 || code === 13 || code === 9;
 
 function skipSpace(text: string, i: number): number {

@@ -7,7 +7,7 @@
  * the inbox: {@link parseAction} (unknown action / invalid payload: recorded as unprocessable) and
  * the {@link dedupeKey} claim.
  */
-export { parseEnvelope, pickRequester, redactEnvelope, storedBody, nestingDepth, MAX_BODY_DEPTH, MAX_SECRET_LENGTH, type Envelope } from "./envelope";
+export { parseEnvelope, pickRequester, redactEnvelope, storedBody, withOrganizationId, nestingDepth, MAX_BODY_DEPTH, MAX_SECRET_LENGTH, type Envelope } from "./envelope";
 export { secretMatches } from "./verify";
 export { normalizeRoutingStatus, type RoutingStatus } from "./routing-status";
 export {
