@@ -220,6 +220,29 @@ describe("state-like changes repeated within minutes (not redeliveries)", () => 
   });
 });
 
+describe("configuration changes switched back within minutes (not redeliveries)", () => {
+  const cases: [string, Body["payload"][]][] = [
+    ["agent_suspended/agent_unsuspended", [{ id: "smith@example.com" }]],
+    ["tag_updated", [{ name: "docs_feedback", group_ids: [0, 42] }, { name: "docs_feedback", group_ids: [1] }]],
+    ["group_updated", [{ id: 1, agent_priorities: { "agent@example.com": "normal" } }, { id: 1, agent_priorities: { "agent@example.com": "first" } }]],
+  ];
+  it.each(cases)("%s: a change, another, the first again all run; a redelivery of the last does not", async (label, payloads) => {
+    const org = uniqueOrg("config-flip");
+    await install(org);
+    const [first, second] = label.split("/");
+    // One subject, three states: A, B, A again (for the agent: suspended, unsuspended, suspended).
+    const steps = second ? [[first, payloads[0]], [second, payloads[0]], [first, payloads[0]], [first, payloads[0]]] : [[first, payloads[0]], [first, payloads[1]], [first, payloads[0]], [first, payloads[0]]];
+    const seen: string[] = [];
+    offs.push(router.on(["agent_suspended", "agent_unsuspended", "tag_updated", "group_updated"], (_p, ctx) => void (ctx.organizationId === org && seen.push(ctx.action))));
+    for (const [action, payload] of steps) {
+      expect(await outcome("license", authentic({ ...rawSample(`webhook.v3.6.${action}`), action, payload }, org))).toBe("accepted");
+    }
+    const stored = await settled(() => licenseDeliveries(org), 4);
+    expect(seen).toEqual(steps.slice(0, 3).map(([action]) => action));
+    expect(stored.map((d) => d.status)).toEqual(["duplicate", "processed", "processed", "processed"]);
+  });
+});
+
 describe("a configuration problem other than the webhook secrets", () => {
   it("does not make webhooks answer 500: they are stored, and /healthz names the problem", async () => {
     // REPLY_TIMEOUT_SECONDS=2 is out of range: every webhook answered 500 before, and LiveChat gave up on them.

@@ -154,6 +154,24 @@ function keySpec(action: WebhookAction, p: Record<string, unknown>): KeySpec {
       return { parts: [p.id], content: p };
     case "routing_status_set":
       return { parts: [p.agent_id], content: p };
+    case "agent_created":
+    case "agent_approved":
+    case "agent_updated":
+    case "agent_suspended":
+    case "agent_unsuspended":
+    case "agent_deleted":
+    case "bot_created":
+    case "bot_updated":
+    case "bot_deleted":
+    case "group_created":
+    case "group_updated":
+    case "group_deleted":
+      return { parts: [p.id], content: p };
+    case "tag_created":
+    case "tag_updated":
+    case "tag_deleted":
+      // A tag is known by its name: tag_* payloads carry no id (docs/LIVECHAT.md §2.3).
+      return { parts: [p.name], content: p };
     default:
       return { parts: [], content: p };
   }
@@ -175,7 +193,11 @@ export function dedupeKeyKind(action: string): "identity" | "content" {
   return name && identityActions.has(name) ? "identity" : "content";
 }
 
-/** Actions that change the same subject: tagging and untagging a thread, setting and deleting properties, adding and removing a user. */
+/**
+ * Actions that change the same subject: tagging and untagging a thread, setting and deleting
+ * properties, adding and removing a user; an agent, bot, group or tag of the license's
+ * configuration (suspended, unsuspended, suspended again is three changes).
+ */
 const subjectFamilies: Partial<Record<WebhookAction, string>> = {
   thread_tagged: "thread_tags",
   thread_untagged: "thread_tags",
@@ -187,6 +209,21 @@ const subjectFamilies: Partial<Record<WebhookAction, string>> = {
   event_properties_deleted: "event_properties",
   user_added_to_chat: "chat_users",
   user_removed_from_chat: "chat_users",
+  agent_created: "agent",
+  agent_approved: "agent",
+  agent_updated: "agent",
+  agent_suspended: "agent",
+  agent_unsuspended: "agent",
+  agent_deleted: "agent",
+  bot_created: "bot",
+  bot_updated: "bot",
+  bot_deleted: "bot",
+  group_created: "group",
+  group_updated: "group",
+  group_deleted: "group",
+  tag_created: "tag",
+  tag_updated: "tag",
+  tag_deleted: "tag",
 };
 
 /**

@@ -3,6 +3,7 @@ import {
   canonicalJson,
   dedupeKey,
   dedupeKeyKind,
+  dedupeSubject,
   parseEnvelope,
   sha256Hex,
   webhookActions,
@@ -65,7 +66,9 @@ describe("dedupeKey", () => {
     expect(await keyOf(rawSample("webhook.v3.6.event_deleted"))).toBe("event_deleted:PJ0MRSHTDG:K600PKZON8:K600PKZON8_4");
     expect(await keyOf(rawSample("webhook.v3.6.thread_tagged"))).toBe("thread_tagged:PJ0MRSHTDG:K600PKZON8:bug_report");
     expect(await keyOf(rawSample("webhook.v3.6.thread_properties_updated"))).toMatch(/^thread_properties_updated:PJ0MRSHTDG:K600PKZON8:[0-9a-f]{64}$/);
-    expect(await keyOf(rawSample("webhook.v3.6.agent_created"))).toMatch(/^agent_created:[0-9a-f]{64}$/);
+    expect(await keyOf(rawSample("webhook.v3.6.agent_created"))).toMatch(/^agent_created:smith@example\.com:[0-9a-f]{64}$/);
+    expect(await keyOf(rawSample("webhook.v3.6.tag_deleted"))).toMatch(/^tag_deleted:docs_feedback:[0-9a-f]{64}$/);
+    expect(await keyOf(rawSample("webhook.v3.6.group_updated"))).toMatch(/^group_updated:1:[0-9a-f]{64}$/);
     expect(await keyOf(rawSample("webhook.v3.6.routing_status_set"))).toMatch(/^routing_status_set:agent1@example\.com:[0-9a-f]{64}:[0-9a-f-]{36}$/);
     // A status switched back repeats an earlier body exactly: never a duplicate.
     expect(await keyOf(rawSample("webhook.v3.6.routing_status_set"))).not.toBe(await keyOf(rawSample("webhook.v3.6.routing_status_set")));
@@ -162,5 +165,23 @@ describe("dedupeKey", () => {
     expect(identity.sort()).toEqual(["chat_deactivated", "event_deleted", "incoming_chat", "incoming_event"]);
     expect(dedupeKeyKind("thread_tagged")).toBe("content");
     expect(dedupeKeyKind("unknown")).toBe("content");
+  });
+});
+
+describe("dedupeSubject", () => {
+  const subjectOf = (name: string, action?: string) => dedupeSubject(action ?? (rawSample(name).action as string), rawSample(name).payload);
+
+  it("names one subject for every state of an agent, a bot, a group or a tag of the configuration", async () => {
+    const agent = await subjectOf("webhook.v3.6.agent_suspended");
+    expect(agent).toBe("agent:smith@example.com");
+    expect(await subjectOf("webhook.v3.6.agent_unsuspended")).toBe(agent);
+    expect(await subjectOf("webhook.v3.6.agent_deleted")).toBe(agent);
+    expect(await subjectOf("webhook.v3.6.tag_deleted")).toBe("tag:docs_feedback");
+    expect(await subjectOf("webhook.v3.6.tag_created")).toBe("tag:docs_feedback");
+    expect(await subjectOf("webhook.v3.6.group_updated")).toBe("group:1");
+    expect(await subjectOf("webhook.v3.6.bot_deleted")).toBe("bot:5c9871d5372c824cbf22d860a707a578");
+    expect(await subjectOf("webhook.v3.6.thread_untagged")).toBe(await subjectOf("webhook.v3.6.thread_tagged"));
+    // Identity keys need none.
+    expect(await subjectOf("webhook.v3.6.chat_deactivated")).toBeUndefined();
   });
 });
