@@ -277,7 +277,7 @@ export class License extends InboxObject {
     if (!current()) return abandon();
     const installation = await this.m.grant.installation();
     if (!(await this.m.grant.uninstall(generation))) return abandon();
-    await this.licenseNumbers.forget();
+    if (installation.organizationId) await this.licenseNumbers.forget(installation.organizationId);
     // The grant is gone: erase what the license stored (src/licenses/erase.ts).
     if (installation.organizationId) {
       this.lastErase = await this.eraser.afterUninstall(installation.organizationId, this.eraseReason, stopped.bot);

@@ -34,15 +34,20 @@ export class LicenseNumberMap {
     if (previous === licenseId) return;
     await this.kv.put(licenseNumberKey(licenseId), organizationId);
     await this.storage.put(LICENSE_NUMBER_KEY, licenseId);
-    if (previous !== undefined) await this.kv.delete(licenseNumberKey(previous));
+    if (previous !== undefined) await this.release(previous, organizationId);
   }
 
   /** Remove the mapping (uninstall: a license_id-only webhook then reaches no installed license). */
-  async forget(): Promise<void> {
+  async forget(organizationId: string): Promise<void> {
     const previous = await this.storage.get<number>(LICENSE_NUMBER_KEY);
     if (previous === undefined) return;
-    await this.kv.delete(licenseNumberKey(previous));
+    await this.release(previous, organizationId);
     await this.storage.delete(LICENSE_NUMBER_KEY);
+  }
+
+  /** Delete the mapping of `licenseId` while it still names `organizationId`: another license may have claimed the number since. */
+  private async release(licenseId: number, organizationId: string): Promise<void> {
+    if ((await this.kv.get(licenseNumberKey(licenseId))) === organizationId) await this.kv.delete(licenseNumberKey(licenseId));
   }
 }
 

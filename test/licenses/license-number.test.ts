@@ -79,6 +79,18 @@ describe("webhooks naming only the numeric license_id (docs/LIVECHAT.md §1.2)",
     expect(get.mock.calls.filter((args) => (args[0] as unknown) === licenseNumberKey(licenseId))).toHaveLength(1);
   });
 
+  it("a number another organization claimed since is left to it by the first one's uninstall", async () => {
+    const [first, second] = [uniqueOrg("numbered-first"), uniqueOrg("numbered-second")];
+    const licenseId = uniqueNumber();
+    await installLicense(lc, first);
+    await appInstalled(first, licenseId);
+    await installLicense(lc, second);
+    await appInstalled(second, licenseId);
+    expect(await env.TOKENS.get(licenseNumberKey(licenseId))).toBe(second);
+    expect(await licenseStub(env, first).uninstall()).toBe(true);
+    expect(await env.TOKENS.get(licenseNumberKey(licenseId))).toBe(second);
+  });
+
   it("the uninstall removes the mapping", async () => {
     const org = uniqueOrg("numbered-gone");
     const licenseId = uniqueNumber();
