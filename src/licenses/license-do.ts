@@ -194,6 +194,7 @@ export class License extends InboxObject {
       log,
       retryUninstall: async () => (await uninstallCheck.retryPending()) === "uninstalled",
       staleMs: config.reconcile.staleMs,
+      spreadMs: config.reconcile.spreadMs,
     });
     return { grant, appEvents, uninstallCheck, bot, settingsStore, provisioning, reconciler };
   }

@@ -43,6 +43,8 @@ export interface ReconcileDeps {
   retryUninstall?: () => Promise<boolean>;
   /** How long an observation is trusted without asking LiveChat (RECONCILE_STALE_SECONDS). */
   staleMs?: number;
+  /** The cron's interval (RECONCILE_SPREAD_SECONDS): how far a visit may land from its hour mark. */
+  spreadMs?: number;
   now?: () => number;
 }
 
@@ -64,13 +66,20 @@ export interface ReconcileDeps {
  */
 export class LicenseReconciler {
   private readonly now: () => number;
-  private readonly staleMs: number;
+  /**
+   * How long a visit trusts an observation: the stale period less the cron's spread. A license's
+   * visits come one stale period apart give or take the spread (src/licenses/fleet.ts), and the
+   * previous visit's answer is a little younger than its visit: trusted for the full period, it
+   * would make every other hourly visit skip the check.
+   */
+  private readonly freshMs: number;
   private readonly routing: RoutingKeeper;
   private observedCache: Observed | undefined;
 
   constructor(private readonly deps: ReconcileDeps) {
     this.now = deps.now ?? (() => Date.now());
-    this.staleMs = deps.staleMs ?? 3600_000;
+    const staleMs = deps.staleMs ?? 3600_000;
+    this.freshMs = Math.max(staleMs - (deps.spreadMs ?? 0), staleMs / 2);
     this.routing = new RoutingKeeper({ ...deps, now: this.now, record: (report) => this.record(report) });
     deps.alarms.handle(RECONCILE_DEADLINE, async () => {
       await this.visit();
@@ -172,7 +181,7 @@ export class LicenseReconciler {
     let reportsTrusted = false;
     await step("license_webhooks", async () => {
       const observed = await this.observed();
-      if (!full && (observed.licenseWebhooksAt ?? 0) > this.now() - this.staleMs) {
+      if (!full && (observed.licenseWebhooksAt ?? 0) > this.now() - this.freshMs) {
         reportsTrusted = true;
         return;
       }

@@ -136,6 +136,22 @@ describe("reconcile visits: LiveChat only for what is unknown, stale or due", ()
     expect(callsSince(since)).toEqual(["get_license_webhooks_state"]);
   });
 
+  it("the next hour's visit asks again even when it comes a little early (a visit lands within the cron's spread of the hour)", async () => {
+    const stub = await installed("org-visit-hourly");
+    const visit = () => runInDurableObject(stub, (i) => (i as unknown as { m: { reconciler: LicenseReconciler } }).m.reconciler.visit());
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    expect(await visit()).toMatchObject({ calls: 1 });
+    // RECONCILE_STALE_SECONDS is 12 s and RECONCILE_SPREAD_SECONDS 1 s in tests: the next visit, half a second early.
+    vi.setSystemTime(start + 12_000 - 500);
+    const since = lc.calls().length;
+    expect(await visit()).toMatchObject({ calls: 1, drift: [] });
+    expect(callsSince(since)).toEqual(["get_license_webhooks_state"]);
+    // Well within the hour it is still fresh.
+    vi.setSystemTime(start + 12_000 + 5_000);
+    expect(await visit()).toMatchObject({ calls: 0 });
+  });
+
   it("a license webhook that arrived proves license webhooks enabled: the visit calls nothing", async () => {
     const org = "org-visit-webhook";
     const stub = await installed(org);
