@@ -9,7 +9,9 @@
 //
 // The reconcile clock is compressed so an "hour" takes a minute: RECONCILE_STALE_SECONDS=60 and
 // RECONCILE_SPREAD_SECONDS=5 (one cron slot per 5 s, 12 slots per stale period, as 5 min and 1 h
-// in production). Token lifetimes are not compressed (8 h): refreshes are added in docs/BENCHMARK.md.
+// in production), and the fleet-wide ceiling is scaled by the same factor (60×), so the ceiling
+// divides the fleet as it would in production. Token lifetimes are not compressed (8 h): refreshes
+// are added in docs/BENCHMARK.md.
 //
 //   npm run bench:fleet [-- --licenses 1000 --hours 2 --concurrency 20 --json FILE]
 import { createWriteStream, readdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -44,6 +46,10 @@ const log = (line) => console.log(line);
 const calls = [];
 /** The cron's reports as the Worker logged them. */
 const fanOuts = [];
+/** Called with each fan-out line as it is read (the cron phase samples workerd's CPU there). */
+let onFanOut = () => {};
+let reloads = 0;
+let retries = 0;
 const dir = mkdtempSync(join(tmpdir(), "livechat-edge-fleet-"));
 const secrets = { ...generateSecrets(), LIVECHAT_CLIENT_ID: "fleet-client" };
 let sim;
@@ -85,8 +91,19 @@ try {
   const workerLog = createWriteStream(join(ROOT, "bench", "results", "fleet-worker.log"));
   wrangler.child.stdout.pipe(workerLog);
   wrangler.child.stderr.pipe(workerLog);
+  // wrangler dev rebuilds the Worker when a source file changes: a run with a reload measured two builds.
+  for (const output of [wrangler.child.stdout, wrangler.child.stderr]) {
+    createInterface({ input: output }).on("line", (line) => {
+      if (line.includes("Reloading local server")) reloads++;
+      // A LiveChat call the Worker retries (the simulator did not answer in time, or refused a connection).
+      if (line.includes('"livechat retry"')) retries++;
+    });
+  }
   createInterface({ input: wrangler.child.stdout }).on("line", (line) => {
-    if (line.includes('"reconcile fan-out"')) fanOuts.push({ at: Date.now(), report: JSON.parse(line.slice(line.indexOf("{"))) });
+    if (!line.includes('"reconcile fan-out"')) return;
+    const entry = { at: Date.now(), report: JSON.parse(line.slice(line.indexOf("{"))) };
+    onFanOut(entry);
+    fanOuts.push(entry);
   });
   await waitForWorker(workerUrl, { timeoutMs: 90_000, exited: wrangler.exited });
   log(`fleet bench: ${N} licenses, Worker ${workerUrl}, simulator ${sim.url}; an "hour" is ${STALE_S} s, a cron slot ${SPREAD_S} s`);
@@ -126,29 +143,36 @@ try {
   log(`provisioned: ${accepting()} bots accepting chats, ${calls.length} LiveChat calls so far (install + provisioning)`);
 
   // ── The cron, as the Cron Trigger runs it: once per slot ──
+  // Each trigger names its scheduled time, a multiple of the spread (as a Cron Trigger's is), so
+  // the 12 triggers of an "hour" visit the 12 slots once each (src/licenses/fleet.ts: slot =
+  // scheduledTime / spread mod slots) however late the bench's own timers fire. A trigger is never
+  // aborted (that could cancel the run) and never awaited: the run is known from its log line.
   const pids = () => descendants(wrangler.child.pid).filter((pid) => /workerd/.test(safeRead(`/proc/${pid}/cmdline`)));
   const cpuMs = () => pids().reduce((sum, pid) => sum + processCpuMs(pid), 0);
+  onFanOut = (entry) => (entry.cpuMs = cpuMs());
   const runs = [];
   const hours = [];
   await sleep(SPREAD_S * 1000); // the visits scheduled by provisioning settle
+  const spreadMs = SPREAD_S * 1000;
+  const firstTick = Math.ceil(Date.now() / spreadMs) + 1;
+  let tickNo = 0;
+  const callsAtFirstTrigger = calls.length;
+  const retriesBefore = retries;
   for (let h = 0; h < HOURS; h++) {
     const hourStart = Date.now();
     const callsBefore = calls.length;
     const cpuBefore = cpuMs();
-    for (let slot = 0; slot < SLOTS; slot++) {
-      const tick = Date.now();
-      const cpu0 = cpuMs();
-      // wrangler dev's answer to the trigger sometimes never comes back: the run is known from its log line.
-      const seen = fanOuts.length;
-      fetch(`${workerUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`, { signal: AbortSignal.timeout(SPREAD_S * 1000) })
+    for (let i = 0; i < SLOTS; i++, tickNo++) {
+      const scheduledTime = (firstTick + tickNo) * spreadMs;
+      await sleep(Math.max(0, scheduledTime - Date.now()));
+      const run = { hour: h, slot: (firstTick + tickNo) % SLOTS, scheduledTime, firedAt: Date.now(), cpuAtTrigger: cpuMs() };
+      runs.push(run);
+      const url = `${workerUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}&time=${scheduledTime}`;
+      fetch(url, { signal: AbortSignal.timeout(120_000) })
         .then((r) => r.text())
         .catch(() => {});
-      while (fanOuts.length === seen && Date.now() - tick < SPREAD_S * 1000) await sleep(5);
-      const report = fanOuts[seen]?.report;
-      runs.push({ hour: h, slot, due: report?.due, durationMs: report?.durationMs, observedMs: Date.now() - tick, cpuMs: cpuMs() - cpu0 });
-      await sleep(Math.max(0, SPREAD_S * 1000 - (Date.now() - tick)));
     }
-    await sleep(1_000); // the last slot's visits
+    await sleep(Math.max(0, (firstTick + tickNo) * spreadMs - Date.now())); // the last slot's spread
     const inHour = calls.slice(callsBefore);
     const perSecond = new Map();
     for (const c of inHour) perSecond.set(Math.floor(c.at / 1000), (perSecond.get(Math.floor(c.at / 1000)) ?? 0) + 1);
@@ -165,7 +189,29 @@ try {
     });
     log(`hour ${h}: ${inHour.length} LiveChat calls = ${(inHour.length / N).toFixed(3)} per license; busiest second ${Math.max(0, ...perSecond.values())} calls; ${JSON.stringify(byPath)}`);
   }
-  const cron = runs.filter((r) => r.hour === HOURS - 1);
+  // A run that took longer than its spread (a loaded machine) schedules visits past the last
+  // window: the total counts every call until the Worker has been quiet for 5 s.
+  for (let quiet = 0, seen = calls.length, waited = 0; quiet < 5 && waited < 60; waited++) {
+    await sleep(1_000);
+    quiet = calls.length === seen ? quiet + 1 : 0;
+    seen = calls.length;
+  }
+  const cronCalls = calls.length - callsAtFirstTrigger;
+  log(`all runs: ${cronCalls} LiveChat calls = ${(cronCalls / N / HOURS).toFixed(3)} per license per "hour"; ${retries - retriesBefore} calls retried by the Worker`);
+  // Every run's log line, matched to its trigger by slot (each "hour" visits each slot once).
+  for (let waited = 0; fanOuts.length < runs.length && waited < 60; waited++) await sleep(1_000);
+  const unmatched = [...fanOuts];
+  for (const run of runs) {
+    const at = unmatched.findIndex((f) => f.report.slot === run.slot && f.at >= run.firedAt);
+    if (at < 0) continue;
+    const [seen] = unmatched.splice(at, 1);
+    Object.assign(run, { due: seen.report.due, slots: seen.report.slots, durationMs: seen.report.durationMs, observedMs: seen.at - run.firedAt, cpuMs: seen.cpuMs - run.cpuAtTrigger });
+  }
+  const unseen = runs.filter((r) => r.due === undefined).length;
+  const visited = runs.reduce((sum, r) => sum + (r.due ?? 0), 0);
+  log(`cron: ${runs.length} triggers, ${runs.length - unseen} runs seen (${unseen} unseen), ${visited} visits scheduled = ${(visited / N / HOURS).toFixed(3)} per license per "hour"`);
+  // Runs of the last "hour" whose log line was seen (an unseen one is counted above, not guessed).
+  const cron = runs.filter((r) => r.hour === HOURS - 1 && r.due !== undefined);
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const summary = {
     licenses: N,
@@ -173,13 +219,20 @@ try {
     hourSeconds: STALE_S,
     slots: SLOTS,
     callsPerSecondCeiling: CALLS_PER_SECOND,
+    triggers: runs.length,
+    runsUnseen: unseen,
+    visitsPerLicensePerHour: visited / N / HOURS,
+    callsPerLicensePerHour: cronCalls / N / HOURS,
+    callsRetried: retries - retriesBefore,
     hours,
     cronRuns: runs,
-    cronDurationMsMedian: median(cron.map((r) => r.durationMs ?? Infinity)),
-    cronDurationMsMax: Math.max(...cron.map((r) => r.durationMs ?? Infinity)),
+    cronDurationMsMedian: median(cron.map((r) => r.durationMs)),
+    cronDurationMsMax: Math.max(...cron.map((r) => r.durationMs)),
     cronCpuMsMedian: median(cron.map((r) => r.cpuMs)),
     cronCpuMsMax: Math.max(...cron.map((r) => r.cpuMs)),
+    workerReloads: reloads,
   };
+  if (reloads > 0) log(`WARNING: wrangler dev reloaded the Worker ${reloads} times (a source file changed during the run): run again`);
   log(`cron run (last hour): duration median ${summary.cronDurationMsMedian} ms, max ${summary.cronDurationMsMax} ms (the handler's own clock); workerd CPU from trigger to its report: median ${summary.cronCpuMsMedian} ms, max ${summary.cronCpuMsMax} ms`);
   if (values.json) writeFileSync(values.json, JSON.stringify(summary, null, 2));
 } finally {
