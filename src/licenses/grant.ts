@@ -143,8 +143,8 @@ export class LicenseGrant {
   async learnRegion(region: string): Promise<void> {
     const tokens = await this.tokens();
     if (!tokens) return;
+    // Logged where LiveChat re-routed the call (src/livechat/http.ts "livechat region corrected").
     await this.routed.learn(region, tokens.region);
-    this.log.info("license region learned from LiveChat", { organization_id: tokens.organizationId, region: await this.routed.resolve(tokens.region) ?? null });
   }
 
   /**

@@ -110,6 +110,9 @@ interface KeySpec {
   content?: unknown;
 }
 
+/** Configuration webhooks about one agent, bot, group or tag (docs/LIVECHAT.md §2.1): `auto_accesses_updated` is none. */
+const CONFIGURATION = /^(agent|bot|group|tag)_/;
+
 const get = (value: unknown, key: string): unknown => (isRecord(value) ? value[key] : undefined);
 
 function keySpec(action: WebhookAction, p: Record<string, unknown>): KeySpec {
@@ -154,26 +157,10 @@ function keySpec(action: WebhookAction, p: Record<string, unknown>): KeySpec {
       return { parts: [p.id], content: p };
     case "routing_status_set":
       return { parts: [p.agent_id], content: p };
-    case "agent_created":
-    case "agent_approved":
-    case "agent_updated":
-    case "agent_suspended":
-    case "agent_unsuspended":
-    case "agent_deleted":
-    case "bot_created":
-    case "bot_updated":
-    case "bot_deleted":
-    case "group_created":
-    case "group_updated":
-    case "group_deleted":
-      return { parts: [p.id], content: p };
-    case "tag_created":
-    case "tag_updated":
-    case "tag_deleted":
-      // A tag is known by its name: tag_* payloads carry no id (docs/LIVECHAT.md §2.3).
-      return { parts: [p.name], content: p };
     default:
-      return { parts: [], content: p };
+      // An agent, bot or group of the configuration by its id, a tag by its name (tag_* payloads
+      // carry no id, docs/LIVECHAT.md §2.3).
+      return CONFIGURATION.test(action) ? { parts: [action[0] === "t" ? p.name : p.id], content: p } : { parts: [], content: p };
   }
 }
 
@@ -209,21 +196,6 @@ const subjectFamilies: Partial<Record<WebhookAction, string>> = {
   event_properties_deleted: "event_properties",
   user_added_to_chat: "chat_users",
   user_removed_from_chat: "chat_users",
-  agent_created: "agent",
-  agent_approved: "agent",
-  agent_updated: "agent",
-  agent_suspended: "agent",
-  agent_unsuspended: "agent",
-  agent_deleted: "agent",
-  bot_created: "bot",
-  bot_updated: "bot",
-  bot_deleted: "bot",
-  group_created: "group",
-  group_updated: "group",
-  group_deleted: "group",
-  tag_created: "tag",
-  tag_updated: "tag",
-  tag_deleted: "tag",
 };
 
 /**
@@ -239,7 +211,8 @@ export async function dedupeSubject(action: string, payload: unknown): Promise<s
   try {
     const spec = keySpec(name, payload);
     if (spec.parts.length === 0 || !spec.parts.every(isIdPart)) return undefined;
-    return [subjectFamilies[name] ?? name, ...(await keyParts(spec.parts as (string | number)[]))].join(":");
+    const family = subjectFamilies[name] ?? (CONFIGURATION.test(name) ? name.slice(0, name.indexOf("_")) : name);
+    return [family, ...(await keyParts(spec.parts as (string | number)[]))].join(":");
   } catch {
     return undefined; // unreachable for JSON input, as in dedupeKey
   }
