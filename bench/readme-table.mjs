@@ -71,7 +71,7 @@ if (bg) {
       `${bg.median_cores > 0.2 ? " (a shared machine: absolute numbers are depressed and noisy; watch the ratios)" : ""}.`,
   );
 }
-if (r.micro.available) out.push("", `Receive path in isolation (${r.micro.runtime}): ${r.micro.summary}.`);
+if (r.micro.available) out.push("", `Ack path's steps in isolation, no I/O (${r.micro.runtime}): ${r.micro.summary}.`);
 if (r.ack_cost?.targets) {
   const [b, a] = r.ack_cost.targets;
   out.push(

@@ -10,7 +10,7 @@
  *      concurrency with the same unique-id webhook mix; memory sampled throughout
  *   5. ack cost: µs per ack of livechat-edge and baseline (b), sequential, loops interleaved in
  *      one workerd (bench/lib/ack-cost.mjs, `npm run bench:ab`'s method)
- *   6. micro-benchmark of the receive path (parse + verify + validate) in Node; precision and
+ *   6. micro-benchmark of the ack path's steps (no I/O) in workerd and in Node; precision and
  *      recall of the content suggestions over their labelled set (bench/suggestions, offline)
  *   7. budgets as PASS/FAIL, throughput and p99 against (b) reported with their spread, a
  *      table, bench/results/latest.json
@@ -347,7 +347,7 @@ async function main() {
   }
 
   // ── 6. micro-benchmark ─────────────────────────────────────────────────────
-  log("micro-benchmark of the receive path …");
+  log("micro-benchmark of the ack path …");
   const micro = await runMicro({ root, srcRoot: buildRoot, tmp, templates, secret: WEBHOOK_SECRET, nextBodies });
   log("content suggestions over their labelled set …");
   const suggestions = await runSuggestions({ root });
@@ -584,9 +584,9 @@ function printReport(r) {
   lines.push(`bundle: raw ${kib(s.raw_bytes)} (gzip ${kib(s.raw_gzip_bytes)}), minified ${kib(s.minified_bytes)} (gzip ${kib(s.minified_gzip_bytes)}); deploy uploads the ${r.bundle.deployed} one`);
   lines.push(`  largest (minified): ${r.bundle.contributors.minified.byGroup.slice(0, 8).map((c) => `${c.name} ${kib(c.bytes)}`).join(", ")}`);
   if (r.micro.available) {
-    lines.push(`receive path, in isolation (Node ${m.node}, per webhook): ${r.micro.summary}`);
+    lines.push(`ack path's steps, in isolation (per webhook, no I/O): ${r.micro.summary}`);
   } else {
-    lines.push(`receive path micro-benchmark: unavailable: ${r.micro.reason}`);
+    lines.push(`ack path micro-benchmark: unavailable: ${r.micro.reason}`);
   }
   if (r.suggestions) lines.push(suggestionsSummary(r.suggestions));
   const bg = r.background_load;
