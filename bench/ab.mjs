@@ -63,7 +63,8 @@ async function main() {
     console.log(`µs per ack${NEW_CHATS ? " to a new chat" : ""}, sequential, ${N} acks × ${ROUNDS} rounds each (one workerd, loops interleaved):`);
     for (const t of r.targets) {
       const delta = t.app && t !== first ? `  ${t.p10_us - first.p10_us >= 0 ? "+" : ""}${t.p10_us - first.p10_us} µs vs ${first.name}` : "";
-      console.log(`  ${t.name.padEnd(14)} p10 ${String(t.p10_us).padStart(4)}  p25 ${String(t.p25_us).padStart(4)}  median ${String(t.median_us).padStart(4)}${delta}`);
+      const cpu = t.cpu_median_us === undefined ? "" : `  | workerd CPU p10 ${String(t.cpu_p10_us).padStart(4)}  median ${String(t.cpu_median_us).padStart(4)}`;
+      console.log(`  ${t.name.padEnd(14)} p10 ${String(t.p10_us).padStart(4)}  p25 ${String(t.p25_us).padStart(4)}  median ${String(t.median_us).padStart(4)}${cpu}${delta}`);
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -26,12 +26,13 @@ export const VIA_ENTRY_WORKER = process.env.BENCH_VIA_ENTRY === "1";
 
 /**
  * A Miniflare whose workerd appends its stdout (the Worker's log lines) to `stdoutFile`, truncated
- * first, instead of a pipe this process would have to keep draining (see startTarget).
+ * first, instead of a pipe this process would have to keep draining (see startTarget). `prefix`: a
+ * command line to run workerd under (e.g. valgrind, bench/lib/instructions.mjs).
  */
-export async function startWithStdoutFile(options, stdoutFile) {
+export async function startWithStdoutFile(options, stdoutFile, prefix = "") {
   closeSync(openSync(stdoutFile, "w"));
   // Miniflare spawns MINIFLARE_WORKERD_PATH when set, with this process's environment.
-  const vars = { MINIFLARE_WORKERD_PATH: wrapper, BENCH_REAL_WORKERD: realWorkerd(), BENCH_WORKERD_STDOUT: stdoutFile };
+  const vars = { MINIFLARE_WORKERD_PATH: wrapper, BENCH_REAL_WORKERD: realWorkerd(), BENCH_WORKERD_STDOUT: stdoutFile, BENCH_WORKERD_PREFIX: prefix };
   const saved = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
   Object.assign(process.env, vars);
   try {
