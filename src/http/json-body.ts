@@ -82,7 +82,12 @@ export async function readCapped(request: Request, max: number): Promise<Uint8Ar
     if (done) break;
     total += value.byteLength;
     if (total > max) {
-      await drain(reader, DRAIN_MAX_BYTES);
+      // Read on and drop the rest (the stream's end reads no value and stops the loop), up to
+      // DRAIN_MAX_BYTES, then cancel (docs/TOOLCHAIN.md G17); a client gone meanwhile gets its 413 too.
+      try {
+        for (let left = DRAIN_MAX_BYTES; left > 0; left -= (await reader.read()).value?.byteLength ?? left);
+        await reader.cancel();
+      } catch {}
       return undefined;
     }
     chunks.push(value);
@@ -94,20 +99,6 @@ export async function readCapped(request: Request, max: number): Promise<Uint8Ar
     offset += chunk.byteLength;
   }
   return out;
-}
-
-/** Read and drop what is left of a stream, up to `budget` bytes; cancel it past that. Never rejects. */
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<void> {
-  try {
-    for (let left = budget; left > 0; ) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      left -= value.byteLength;
-    }
-    await reader.cancel();
-  } catch {
-    // The client went away: nothing left to read.
-  }
 }
 
 function tooLarge(limit: number): JsonBody {

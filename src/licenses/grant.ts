@@ -316,9 +316,7 @@ export class LicenseGrant {
     if (generation !== this.generation) return;
     const status: GrantStatus = { needsReinstall: true, reinstallReason: reason };
     await this.storage.put("grant-status", status);
-    const tokens = await this.tokens();
-    const uninstallPending = await this.uninstallPending();
-    if (tokens && generation === this.generation) await this.store.put(tokens, { needsReinstall: true, uninstallPending });
+    await this.relist(generation);
   }
 
   /**
@@ -326,12 +324,11 @@ export class LicenseGrant {
    * is pending: the cron skips such a license unless one is (src/licenses/fleet.ts). Called when
    * that changes; writes nothing for any other license (the cron visits it anyway).
    */
-  async relist(): Promise<void> {
-    const generation = this.generation;
+  async relist(generation = this.generation): Promise<void> {
     if (!(await this.status()).needsReinstall) return;
     const tokens = await this.tokens().catch(() => null);
-    const uninstallPending = await this.uninstallPending();
-    if (tokens && generation === this.generation) await this.store.put(tokens, { needsReinstall: true, uninstallPending });
+    const pending = await this.uninstallPending();
+    if (tokens && generation === this.generation) await this.store.put(tokens, true, pending);
   }
 
   private async status(): Promise<GrantStatus> {
@@ -406,7 +403,7 @@ export class LicenseGrant {
     const context = licenseKey(tokens.organizationId);
     const sealed = await sealWith(this.keys, JSON.stringify(tokens), context);
     const sealedWith = await keyId(this.keys.current);
-    const uninstallPending = status.needsReinstall && (await this.uninstallPending());
+    const pending = status.needsReinstall && (await this.uninstallPending());
     // Checked after the last await before the write, so nothing runs in between.
     if (generation !== undefined && generation !== this.generation) return false;
     if (writes !== undefined && writes !== this.writes) return false;
@@ -414,7 +411,7 @@ export class LicenseGrant {
     // DO storage first: it is the source of truth; KV is the edge-readable copy.
     await this.storage.put({ grant: sealed, "organization-id": tokens.organizationId, "grant-status": status, "grant-key": sealedWith });
     this.cached = tokens;
-    await this.store.put(tokens, { needsReinstall: status.needsReinstall, uninstallPending });
+    await this.store.put(tokens, status.needsReinstall, pending);
     return true;
   }
 

@@ -160,8 +160,14 @@ export class License extends InboxObject {
     });
     const keys = sealingKeys(config);
     // The bot's sealed values are sealed again before the grant, which marks the license as done.
-    const grant: LicenseGrant = new LicenseGrant(ctx.storage, new TokenStore(env.TOKENS, keys), keys, accounts, log, (org) => bot.reseal(org), () =>
-      uninstallCheck.isPending(),
+    const grant: LicenseGrant = new LicenseGrant(
+      ctx.storage,
+      new TokenStore(env.TOKENS, keys),
+      keys,
+      accounts,
+      log,
+      (org) => bot.reseal(org),
+      async () => (await uninstallCheck.pendingSince()) !== undefined,
     );
     const appEvents = new AppEventLog(ctx.storage);
     const uninstallCheck = new UninstallCheck({

@@ -46,13 +46,7 @@ export interface LicenseListing {
   uninstallPending: boolean;
 }
 
-/** What the listing says about a license besides its grant's times. */
-export interface ListingFlags {
-  needsReinstall?: boolean;
-  uninstallPending?: boolean;
-}
-
-type ListingMetadata = Omit<LicenseListing, "organizationId" | "oldKey" | "uninstallPending"> & { sealedWith?: string; uninstallPending?: true };
+type ListingMetadata = Omit<LicenseListing, "organizationId" | "oldKey" | "uninstallPending"> & { sealedWith?: string; uninstallPending?: boolean };
 
 const PREFIX = "license:";
 
@@ -69,15 +63,15 @@ export class TokenStore {
   ) {}
 
   /** List the license as installed, with what the cron and the admin list read (reinstalls and refreshes overwrite). */
-  async put(tokens: LicenseTokens, flags: ListingFlags = {}): Promise<void> {
+  async put(tokens: LicenseTokens, needsReinstall = false, uninstallPending = false): Promise<void> {
     const key = licenseKey(tokens.organizationId);
     const metadata: ListingMetadata = {
       expiresAt: tokens.expiresAt,
       installedAt: tokens.installedAt,
-      needsReinstall: flags.needsReinstall ?? false,
+      needsReinstall,
       sealedWith: await keyId(this.keys.current),
+      uninstallPending,
     };
-    if (flags.uninstallPending) metadata.uninstallPending = true;
     await this.kv.put(key, "", { metadata });
   }
 
@@ -100,7 +94,7 @@ export class TokenStore {
       installedAt: k.metadata?.installedAt ?? 0,
       needsReinstall: k.metadata?.needsReinstall ?? false,
       oldKey: k.metadata?.sealedWith !== current,
-      uninstallPending: k.metadata?.uninstallPending === true,
+      uninstallPending: !!k.metadata?.uninstallPending,
     }));
     return { licenses, cursor: page.list_complete ? undefined : page.cursor };
   }

@@ -85,11 +85,6 @@ export class UninstallCheck {
     return this.check(state);
   }
 
-  /** Whether a hint is pending (neither confirmed nor refuted). */
-  async isPending(): Promise<boolean> {
-    return (await this.state())?.pendingSince !== undefined;
-  }
-
   /** When a pending hint arrived, or undefined (for operators). */
   async pendingSince(): Promise<number | undefined> {
     return (await this.state())?.pendingSince;
@@ -98,9 +93,7 @@ export class UninstallCheck {
   /** A new installation refutes any pending hint. */
   async clear(): Promise<void> {
     const state = await this.state();
-    if (state?.pendingSince === undefined) return;
-    await this.write({ ...state, pendingSince: undefined, attempts: 0 });
-    await this.deps.relist?.();
+    if (state?.pendingSince !== undefined) await this.write({ ...state, pendingSince: undefined, attempts: 0 });
   }
 
   private async check(state: CheckState | null): Promise<UninstallOutcome> {
@@ -113,16 +106,12 @@ export class UninstallCheck {
       await this.write({ lastCheckAt: now, pendingSince: state?.pendingSince ?? now, attempts: (state?.attempts ?? 0) + 1 });
       const answer = await liveness();
       if (generation !== version()) return "ignored_reinstalled";
-      const wasPending = state?.pendingSince !== undefined;
       if (answer === "alive") {
         await this.write({ lastCheckAt: now, attempts: 0 });
-        if (wasPending) await this.deps.relist?.();
         return "ignored_grant_alive";
       }
       if (answer === "unknown") {
         log.warn("uninstall hint unconfirmed; retried by the cron", { attempts: (state?.attempts ?? 0) + 1 });
-        // Listed as pending, so the cron retries it even on a license waiting for its reinstall.
-        if (!wasPending) await this.deps.relist?.();
         return "unconfirmed";
       }
       if (!(await uninstall(generation))) return "ignored_reinstalled";
@@ -141,8 +130,11 @@ export class UninstallCheck {
   }
 
   private async write(state: CheckState): Promise<void> {
+    const was = this.cached?.pendingSince !== undefined;
     if (state.pendingSince === undefined) delete state.pendingSince;
     this.cached = state;
     await this.deps.storage.put(STATE_KEY, state);
+    // Listed as pending or not, so the cron retries it even on a license waiting for its reinstall.
+    if (was !== (state.pendingSince !== undefined)) await this.deps.relist?.();
   }
 }
