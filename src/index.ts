@@ -2,8 +2,7 @@ import { app } from "./app";
 import { reconcileFleet } from "./licenses/fleet";
 import { serveWebhook, webhookKindOf } from "./routes/webhooks";
 
-export { License } from "./licenses/license-do";
-export { Chat } from "./chats/chat-do";
+export { Chat, License } from "./objects";
 
 /** Worker entry: HTTP routes and the reconcile cron. */
 export default {

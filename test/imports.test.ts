@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 
 /**
- * No import circles in src/ (docs/INTERNALS.md "Layers": each folder uses only the ones below
- * it). Type-only imports count: a circle of types still ties two modules so that neither can
- * change alone. workerd has no file system, so Vite's glob import inlines the sources as text.
+ * The layers of src/ (docs/INTERNALS.md "Layers": each folder uses only the ones below it) and no
+ * import circles. Type-only imports count: a circle of types still ties two modules so that
+ * neither can change alone. workerd has no file system, so Vite's glob import inlines the sources
+ * and the document as text.
  */
-const sources = import.meta.glob<string>("../src/**/*.ts", { query: "?raw", import: "default", eager: true });
+const sources = import.meta.glob<string>(["../src/**/*.ts", "../src/**/*.tsx"], { query: "?raw", import: "default", eager: true });
+const internals = Object.values(import.meta.glob<string>("../docs/INTERNALS.md", { query: "?raw", import: "default", eager: true }))[0];
 
 /** `a/b/../c` → `a/c`. */
 function normalize(path: string): string {
@@ -34,7 +36,7 @@ function importGraph(files: Record<string, string>): Map<string, string[]> {
     const dir = file.split("/").slice(0, -1).join("/");
     const targets = specifiers(source)
       .map((spec) => normalize(`${dir}/${spec}`).replace(/\.js$/, ""))
-      .map((base) => [base, `${base}.ts`, `${base}/index.ts`].find((candidate) => candidate in files))
+      .map((base) => [base, `${base}.ts`, `${base}.tsx`, `${base}/index.ts`].find((candidate) => candidate in files))
       .filter((target): target is string => target !== undefined);
     graph.set(file, [...new Set(targets)]);
   }
@@ -97,7 +99,67 @@ function circleThrough(graph: Map<string, string[]>, group: Set<string>, start: 
   return [start];
 }
 
+/**
+ * The layer list of docs/INTERNALS.md "Layers", top first: the entries of its first code block
+ * indented two spaces under `src/` (`index.ts`, `routes/`, …). Deeper lines describe parts of a
+ * folder and are not layers.
+ */
+function layersOf(doc: string): string[] {
+  const section = doc.split(/^## Layers$/m)[1] ?? "";
+  const block = section.split("```")[1] ?? "";
+  return [...block.matchAll(/^  (\S+)/gm)].map((m) => m[1]);
+}
+
+/** The layer entry a file belongs to: `src/x.ts` → `x.ts`, `src/x/y/z.ts` → `x/`. */
+function layerOf(file: string): string {
+  const parts = file.split("/").slice(1);
+  return parts.length === 1 ? parts[0] : `${parts[0]}/`;
+}
+
+/** Imports that go to a layer not below the importer's, as "a → b (why)"; files outside every layer too. */
+function layerViolations(graph: Map<string, string[]>, layers: string[]): string[] {
+  const rank = (file: string) => layers.indexOf(layerOf(file));
+  const found: string[] = [];
+  for (const [file, targets] of [...graph].sort(([a], [b]) => a.localeCompare(b))) {
+    if (rank(file) < 0) {
+      found.push(`${file}: ${layerOf(file)} is not in the layer list`);
+      continue;
+    }
+    for (const target of targets) {
+      if (layerOf(target) === layerOf(file) || rank(target) < 0) continue;
+      if (rank(target) < rank(file)) found.push(`${file} → ${target} (${layerOf(target)} is above ${layerOf(file)})`);
+    }
+  }
+  return found;
+}
+
 describe("imports", () => {
+  it("each folder of src/ imports only the ones below it in docs/INTERNALS.md's layer list, type-only imports included", () => {
+    // Declaration files (env.d.ts) describe the runtime, not a layer.
+    const files = Object.fromEntries(
+      Object.entries(sources)
+        .filter(([path]) => !path.endsWith(".d.ts"))
+        .map(([path, text]) => [normalize(`test/${path}`), text]),
+    );
+    const layers = layersOf(internals);
+    expect(layers.length).toBeGreaterThan(10);
+    expect(layers).toContain("framework/");
+    expect(layerViolations(importGraph(files), layers)).toEqual([]);
+  });
+
+  it("finds an import of a layer above, and a file outside every layer", () => {
+    const doc = "# x\n\n## Layers\n\n```\nsrc/\n  app.ts   top\n  a/       middle\n    deep/  part of a\n  b/       bottom\nsim/\n```\n";
+    expect(layersOf(doc)).toEqual(["app.ts", "a/", "b/"]);
+    const files = {
+      "src/app.ts": `import { one } from "./a/one";`,
+      "src/a/one.ts": `import type { Two } from "../b/two";\nexport const one = 1;`,
+      "src/a/deep/x.ts": `import { one } from "../one";`,
+      "src/b/two.ts": `import { one } from "../a/one";\nexport type Two = 2;`,
+      "src/c/three.ts": `export const three = 3;`,
+    };
+    expect(layerViolations(importGraph(files), layersOf(doc))).toEqual(["src/b/two.ts → src/a/one.ts (a/ is above b/)", "src/c/three.ts: c/ is not in the layer list"]);
+  });
+
   it("src/ has no import circles, type-only imports included", () => {
     const files = Object.fromEntries(Object.entries(sources).map(([path, text]) => [normalize(`test/${path}`), text]));
     const graph = importGraph(files);

@@ -4,7 +4,8 @@ import type { PendingTimer } from "../framework/context";
 import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
 import type { RerunResult, WebhookKind } from "../deliveries/types";
 import { type JournalReport, journalReport } from "../licenses/journal";
-import { router, timers as timers_ } from "../handlers";
+import type { TimerRegistry } from "../framework/timers";
+import type { WebhookRouter } from "../framework/router";
 import { licenseStub } from "../licenses/stub";
 import { createLogger, type Logger } from "../log";
 import { SqlChatStore } from "./chat-store";
@@ -32,13 +33,22 @@ interface ChatParts {
 /** One logger for every Chat DO of the isolate: its fields are the same for all of them. */
 const chatLog = createLogger({ component: "chat" });
 
+/** What a Chat DO gets from the layer that composes it (src/objects.ts): the app's handlers. */
+export interface ChatWiring {
+  /** Webhook handlers by action (src/handlers.ts). */
+  router: WebhookRouter;
+  /** Timer handlers by kind (src/handlers.ts). */
+  timers: TimerRegistry;
+}
+
 /**
  * Chat Durable Object: one per (organization_id, chat_id). Records the chat's deliveries durably
  * before the ack, processes them in arrival order on its alarm, and keeps the chat's own state
- * (docs/ARCHITECTURE.md "The data's way through the Worker"). A thin RPC shell over its modules.
+ * (docs/ARCHITECTURE.md "The data's way through the Worker"). A thin RPC shell over its modules;
+ * the class wrangler.toml binds is src/objects.ts's `Chat`, which hands it the app's handlers.
  */
-export class Chat extends InboxObject {
-  /** The DO's modules, built on first use and dropped when the DO erases itself (see {@link Chat.erase}). */
+export class ChatObject extends InboxObject {
+  /** The DO's modules, built on first use and dropped when the DO erases itself (see {@link ChatObject.erase}). */
   private built: ChatParts | undefined;
   private readonly log: Logger;
   /** Journal reports to the License DO, sent one after another, never awaited by processing. */
@@ -48,8 +58,12 @@ export class Chat extends InboxObject {
   /** The license facts handlers read, shared for a few seconds (src/chats/license-cache.ts). */
   private readonly license: LicenseCache;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  /** The app's handlers (src/objects.ts). */
+  private readonly wiring: ChatWiring;
+
+  constructor(ctx: DurableObjectState, env: Env, wiring: ChatWiring) {
     super(ctx, env);
+    this.wiring = wiring;
     this.log = chatLog;
     this.license = new LicenseCache((organizationId) => licenseStub(env, organizationId), {
       ttlMs: () => requireConfig(env).licenseCacheTtlMs,
@@ -73,7 +87,7 @@ export class Chat extends InboxObject {
       alarms,
       storage: ctx.storage,
       store,
-      registry: timers_,
+      registry: this.wiring.timers,
       license: (organizationId) => this.license.handle(organizationId),
       config: () => requireConfig(env),
       log,
@@ -92,7 +106,7 @@ export class Chat extends InboxObject {
       log,
     });
     const deliveries = deliveryHost(ctx.storage, alarms, {
-      router,
+      router: this.wiring.router,
       config: () => requireConfig(env),
       // The Chat DO reaches its license over RPC, its handler reads through the short-lived cache.
       license: (organizationId) => this.license.handle(organizationId),

@@ -1,15 +1,7 @@
-import type { BotRoutingState, LicenseRpc } from "../framework/context";
-import type { BotInfo } from "../licenses/bot";
-import type { Installation } from "../licenses/grant";
-import type { Settings } from "../licenses/settings";
+import type { LicenseRpc } from "../framework/context";
+import type { LicenseSnapshot } from "../licenses/license-do";
 
-/** The license facts handlers read, fetched from the License DO in one RPC. */
-export interface LicenseSnapshot {
-  installation: Installation;
-  botInfo: BotInfo | null;
-  settings: Settings;
-  botRoutingStatus: BotRoutingState;
-}
+export type { LicenseSnapshot } from "../licenses/license-do";
 
 /**
  * How long a Chat DO reuses a {@link LicenseSnapshot} (ms; the default of LICENSE_CACHE_TTL_MS).

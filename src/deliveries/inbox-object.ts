@@ -1,7 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
-import type { DeliveryHost } from "../framework/host";
+import type { NamedAlarms } from "../durable/alarms";
+import type { Inbox } from "./inbox";
 import type { InboxSummary } from "./records";
 import type { DeadLetter, DeliveryStatus, ReplayResult, StoredDelivery } from "./types";
+
+/** The delivery machinery one DO hosts: its inbox, processed on the DO's named alarms (src/framework/host.ts builds it). */
+export interface DeliveryHost {
+  alarms: NamedAlarms;
+  inbox: Inbox;
+}
 
 /**
  * What the License and the Chat DO have in common: a durable inbox on named alarms. The read

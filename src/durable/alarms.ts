@@ -31,6 +31,7 @@
  * running; an unchanged earliest deadline in the future is checked in memory alone. The `version` that protects a rescheduled row from its running pass
  * is compared in memory: only this instance runs passes.
  */
+import type { Logger } from "../log";
 
 /**
  * Runs one due deadline. `name` is the full deadline name, `at` the time it was due, `failures`
@@ -304,4 +305,11 @@ export class NamedAlarms {
 
 function byTimeThenName(a: Row, b: Row): number {
   return a.at - b.at || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/** A DO's named alarms, with failures of any deadline logged. Other modules add their deadlines to it. */
+export function namedAlarms(storage: DurableObjectStorage, log: Logger): NamedAlarms {
+  return new NamedAlarms(storage, {
+    onError: (name, error) => log.error("deadline failed", { deadline: name, error }),
+  });
 }

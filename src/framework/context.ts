@@ -1,31 +1,14 @@
-import type { Config } from "../config";
 import type { Json, JsonObject, WebhookKind } from "../deliveries/types";
-import type { BotInfo } from "../licenses/bot";
+import type { BotInfo, BotRoutingState, RoutingStatusUpdate } from "../licenses/bot";
 import type { Installation } from "../licenses/grant";
 import type { Settings } from "../licenses/settings";
-import { AgentChatApi } from "../livechat/agent-chat";
+import type { LiveChatApis } from "../livechat/apis";
 import type { Credentials } from "../livechat/auth";
-import { ConfigurationApi } from "../livechat/configuration";
-import type { RoutingStatus, WebhookAction } from "../livechat/webhooks";
+import type { WebhookAction } from "../livechat/webhooks";
 import type { Logger } from "../log";
 
-/** One observed routing status change; `at` orders updates (an older one never overwrites a newer one). */
-export interface RoutingStatusUpdate {
-  agentId: string;
-  status: RoutingStatus;
-  at: number;
-}
-
-/**
- * What the License DO knows about its bot's routing status. Bot webhooks are acted on only while
- * it is `accepting_chats` (docs/LIVECHAT.md §1.5); no bot or no known status counts as not accepting.
- */
-export interface BotRoutingState {
-  agentId?: string;
-  status?: RoutingStatus;
-  updatedAt?: number;
-  acceptingChats: boolean;
-}
+export { liveChatApis, type LiveChatApis } from "../livechat/apis";
+export type { BotRoutingState, RoutingStatusUpdate } from "../licenses/bot";
 
 /**
  * What the License DO offers handlers (over RPC from a Chat DO, or directly inside the License
@@ -54,16 +37,6 @@ export interface LicenseRpc {
 /** The license a delivery belongs to, as handlers see it. */
 export interface LicenseHandle extends LicenseRpc {
   organizationId: string;
-}
-
-/** LiveChat Web API clients, built on first use. */
-export interface LiveChatApis {
-  /** Agent Chat API as the license (its OAuth grant). */
-  readonly agent: AgentChatApi;
-  /** Configuration API as the license. */
-  readonly configuration: ConfigurationApi;
-  /** Agent Chat API as the license's bot (its own token; add it to a chat before sending there). */
-  readonly bot: AgentChatApi;
 }
 
 /** JSON values keyed by string, local to one chat (the Chat DO's SQLite, src/chats/chat-store.ts). */
@@ -155,31 +128,4 @@ export interface HandlerContext<A extends WebhookAction = WebhookAction> {
   chat?: ChatHandle;
   /** Logger whose lines carry organization_id, chat_id, action and delivery_id. */
   log: Logger;
-}
-
-/**
- * LiveChat clients for a license, created lazily so a handler that never calls LiveChat never
- * needs credentials. Credentials come from the License DO on each call (it refreshes them).
- */
-export function liveChatApis(
-  config: Pick<Config, "apiUrl" | "apiVersion">,
-  license: Pick<LicenseRpc, "credentials" | "botCredentials" | "recordRegion">,
-): LiveChatApis {
-  // A re-route is kept with the license; a failure to keep it only costs the next client the same re-route.
-  const onRegion = (region: string) => void license.recordRegion(region).catch(() => {});
-  const options = { apiUrl: config.apiUrl, version: config.apiVersion, credentials: (rejected?: Credentials) => license.credentials(rejected), onRegion };
-  let agent: AgentChatApi | undefined;
-  let configuration: ConfigurationApi | undefined;
-  let bot: AgentChatApi | undefined;
-  return {
-    get bot() {
-      return (bot ??= new AgentChatApi({ ...options, credentials: (rejected?: Credentials) => license.botCredentials(rejected) }));
-    },
-    get agent() {
-      return (agent ??= new AgentChatApi(options));
-    },
-    get configuration() {
-      return (configuration ??= new ConfigurationApi(options));
-    },
-  };
 }

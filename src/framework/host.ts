@@ -1,21 +1,11 @@
-import { NamedAlarms } from "../durable/alarms";
+import type { NamedAlarms } from "../durable/alarms";
+import type { DeliveryHost } from "../deliveries/inbox-object";
 import { Inbox, type InboxOptions, PROCESS_DEADLINE, PRUNE_DEADLINE } from "../deliveries/inbox";
-import type { Logger } from "../log";
 import { webhookRules } from "../webhooks/admit";
 import { createProcessor, type ProcessorDeps } from "./dispatch";
 
-/** The delivery machinery one DO hosts: its inbox, processed on the DO's named alarms. */
-export interface DeliveryHost {
-  alarms: NamedAlarms;
-  inbox: Inbox;
-}
-
-/** The DO's named alarms, with failures of any deadline logged. Other modules add their deadlines to it. */
-export function namedAlarms(storage: DurableObjectStorage, log: Logger): NamedAlarms {
-  return new NamedAlarms(storage, {
-    onError: (name, error) => log.error("deadline failed", { deadline: name, error }),
-  });
-}
+export type { DeliveryHost } from "../deliveries/inbox-object";
+export { namedAlarms } from "../durable/alarms";
 
 /**
  * Compose the durable inbox and the handler dispatch over one DO's storage: the inbox's

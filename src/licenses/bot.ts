@@ -3,6 +3,7 @@ import type { Credentials } from "../livechat/auth";
 import type { ConfigurationApi } from "../livechat/configuration";
 import { LiveChatError } from "../livechat/errors";
 import type { RoutingStatus } from "../livechat/schemas/agent-chat";
+import type { RoutingStatus as ReportedRoutingStatus } from "../livechat/webhooks";
 import type { Logger } from "../log";
 import { openSealed, type SealingKeys, sealWith } from "./crypto";
 
@@ -27,6 +28,24 @@ interface BotRecord {
   routingStatusAt?: number;
   /** When LiveChat reported the bot deleted (`bot_deleted`); it no longer exists there. */
   deletedAt?: number;
+}
+
+/** One observed routing status change; `at` orders updates (an older one never overwrites a newer one). */
+export interface RoutingStatusUpdate {
+  agentId: string;
+  status: ReportedRoutingStatus;
+  at: number;
+}
+
+/**
+ * What the License DO knows about its bot's routing status. Bot webhooks are acted on only while
+ * it is `accepting_chats` (docs/LIVECHAT.md §1.5); no bot or no known status counts as not accepting.
+ */
+export interface BotRoutingState {
+  agentId?: string;
+  status?: ReportedRoutingStatus;
+  updatedAt?: number;
+  acceptingChats: boolean;
 }
 
 /** The bot as operators and handlers see it: no secret, no token. */

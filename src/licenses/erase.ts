@@ -10,7 +10,6 @@
  *   then keeps the settings and removes the tombstone (settings outlive an uninstall on purpose).
  * A Chat DO the index missed erases itself when its own alarm finds the license not installed.
  */
-import type { ErasedChat } from "../chats/holdings";
 import type { NamedAlarms } from "../durable/alarms";
 import type { Logger } from "../log";
 import type { ChatIndex } from "./chat-index";
@@ -66,7 +65,7 @@ export interface LicenseEraserDeps {
   alarms: NamedAlarms;
   chats: ChatIndex;
   /** Erase one Chat DO of the license (RPC). */
-  eraseChat: (organizationId: string, chatId: string) => Promise<ErasedChat>;
+  eraseChat: (organizationId: string, chatId: string) => Promise<unknown>;
   /** The retention period after which the tombstone and settings go (ms). */
   retentionMs: () => number;
   /** The DO's storage is gone (final erase): its owner drops the modules that think their tables exist. */

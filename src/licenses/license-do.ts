@@ -1,19 +1,18 @@
 import { loadConfig, requireConfig } from "../config";
 import { AccountsClient, type TokenResponse } from "../livechat/accounts";
 import type { Credentials } from "../livechat/auth";
-import { createLogger } from "../log";
+import { createLogger, type Logger } from "../log";
 import { AppEventLog, type AppEventRecord, type IncomingAppEvent } from "./app-events";
 import { LicenseGrant, type Installation } from "./grant";
 import { sealingKeys } from "./crypto";
 import { TokenStore } from "./token-store";
 import { UninstallCheck, type UninstallOutcome } from "./uninstall-check";
 // Webhook deliveries (issue 3): inbox, dispatch, bot routing status.
-import type { NamedAlarms } from "../durable/alarms";
+import { type NamedAlarms, namedAlarms } from "../durable/alarms";
 import type { WebhookKind } from "../deliveries/types";
-import { type BotRoutingState, liveChatApis, type RoutingStatusUpdate } from "../framework/context";
-import { type DeliveryHost, deliveryHost, namedAlarms } from "../framework/host";
-import { router } from "../handlers";
-import { type BotInfo, LicenseBot } from "./bot";
+import type { InboxOptions } from "../deliveries/inbox";
+import { liveChatApis } from "../livechat/apis";
+import { type BotInfo, type BotRoutingState, LicenseBot, type RoutingStatusUpdate } from "./bot";
 import { LicenseProvisioning } from "./provisioning";
 import type { Visit } from "./fleet";
 import { LicenseReconciler, type ReconcileReport } from "./reconcile";
@@ -22,16 +21,41 @@ import { defaultSettings, type Settings, SettingsStore } from "./settings";
 // Operations (issue 7): the license's delivery journal.
 import { DeliveryJournal, type HourlyCounts, type JournalEntry, type JournalOutcome, type JournalReport, journalReport } from "./journal";
 import type { RerunResult } from "../deliveries/types";
-import { InboxObject } from "../deliveries/inbox-object";
+import { type DeliveryHost, InboxObject } from "../deliveries/inbox-object";
 import { DAY_MS, retentionPolicy } from "../deliveries/retention";
-import { chatStub } from "../chats/stub";
 import { ChatIndex } from "./chat-index";
 import { LicenseNumberMap } from "./license-number";
 import { type BotRemoval, ERASE_FINAL_DEADLINE, type LicenseWipe, LicenseEraser, type Tombstone } from "./erase";
 import { type StorageReport, storageReport } from "../durable/storage-report";
 import { CHATS_COUNTED_MAX, type StorageTotals, storageTotals } from "./storage-totals";
 import { PRUNE_DEADLINE } from "../deliveries/inbox";
-import type { LicenseSnapshot } from "../chats/license-cache";
+
+/** The license facts handlers read, fetched from the License DO in one RPC (cached by src/chats/license-cache.ts). */
+export interface LicenseSnapshot {
+  installation: Installation;
+  botInfo: BotInfo | null;
+  settings: Settings;
+  botRoutingStatus: BotRoutingState;
+}
+
+/**
+ * What a License DO gets from the layer that composes it (src/objects.ts): what lies above
+ * licenses/ in docs/INTERNALS.md "Layers", the app's handlers and the Chat DOs.
+ */
+export interface LicenseWiring {
+  /**
+   * The DO's inbox, its license-scoped deliveries processed by the app's handlers with `license`
+   * as their license (src/framework/host.ts `deliveryHost`).
+   */
+  deliveries(
+    host: { storage: DurableObjectStorage; alarms: NamedAlarms; license: () => LicenseObject; log: Logger },
+    options: Partial<InboxOptions>,
+  ): DeliveryHost;
+  /** Erase one Chat DO of the license (RPC). */
+  eraseChat(organizationId: string, chatId: string): Promise<unknown>;
+  /** What one Chat DO of the license stores (RPC). */
+  chatStorage(organizationId: string, chatId: string): Promise<StorageReport>;
+}
 
 /** The modules of a License DO that need the configuration. */
 interface LicenseParts {
@@ -58,12 +82,20 @@ interface LicenseStorage {
 /**
  * License Durable Object: one per organization_id, the single writer of that license's
  * tokens, bot credentials, settings and reconcile state (docs/ARCHITECTURE.md "One writer per
- * license"). The class is a thin RPC shell; each concern lives in its own module.
+ * license"). The class is a thin RPC shell; each concern lives in its own module. The class
+ * wrangler.toml binds is src/objects.ts's `License`, which wires it to the handlers and the Chat DOs.
  */
-export class License extends InboxObject {
+export class LicenseObject extends InboxObject {
   /** The modules over the DO's storage, built on first use and dropped by the final erase. */
   private opened: LicenseStorage | undefined;
   private parts: LicenseParts | undefined;
+  /** The handlers and the Chat DOs (src/objects.ts). */
+  private readonly wiring: LicenseWiring;
+
+  constructor(ctx: DurableObjectState, env: Env, wiring: LicenseWiring) {
+    super(ctx, env);
+    this.wiring = wiring;
+  }
 
   /** Named deadlines over the DO's one alarm: delivery processing, provisioning, reconcile. */
   private get alarms(): NamedAlarms {
@@ -111,7 +143,7 @@ export class License extends InboxObject {
       storage: ctx.storage,
       alarms,
       chats,
-      eraseChat: (organizationId, chatId) => chatStub(env, organizationId, chatId).erase(),
+      eraseChat: this.wiring.eraseChat,
       retentionMs: () => retention.deliveryMs,
       onErased: () => {
         this.opened = undefined;
@@ -122,10 +154,8 @@ export class License extends InboxObject {
     // License-scoped deliveries are processed here, with this DO as the handlers' license. The inbox
     // needs no configuration to store a webhook; processing reads it (and waits while it is invalid).
     const journal = new DeliveryJournal(ctx.storage);
-    const deliveries = deliveryHost(
-      ctx.storage,
-      alarms,
-      { router, config: () => requireConfig(env), license: () => this, log },
+    const deliveries = this.wiring.deliveries(
+      { storage: ctx.storage, alarms, license: () => this, log },
       {
         deliveryRetentionMs: retention.deliveryMs,
         deadLetterTtlMs: retention.deadLetterMs,
@@ -349,7 +379,7 @@ export class License extends InboxObject {
     const total = await storageTotals(report, {
       chatIds: options.countChats === false ? [] : this.chats.take(CHATS_COUNTED_MAX),
       indexed: chatsIndexed,
-      report: (chatId) => chatStub(this.env, organizationId, chatId).storageReport(),
+      report: (chatId) => this.wiring.chatStorage(organizationId, chatId),
     });
     return { ...report, chatsIndexed, total, ...(await this.tombstoneIf()) };
   }

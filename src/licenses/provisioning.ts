@@ -1,5 +1,5 @@
 import type { NamedAlarms } from "../durable/alarms";
-import type { LiveChatApis } from "../framework/context";
+import type { LiveChatApis } from "../livechat/apis";
 import type { Logger } from "../log";
 import { LiveChatError } from "../livechat/errors";
 import type { BotInfo, LicenseBot } from "./bot";

@@ -1,5 +1,5 @@
 import type { NamedAlarms } from "../durable/alarms";
-import type { LiveChatApis } from "../framework/context";
+import type { LiveChatApis } from "../livechat/apis";
 import { LiveChatError } from "../livechat/errors";
 import type { Logger } from "../log";
 import type { LicenseBot } from "./bot";

@@ -1,5 +1,5 @@
 import type { NamedAlarms } from "../durable/alarms";
-import type { LiveChatApis } from "../framework/context";
+import type { LiveChatApis } from "../livechat/apis";
 import { normalizeRoutingStatus } from "../livechat/webhooks";
 import type { Logger } from "../log";
 import type { LicenseBot } from "./bot";

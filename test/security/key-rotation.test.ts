@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { abortAllDurableObjects, createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
-import { License } from "../../src/licenses/license-do";
+import { License } from "../../src/objects";
 import { licenseStub } from "../../src/licenses/stub";
 import { fakeLiveChat } from "../helpers/fake-livechat";
 import { sha256Base64Url } from "../../src/licenses/crypto";
