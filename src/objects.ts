@@ -1,9 +1,10 @@
-import { LicenseObject } from "./licenses/license-do";
+// In this order the bundle compresses best (docs/BENCHMARK.md "Bundle").
+import { router, timers } from "./handlers";
 import { ChatObject } from "./chats/chat-do";
+import { LicenseObject } from "./licenses/license-do";
+import { deliveryHost } from "./framework/host";
 import { chatStub } from "./chats/stub";
 import { requireConfig } from "./config";
-import { deliveryHost } from "./framework/host";
-import { router, timers } from "./handlers";
 
 /**
  * The Durable Object classes wrangler.toml binds. Each DO's modules live in its folder
