@@ -7,9 +7,9 @@ import { escapeHtml } from "./config-middleware";
 const START_AGAIN = "/install";
 
 /**
- * A small self-contained HTML result page (install outcomes). Inline style and script are
- * allowed only through a per-response nonce; nothing external is loaded. A failure (status ≥ 400)
- * links to {@link START_AGAIN}, so "start the installation again" is one click.
+ * A small HTML result page (install outcomes), styled by the static public/assets/page.css. The
+ * popup-closing script is allowed only through a per-response nonce; no inline style. A failure
+ * (status ≥ 400) links to {@link START_AGAIN}, so "start the installation again" is one click.
  */
 export function resultPage(
   c: Context,
@@ -22,9 +22,9 @@ export function resultPage(
   const ok = options.status < 400;
   const body = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>${escapeHtml(options.title)}</title>
-<style nonce="${nonce}">body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}h1{color:${ok ? "#1a7f37" : "#b42318"}}</style>
+<link rel="stylesheet" href="/assets/page.css"><body class="${ok ? "ok" : "failed"}">
 <h1>${escapeHtml(options.title)}</h1><p>${escapeHtml(options.message)}</p>${ok ? "" : `<p><a href="${START_AGAIN}">Start the installation again</a></p>`}${script}</html>`;
-  c.header("Content-Security-Policy", `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
+  c.header("Content-Security-Policy", `default-src 'none'; style-src 'self'; script-src 'nonce-${nonce}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
   c.header("Cache-Control", "no-store");
   c.header("Referrer-Policy", "no-referrer");
   return c.html(body, options.status);

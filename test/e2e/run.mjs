@@ -80,6 +80,24 @@ async function runStack() {
     return `${JSON.stringify(booted.health.body)}`;
   });
 
+  await suite.step("static", "GET / and the stylesheets are static assets (public/), served with public/_headers' strict headers", async () => {
+    const base = stack?.workerUrl;
+    expect(base, "no stack");
+    const seen = [];
+    for (const [path, type, marker] of [["/", "text/html", "livechat-edge"], ["/assets/admin.css", "text/css", ".badge"], ["/assets/page.css", "text/css", ".failed h1"]]) {
+      const res = await fetch(`${base}${path}`);
+      const text = await res.text();
+      expect(res.status === 200, `GET ${path} → ${res.status} ${text.slice(0, 200)}`);
+      expect((res.headers.get("content-type") ?? "").startsWith(type), `GET ${path}: content-type ${res.headers.get("content-type")}, not ${type}`);
+      expect(text.includes(marker), `GET ${path} lacks ${JSON.stringify(marker)}`);
+      const csp = res.headers.get("content-security-policy") ?? "";
+      expect(csp.includes("default-src 'none'") && csp.includes("style-src 'self'"), `GET ${path}: CSP ${JSON.stringify(csp)}`);
+      expect(res.headers.get("x-content-type-options") === "nosniff", `GET ${path}: no nosniff`);
+      seen.push(`${path} ${res.status}`);
+    }
+    return seen.join(", ");
+  }, { needs: ["boot"] });
+
   const ctx = stack ? createContext({ stack, replyTimeoutSeconds: REPLY_TIMEOUT_SECONDS }) : undefined;
   // Without a stack every step below fails as "not run" (they all need "boot").
   const run = ctx ?? /** @type {any} */ ({ replyTimeoutSeconds: REPLY_TIMEOUT_SECONDS });

@@ -35,7 +35,7 @@ export type AdminAuth = { via: "bearer" } | { via: "session"; csrf: string; expi
 
 /** Hono environment of the admin routes. */
 export interface AdminEnv extends AppEnv {
-  Variables: AppEnv["Variables"] & { admin: AdminAuth; nonce: string };
+  Variables: AppEnv["Variables"] & { admin: AdminAuth };
 }
 
 const encoder = new TextEncoder();

@@ -5,7 +5,6 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { chatStub } from "../../chats/stub";
 import { withConfig } from "../../http/config-middleware";
 import { readCapped } from "../../http/json-body";
-import { randomToken } from "../../licenses/crypto";
 import type { JournalOutcome } from "../../licenses/journal";
 import { licenseStub } from "../../licenses/stub";
 import { adminApi } from "./api";
@@ -35,20 +34,18 @@ import { formPatch, formValues, readForm, type SettingsFormValues } from "./sett
 
 /**
  * `/admin`: the operations API (`/admin/api/...`, see ./api.ts) and the server-rendered dashboard
- * (JSX rendered by src/http/jsx, no script, no external asset). Only `GET`/`POST /admin/login` are open; everything
+ * (JSX rendered by src/http/jsx, no script, one static stylesheet). Only `GET`/`POST /admin/login` are open; everything
  * else answers 401 without a bearer token or session (./auth.ts).
  */
 export const admin = new Hono<AdminEnv>();
 
 const isApi = (c: Context<AdminEnv>) => c.req.path === "/admin/api" || c.req.path.startsWith("/admin/api/");
 
-/** Per-response CSP nonce and strict headers on everything under /admin. */
+/** Strict headers on everything under /admin: no script, no inline style, only our own stylesheet. */
 const securityHeaders: MiddlewareHandler<AdminEnv> = async (c, next) => {
-  const nonce = randomToken(16);
-  c.set("nonce", nonce);
   c.header(
     "Content-Security-Policy",
-    `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   );
   c.header("Cache-Control", "no-store");
   c.header("X-Content-Type-Options", "nosniff");
@@ -114,7 +111,7 @@ function localPath(value: unknown, fallback: string): string {
 
 // ── Login ──────────────────────────────────────────────────────────────────────
 
-admin.get("/login", (c) => render(c, <LoginPage nonce={c.var.nonce} next={localPath(c.req.query("next"), "")} />));
+admin.get("/login", (c) => render(c, <LoginPage next={localPath(c.req.query("next"), "")} />));
 
 /**
  * A 429 with `Retry-After` for a client (or, past the fleet-wide ceiling, everyone) out of admin
@@ -123,7 +120,7 @@ admin.get("/login", (c) => render(c, <LoginPage nonce={c.var.nonce} next={localP
 function tooManyAttempts(c: Context<AdminEnv>): Response | Promise<Response> {
   c.header("Retry-After", String(retryAfterSeconds()));
   if (isApi(c)) return c.json({ error: { type: "too_many_requests", message: "Too many failed admin attempts; retry later" } }, 429);
-  return render(c, <LoginPage nonce={c.var.nonce} error="Too many attempts. Wait a minute, then try again." next="" />, 429);
+  return render(c, <LoginPage error="Too many attempts. Wait a minute, then try again." next="" />, 429);
 }
 
 // Every login attempt counts against the client's ADMIN_LIMITER before the token is compared (a
@@ -138,7 +135,7 @@ admin.post("/login", async (c) => {
   const token = typeof body.token === "string" ? body.token : "";
   if (!(await tokenMatches(token, c.var.config.adminToken))) {
     await spend(c.env.ADMIN_FAILURES, ADMIN_FAILURES, FLEET_KEY);
-    return render(c, <LoginPage nonce={c.var.nonce} error="Wrong admin token." next={localPath(body.next, "")} />, 401);
+    return render(c, <LoginPage error="Wrong admin token." next={localPath(body.next, "")} />, 401);
   }
   await startSession(c);
   return c.redirect(localPath(body.next, "/admin"), 303);
@@ -154,7 +151,7 @@ admin.use(
       return c.json({ error: { type: "unauthorized", message: "Admin token required" } }, 401);
     }
     const next = c.req.method === "GET" ? localPath(c.req.path + (new URL(c.req.url).search || ""), "") : "";
-    return render(c, <LoginPage nonce={c.var.nonce} next={next} />, 401);
+    return render(c, <LoginPage next={next} />, 401);
   }, tooManyAttempts),
 );
 
@@ -174,7 +171,7 @@ admin.get("/", async (c) => {
     listLicenses(c.env, c.var.config, { cursor, limit: 50 }),
     configurationNotes(c.env, c.var.config),
   ]);
-  return render(c, <OverviewPage nonce={c.var.nonce} csrf={csrfOf(c)} licenses={licenses} cursor={nextCursor} notes={notes} />);
+  return render(c, <OverviewPage csrf={csrfOf(c)} licenses={licenses} cursor={nextCursor} notes={notes} />);
 });
 
 const NOTICES: Record<string, { text: string; error?: boolean }> = {
@@ -202,7 +199,7 @@ async function licensePage(
   return render(
     c,
     <LicensePage
-      nonce={c.var.nonce}
+     
       csrf={csrfOf(c)}
       detail={detail}
       deliveries={deliveries}
@@ -224,7 +221,7 @@ function notFound(c: Context<AdminEnv>, message: string): Promise<Response> {
 function messagePage(c: Context<AdminEnv>, title: string, message: string, status: ContentfulStatusCode, pre = false): Promise<Response> {
   return render(
     c,
-    <Layout title={title} nonce={c.var.nonce} csrf={csrfOf(c)}>
+    <Layout title={title} csrf={csrfOf(c)}>
       <h1>{title}</h1>
       {pre ? <pre>{message}</pre> : <p>{message}</p>}
       <p>
@@ -287,7 +284,7 @@ admin.get("/licenses/:org/deliveries/:id", async (c) => {
   const chat = c.req.query("chat");
   const detail = await deliveryDetail(c.env, org, id, chat && ID_PATTERN.test(chat) ? chat : undefined);
   if (!detail) return notFound(c, "No such delivery.");
-  return render(c, <DeliveryPage nonce={c.var.nonce} csrf={csrfOf(c)} org={org} deliveryId={id} entry={detail.entry} delivery={detail.delivery} />);
+  return render(c, <DeliveryPage csrf={csrfOf(c)} org={org} deliveryId={id} entry={detail.entry} delivery={detail.delivery} />);
 });
 
 admin.get("/licenses/:org/chats/:chat", async (c) => {
@@ -298,7 +295,7 @@ admin.get("/licenses/:org/chats/:chat", async (c) => {
     stub.pendingTimers().catch(() => null),
     listDeliveries(c.env, org, { chatId, limit: 100 }),
   ]);
-  return render(c, <ChatPage nonce={c.var.nonce} csrf={csrfOf(c)} org={org} chatId={chatId} timers={timers} deliveries={deliveries} />);
+  return render(c, <ChatPage csrf={csrfOf(c)} org={org} chatId={chatId} timers={timers} deliveries={deliveries} />);
 });
 
 admin.all("*", (c) => notFound(c, `No page at ${c.req.path}.`));

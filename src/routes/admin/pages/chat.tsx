@@ -11,11 +11,11 @@ export interface TimerView {
 }
 
 /** `/admin/licenses/:org/chats/:chat`: the chat's pending timers and its deliveries. */
-export function ChatPage(props: { nonce: string; csrf: string; org: string; chatId: string; timers: TimerView[] | null; deliveries: JournalEntry[] }) {
+export function ChatPage(props: { csrf: string; org: string; chatId: string; timers: TimerView[] | null; deliveries: JournalEntry[] }) {
   const licensePath = `/admin/licenses/${encodeURIComponent(props.org)}`;
   const back = `${licensePath}/chats/${encodeURIComponent(props.chatId)}`;
   return (
-    <Layout title={`Chat ${props.chatId}`} nonce={props.nonce} csrf={props.csrf}>
+    <Layout title={`Chat ${props.chatId}`} csrf={props.csrf}>
       <p>
         <a href={licensePath}>← License</a>
       </p>

@@ -4,10 +4,10 @@ import { DeliveriesTable } from "./license";
 import { Layout } from "./layout";
 
 /** `/admin/licenses/:org/deliveries/:id`: one delivery, its journal entry and stored body (redacted). */
-export function DeliveryPage(props: { nonce: string; csrf: string; org: string; deliveryId: string; entry: JournalEntry | null; delivery: unknown }) {
+export function DeliveryPage(props: { csrf: string; org: string; deliveryId: string; entry: JournalEntry | null; delivery: unknown }) {
   const back = `/admin/licenses/${encodeURIComponent(props.org)}`;
   return (
-    <Layout title={`Delivery ${props.deliveryId}`} nonce={props.nonce} csrf={props.csrf}>
+    <Layout title={`Delivery ${props.deliveryId}`} csrf={props.csrf}>
       <p>
         <a href={back}>← License</a>
       </p>

@@ -93,7 +93,6 @@ export function DeliveriesTable(props: { org: string; csrf: string; deliveries: 
 
 /** `/admin/licenses/:org`: the license, its bot, chart, dead letters, deliveries and settings. */
 export function LicensePage(props: {
-  nonce: string;
   csrf: string;
   detail: Detail;
   deliveries: JournalEntry[];
@@ -112,7 +111,7 @@ export function LicensePage(props: {
   const tomb = detail.storage.tombstone;
   const back = path(org);
   return (
-    <Layout title={org} nonce={props.nonce} csrf={csrf}>
+    <Layout title={org} csrf={csrf}>
       <p>
         <a href="/admin">← Licenses</a>
       </p>

@@ -2,9 +2,9 @@ import { createElement } from "#jsx/jsx-runtime";
 import { Layout } from "./layout";
 
 /** The login form: the admin token, posted once; the answer sets the session cookie. */
-export function LoginPage(props: { nonce: string; error?: string; next?: string }) {
+export function LoginPage(props: { error?: string; next?: string }) {
   return (
-    <Layout title="Log in" nonce={props.nonce}>
+    <Layout title="Log in">
       <form class="login" method="post" action="/admin/login">
         <h1>Operations login</h1>
         {props.error && <p class="notice error">{props.error}</p>}

@@ -4,11 +4,11 @@ import type { ConfigurationNotes, LicenseRow } from "../data";
 import { Badge, Layout, Time } from "./layout";
 
 /** `/admin`: every installed license (one KV page) with its token, bot, last reconcile and 24-hour counts. */
-export function OverviewPage(props: { nonce: string; csrf: string; licenses: LicenseRow[]; cursor?: string; notes: ConfigurationNotes }) {
+export function OverviewPage(props: { csrf: string; licenses: LicenseRow[]; cursor?: string; notes: ConfigurationNotes }) {
   const count = (row: LicenseRow, key: JournalOutcome) => row.last24h[key] ?? 0;
   const rotation = props.notes.keyRotation;
   return (
-    <Layout title="Licenses" nonce={props.nonce} csrf={props.csrf}>
+    <Layout title="Licenses" csrf={props.csrf}>
       <h1>Licenses</h1>
       {props.notes.warnings.map((w) => (
         <p class="notice error">Weak configuration: {w.problem}.</p>
