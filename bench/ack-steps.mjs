@@ -79,7 +79,7 @@ const STEPS = {
   },
   "stored-body": {
     what: "cutting the secret out of the stored text → the text as received",
-    edits: [["src/webhooks/receive.ts", "body: storedBody(text, record) });", "body: text });"]],
+    edits: [["src/webhooks/receive.ts", "let stored = storedBody(text, record);", "let stored = text;"]],
   },
   uuid: {
     what: "the row's random id (crypto.randomUUID) → ''",
