@@ -19,7 +19,9 @@
  * already and the ack only checks it.
  *
  * Knobs: AB_N (acks per loop: 60 counting instructions, 200 in wall time), AB_ROUNDS (4 / 16; the
- * first quarter is not counted), AB_REF (HEAD), AB_WALL.
+ * first quarter is not counted), AB_REF (HEAD), AB_WALL. `--check`: only tell whether every edit
+ * still finds its text in the working tree (test/scripts runs it, so a change to the ack path
+ * that leaves an edit behind fails CI, not the next measurement).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -109,7 +111,19 @@ function edited(tree, edits) {
   }
 }
 
+/** Every edit's file, and whether its text is still there (in `tree`). */
+function missingEdits(tree) {
+  const all = [...HOLD_FOREVER, ...HOLD_PROCESSING, ...STEPS.all.edits];
+  return all.filter(([file, from]) => !readFileSync(join(tree, file), "utf8").includes(from)).map(([file, from]) => `${file}: ${from.slice(0, 80)}`);
+}
+
 async function main() {
+  if (process.argv.includes("--check")) {
+    const missing = missingEdits(root);
+    for (const m of missing) console.error(`bench:steps: the text to replace is not there any more (update bench/ack-steps.mjs): ${m}`);
+    process.exitCode = missing.length > 0 ? 1 : 0;
+    return;
+  }
   const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(STEPS);
   for (const name of names) if (!STEPS[name]) throw new Error(`unknown step ${name}; steps: ${Object.keys(STEPS).join(", ")}`);
   const tmp = mkdtempSync(join(tmpdir(), "livechat-edge-steps-"));
