@@ -1,11 +1,7 @@
-import type { NamedAlarms } from "../durable/alarms";
-import type { LiveChatApis } from "../livechat/apis";
 import { normalizeRoutingStatus } from "../livechat/webhooks";
-import type { Logger } from "../log";
-import type { LicenseBot } from "./bot";
-import type { LicenseGrant } from "./grant";
+import type { ProvisioningDeps } from "./provisioning";
 import type { ReconcileReport } from "./reconcile-report";
-import { desiredRoutingStatus, nextRoutingSwitch, type SettingsStore } from "./settings";
+import { desiredRoutingStatus, nextRoutingSwitch } from "./settings";
 
 /** Deadline name of a routing-status heal (managed mode): after a reported drift, at a working-hours switch. */
 export const HEAL_DEADLINE = "heal-routing";
@@ -14,14 +10,8 @@ export const CONFIRM_DEADLINE = "confirm-routing";
 /** How long after a reported status it is confirmed: reports of one switch arrive together. */
 export const CONFIRM_DELAY_MS = 2_000;
 
-/** What the keeper works with; owned by the License DO. */
-export interface RoutingKeeperDeps {
-  grant: LicenseGrant;
-  bot: LicenseBot;
-  settings: SettingsStore;
-  alarms: NamedAlarms;
-  apis: () => LiveChatApis;
-  log: Logger;
+/** What the keeper works with (provisioning's parts of the License DO, and the two below); owned by the License DO. */
+export interface RoutingKeeperDeps extends ProvisioningDeps {
   /** Keep a report in the reconcile history. */
   record: (report: ReconcileReport) => Promise<ReconcileReport>;
   now: () => number;

@@ -262,23 +262,28 @@ describe("POST /webhooks/{license,bot}: transport", () => {
     expect(webhookKindOf(req("/webhooks/license", "PUT"))).toBeUndefined();
   });
 
-  it("500 'internal' when the inbox fails (LiveChat retries), logging the error but never the body or secret", async () => {
+  /** Serve one license webhook with every DO's append failing with `error`; its answer and log lines. */
+  function serveWithFailingInbox(error: Error, eventId: string, text?: string) {
     const failing = {
       idFromName: (name: string) => name,
-      get: () => ({ append: () => Promise.reject(new Error("storage unavailable")) }),
+      get: () => ({ append: () => Promise.reject(error) }),
     };
     const broken = { ...env, CHATS: failing, LICENSES: failing } as unknown as Env;
-    const { result: res, lines } = await captureLogs(() =>
+    return captureLogs(() =>
       serveWebhook(
         "license",
         new Request(`${ORIGIN}/webhooks/license`, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify(incomingEvent(uniqueOrg(), "FAILCHAT", "E-fail", "private words")),
+          body: JSON.stringify(incomingEvent(uniqueOrg(), "FAILCHAT", eventId, text)),
         }),
         broken,
       ),
     );
+  }
+
+  it("500 'internal' when the inbox fails (LiveChat retries), logging the error but never the body or secret", async () => {
+    const { result: res, lines } = await serveWithFailingInbox(new Error("storage unavailable"), "E-fail", "private words");
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ error: { type: "internal", message: "Internal error" } });
     expect(lines.map((l) => JSON.parse(l))).toEqual([
@@ -290,22 +295,7 @@ describe("POST /webhooks/{license,bot}: transport", () => {
 
   it("the 500's log line goes through the redacting logger: a token in the error's message is masked", async () => {
     const token = "dal:Zk9wTnRkX2Fjd2Vzc190b2tlbg";
-    const failing = {
-      idFromName: (name: string) => name,
-      get: () => ({ append: () => Promise.reject(new Error(`upstream refused Bearer ${token}`)) }),
-    };
-    const broken = { ...env, CHATS: failing, LICENSES: failing } as unknown as Env;
-    const { result: res, lines } = await captureLogs(() =>
-      serveWebhook(
-        "license",
-        new Request(`${ORIGIN}/webhooks/license`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(incomingEvent(uniqueOrg(), "FAILCHAT", "E-fail-2")),
-        }),
-        broken,
-      ),
-    );
+    const { result: res, lines } = await serveWithFailingInbox(new Error(`upstream refused Bearer ${token}`), "E-fail-2");
     expect(res.status).toBe(500);
     expect(lines.join("\n")).not.toContain(token);
     expect(JSON.parse(lines[0]).detail).toBe("upstream refused Bearer [redacted]");
