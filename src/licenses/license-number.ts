@@ -5,6 +5,7 @@
  * answer nor `/v2/info` names the license id (§6.2); App Webhooks do (`licenseID`, §7), and the
  * License DO writes the mapping when one names it. Nothing secret; deleted by the uninstall.
  */
+import { isLicenseNumber } from "../livechat/webhooks/schemas/common";
 
 const PREFIX = "license-number:";
 /** DO storage key of the license id the License DO last mapped (so an unchanged one is not written again). */
@@ -15,10 +16,6 @@ export function licenseNumberKey(licenseId: number): string {
   return `${PREFIX}${licenseId}`;
 }
 
-/** A LiveChat license id: a positive safe integer. */
-export function isLicenseNumber(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
-}
 
 /** The License DO's side: map its license id to its organization, forget it on uninstall. */
 export class LicenseNumberMap {

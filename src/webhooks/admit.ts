@@ -7,7 +7,7 @@
  */
 import type { IncomingDelivery, Json, JsonObject, WebhookKind, WebhookRules } from "../deliveries/types";
 import { canonicalAction, chatIdOf, dedupeKey, dedupeKeyKind, dedupeSubject, pickRequester } from "../livechat/webhooks";
-import { isRecord } from "../livechat/webhooks/schemas/common";
+import { isLicenseNumber, isRecord } from "../livechat/webhooks/schemas/common";
 
 /**
  * How long after a webhook's arrival the same content-hash key is its redelivery. LiveChat retries
@@ -26,8 +26,7 @@ export const webhookRules: WebhookRules = {
   describe(kind: WebhookKind, body: JsonObject, receivedAt: number): IncomingDelivery {
     const rawAction = String(body.action);
     const payload = body.payload ?? null;
-    const lic = body.license_id;
-    const licenseId = typeof lic === "number" && Number.isSafeInteger(lic) && lic > 0 ? lic : undefined;
+    const licenseId = isLicenseNumber(body.license_id) ? body.license_id : undefined;
     const organizationId = typeof body.organization_id === "string" ? body.organization_id : String(licenseId);
     const chatId = chatIdOf(rawAction, payload);
     const requester = pickRequester(body.requester);

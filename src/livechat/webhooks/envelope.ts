@@ -1,4 +1,4 @@
-import { isRecord, MAX_ID_LENGTH } from "./schemas/common";
+import { isLicenseNumber, isRecord, MAX_ID_LENGTH } from "./schemas/common";
 
 /**
  * The webhook envelope, identical in v3.5 and v3.6 (docs/LIVECHAT.md §1.2):
@@ -84,7 +84,7 @@ export function parseEnvelope(body: unknown): { ok: true; envelope: Envelope } |
 
     const org = body.organization_id;
     const lic = body.license_id;
-    const licenseId = typeof lic === "number" && Number.isSafeInteger(lic) && lic > 0 ? lic : undefined;
+    const licenseId = isLicenseNumber(lic) ? lic : undefined;
     let organizationId: string | undefined;
     if (org !== undefined && org !== null) {
       const problem = stringProblem(org, MAX_ID_LENGTH);

@@ -8,6 +8,7 @@ import type { Config, ConfigProblem } from "../../config";
 import { sealingKeys } from "../../licenses/crypto";
 import { TokenStore } from "../../licenses/token-store";
 import { redact } from "../../log";
+import { isLicenseNumber } from "../../livechat/webhooks/schemas/common";
 import type { StorageTotals } from "../../licenses/storage-totals";
 
 /**
@@ -39,7 +40,7 @@ export function validIdSegments(path: string): boolean {
  * organization id (§6.2). App Webhooks are not signed, so it is shown, never trusted.
  */
 export function licenseNumberOf(events: readonly Pick<AppEventRecord, "licenseId">[]): number | undefined {
-  return events.find((e) => Number.isSafeInteger(e.licenseId) && e.licenseId! > 0)?.licenseId;
+  return events.find((e) => isLicenseNumber(e.licenseId))?.licenseId;
 }
 
 /** The overview row of one license. */

@@ -64,6 +64,11 @@ export type Queue = z.output<typeof QueueSchema>;
 /** Payload of configuration actions that only carry an id (`agent_approved`, `bot_deleted`, ..., docs/LIVECHAT.md §2.3). */
 export const IdOnlySchema = z.looseObject({ id: Id });
 
+/** A numeric LiveChat license id (`license_id` of v3.3-style bodies, `licenseID` of App Webhooks): a positive safe integer. */
+export function isLicenseNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
+}
+
 /** Plain-object test used on raw (unvalidated) input: not null, not an array. */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
